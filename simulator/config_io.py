@@ -1,0 +1,110 @@
+"""Reading YAML safely and checking keys, ranges and timing expressions."""
+
+from __future__ import annotations
+
+import ast
+import operator
+from pathlib import Path
+
+import yaml
+
+from .errors import ConfigError
+
+
+def load_yaml(path) -> dict:
+    """Read a YAML mapping with ``yaml.safe_load``; errors name the file."""
+    path = Path(path)
+    try:
+        text = path.read_text()
+    except OSError as exc:
+        raise ConfigError(path, None, f"cannot read file ({exc.strerror})") from None
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        raise ConfigError(path, None, f"not valid YAML: {exc}") from None
+    if not isinstance(data, dict):
+        raise ConfigError(path, None, "top level must be a mapping")
+    return data
+
+
+def check_keys(source, prefix: str, data: dict, required: set, optional: set = frozenset()):
+    """Reject unknown keys and report missing ones, naming the dotted key."""
+    if not isinstance(data, dict):
+        raise ConfigError(source, prefix, "must be a mapping")
+    allowed = set(required) | set(optional)
+    for key in data:
+        if key not in allowed:
+            raise ConfigError(source, _join(prefix, key),
+                              f"unknown key; allowed keys: {', '.join(sorted(allowed))}")
+    for key in required:
+        if key not in data:
+            raise ConfigError(source, _join(prefix, key), "missing required key")
+
+
+def check_int(source, key: str, value, lo: int, hi: int) -> int:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise ConfigError(source, key, f"must be an integer in [{lo}, {hi}], got {value!r}")
+    if not lo <= value <= hi:
+        raise ConfigError(source, key, f"{value} is out of range; allowed [{lo}, {hi}]")
+    return value
+
+
+def check_float(source, key: str, value, lo: float, hi: float) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise ConfigError(source, key, f"must be a number in [{lo}, {hi}], got {value!r}")
+    if not lo <= float(value) <= hi:
+        raise ConfigError(source, key, f"{value} is out of range; allowed [{lo}, {hi}]")
+    return float(value)
+
+
+def check_choice(source, key: str, value, choices) -> str:
+    if value not in choices:
+        raise ConfigError(source, key, f"{value!r} is not one of: {', '.join(map(str, choices))}")
+    return value
+
+
+def _join(prefix, key):
+    return f"{prefix}.{key}" if prefix else str(key)
+
+
+_BINOPS = {ast.Add: operator.add, ast.Sub: operator.sub, ast.Mult: operator.mul,
+           ast.FloorDiv: operator.floordiv}
+
+
+def eval_expr(source, key: str, expr, names: dict) -> int:
+    """Evaluate an integer timing expression such as ``"nCWL + nBL + nWR"``.
+
+    Only integer literals, names from ``names``, ``+ - * //``, unary minus and
+    ``max(...)``/``min(...)`` are allowed (no ``eval``)."""
+    if isinstance(expr, bool):
+        raise ConfigError(source, key, f"expected an integer or expression, got {expr!r}")
+    if isinstance(expr, int):
+        return expr
+    if not isinstance(expr, str):
+        raise ConfigError(source, key, f"expected an integer or expression, got {expr!r}")
+    try:
+        tree = ast.parse(expr, mode="eval")
+    except SyntaxError:
+        raise ConfigError(source, key, f"cannot parse expression {expr!r}") from None
+
+    def ev(node):
+        if isinstance(node, ast.Expression):
+            return ev(node.body)
+        if isinstance(node, ast.Constant) and isinstance(node.value, int) and not isinstance(node.value, bool):
+            return node.value
+        if isinstance(node, ast.Name):
+            if node.id not in names:
+                raise ConfigError(source, key, f"unknown timing name {node.id!r} in {expr!r}; "
+                                  f"known: {', '.join(sorted(names))}")
+            return names[node.id]
+        if isinstance(node, ast.BinOp) and type(node.op) in _BINOPS:
+            return _BINOPS[type(node.op)](ev(node.left), ev(node.right))
+        if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub):
+            return -ev(node.operand)
+        if (isinstance(node, ast.Call) and isinstance(node.func, ast.Name)
+                and node.func.id in ("max", "min") and node.args and not node.keywords):
+            fn = max if node.func.id == "max" else min
+            return fn(ev(a) for a in node.args)
+        raise ConfigError(source, key, f"unsupported syntax in expression {expr!r}")
+
+    return int(ev(tree))

@@ -1,0 +1,716 @@
+"""The numba DRAM core: per-channel controllers and the device timing state.
+
+Everything is structure-of-arrays; there is no Python object per request or
+per command. Semantics (chosen to match the reference controller, Ramulator
+2.1's GenericDDR/LPDDR5 controllers):
+
+* One command per channel per cycle. Each cycle a controller considers, in
+  order: the *active* buffer (requests whose row it has opened), the
+  *priority* buffer (refresh), and - only when no refresh is pending - the
+  read or the write buffer, chosen by write-drain hysteresis (enter write mode
+  when the write queue exceeds the high watermark or the read queue is empty;
+  leave when it falls below the low watermark and reads wait).
+* Within a buffer, FR-FCFS: among eligible requests, one whose next command
+  is timing-ready wins; ties go to the oldest arrival. A request whose next
+  command would close a row another in-flight request opened is not eligible.
+* A request's next command comes from its bank state (closed -> ACT, other
+  row open -> PRE, its row open -> RD/WR); refresh needs all banks closed
+  (PREab first).
+* Timing: every node (channel, rank/pseudo-channel, bank group, bank) keeps,
+  per command, the earliest cycle it may issue. Issuing A at a node applies
+  the constraint table rows (level, A -> B, latency, window) to that node and
+  its descendants, and the ``sibling`` rows to the other children of its
+  parent.
+* LPDDR5: ACT1 moves the request to an *activating* buffer; its ACT2 issues
+  when no other command is ready, or at the tAAD deadline. A read or write
+  after WCK went idle issues CAS first and its RD/WR on the next ready cycle.
+* Cycles where no command can issue and no request can arrive are skipped by
+  jumping to the earliest cycle any eligible command becomes ready (exact:
+  nothing in the state changes in between).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit
+
+# role codes (must match standard.ROLES)
+R_ACT, R_ACT1, R_ACT2, R_PRE, R_PREA, R_RD, R_WR, R_RDA, R_WRA, R_REFAB, R_REFPB, R_CASRD, R_CASWR = range(13)
+
+# buffer ids for the CAS continuation
+B_READ, B_WRITE, B_ACTIVE = 0, 1, 2
+
+BIG = np.int64(1) << np.int64(62)
+
+
+@njit(cache=True, inline="always")
+def _node_range(sizes, a, lvl):
+    """Range [lo, hi) of node indices at level ``lvl`` (within a channel) that
+    the address vector ``a`` selects; -1 entries select every child."""
+    lo = 0
+    hi = 1
+    for l in range(1, lvl + 1):
+        s = sizes[l]
+        if a[l] >= 0:
+            lo = lo * s + a[l]
+            hi = lo + 1
+        else:
+            lo = lo * s
+            hi = hi * s
+    return lo, hi
+
+
+@njit(cache=True)
+def _ready_time(ready, off, sizes, nlev, cmd, a):
+    """Earliest cycle at which ``cmd`` at address ``a`` meets all constraints."""
+    t = 0
+    lo = 0
+    hi = 1
+    for l in range(nlev):
+        if l > 0:
+            s = sizes[l]
+            if a[l] >= 0:
+                lo = lo * s + a[l]
+                hi = lo + 1
+            else:
+                lo = lo * s
+                hi = hi * s
+        for n in range(lo, hi):
+            r = ready[off[l] + n, cmd]
+            if r > t:
+                t = r
+    return t
+
+
+@njit(cache=True)
+def _update_timing(ready, hist, off, sizes, nlev, ncmd, cons_ptr, cons, cmd, a, clk):
+    lo = 0
+    hi = 1
+    W = hist.shape[2]
+    for l in range(nlev):
+        k = l * ncmd + cmd
+        c0 = cons_ptr[k]
+        c1 = cons_ptr[k + 1]
+        if l > 0:
+            s = sizes[l]
+            if a[l] >= 0:
+                parent = lo
+                lo = parent * s + a[l]
+                hi = lo + 1
+                # siblings: other children of the same parent
+                if c1 > c0:
+                    for sib in range(parent * s, parent * s + s):
+                        if sib == lo:
+                            continue
+                        g = off[l] + sib
+                        for ci in range(c0, c1):
+                            if cons[ci, 3] == 1:
+                                f = cons[ci, 0]
+                                v = clk + cons[ci, 1]
+                                if v > ready[g, f]:
+                                    ready[g, f] = v
+            else:
+                lo = lo * s
+                hi = hi * s
+        if c1 == c0:
+            continue
+        for n in range(lo, hi):
+            g = off[l] + n
+            for w in range(W - 1, 0, -1):
+                hist[g, cmd, w] = hist[g, cmd, w - 1]
+            hist[g, cmd, 0] = clk
+            for ci in range(c0, c1):
+                if cons[ci, 3] == 1:
+                    continue
+                past = hist[g, cmd, cons[ci, 2] - 1]
+                if past < 0:
+                    continue
+                f = cons[ci, 0]
+                v = past + cons[ci, 1]
+                if v > ready[g, f]:
+                    ready[g, f] = v
+
+
+@njit(cache=True, inline="always")
+def _bank_of(sizes, nlev, a):
+    b = 0
+    for l in range(1, nlev):
+        b = b * sizes[l] + a[l]
+    return b
+
+
+@njit(cache=True)
+def _bank_range(sizes, nlev, a):
+    return _node_range(sizes, a, nlev - 1)
+
+
+@njit(cache=True)
+def _preq(final, a, nlev, sizes, bstate, brow, role_cmd, cmd_role, ch):
+    """Next command a request needs, from the bank state."""
+    fr = cmd_role[final]
+    if fr == R_REFAB:
+        lo, hi = _bank_range(sizes, nlev, a)
+        for b in range(lo, hi):
+            if bstate[ch, b] != 0:
+                return role_cmd[R_PREA]
+        return final
+    if fr == R_RD or fr == R_WR or fr == R_RDA or fr == R_WRA:
+        b = _bank_of(sizes, nlev, a)
+        st = bstate[ch, b]
+        if st == 0:
+            if role_cmd[R_ACT] >= 0:
+                return role_cmd[R_ACT]
+            return role_cmd[R_ACT1]
+        if st == 1:
+            return role_cmd[R_ACT2]
+        if brow[ch, b] == a[nlev]:
+            return final
+        return role_cmd[R_PRE]
+    return final
+
+
+@njit(cache=True)
+def _would_close_active(cmd, a, ch, nlev, sizes, cmd_role, act_cnt, n_active):
+    r = cmd_role[cmd]
+    if not (r == R_PRE or r == R_PREA or r == R_RDA or r == R_WRA):
+        return False
+    if n_active[ch] == 0:
+        return False
+    lo, hi = _bank_range(sizes, nlev, a)
+    for b in range(lo, hi):
+        if act_cnt[ch, b] > 0:
+            return True
+    return False
+
+
+@njit(cache=True)
+def _blocks_activating(cmd, a, ch, nlev, sizes, cmd_role, act2_owner, n_activating):
+    """LPDDR5: while a split activation is in flight (ACT1 issued, ACT2 not
+    yet), only its owner may issue ACT2, no other ACT1 starts, and no close or
+    refresh may touch the activating bank."""
+    if n_activating[ch] == 0:
+        return False
+    r = cmd_role[cmd]
+    if r == R_ACT2 or r == R_ACT1:
+        return True
+    if not (r == R_PRE or r == R_PREA or r == R_RDA or r == R_WRA or r == R_REFAB or r == R_REFPB):
+        return False
+    lo, hi = _bank_range(sizes, nlev, a)
+    for b in range(lo, hi):
+        if act2_owner[ch, b]:
+            return True
+    return False
+
+
+@njit(cache=True)
+def _remove_at(buf, cnt, ch, pos):
+    n = cnt[ch]
+    for j in range(pos, n - 1):
+        buf[ch, j] = buf[ch, j + 1]
+    cnt[ch] = n - 1
+
+
+@njit(cache=True)
+def simulate(sizes, cmd_role, role_cmd, cons_ptr, cons, read_latency, refresh_scope,
+             refresh_interval, aad_cycles, wck, wck_enabled,
+             req_addr, req_vec, req_is_write, rq_cap, wq_cap, wr_hi, wr_lo,
+             log_enabled, max_cycles):
+    """Run a closed-loop trace replay on all channels.
+
+    Requests are offered in trace order, one per cycle, at the frontend clock
+    ``i`` (the controller then ticks at ``i + 1``); a refused request (its
+    queue is full) is offered again next cycle.
+
+    Returns (accept, complete, stats, cmd_count, log, n_log, end_cycle,
+    open_cycles) where stats rows are per channel:
+    [row_hits, row_misses, row_conflicts, read_hits, read_misses,
+     read_conflicts, refreshes, forwarded_reads, coalesced_writes,
+     sum_read_latency, reads_done].
+    """
+    nlev = sizes.shape[0]
+    nch = sizes[0]
+    ncmd = cmd_role.shape[0]
+    n = req_vec.shape[0]
+    row_i = nlev
+    col_i = nlev + 1
+    # ---- node layout within a channel --------------------------------------
+    off = np.zeros(nlev, np.int64)
+    cnt_l = np.ones(nlev, np.int64)
+    tot = 1
+    for l in range(1, nlev):
+        cnt_l[l] = cnt_l[l - 1] * sizes[l]
+        off[l] = tot
+        tot += cnt_l[l]
+    nodes_per_ch = tot
+    nbanks = cnt_l[nlev - 1]
+    maxw = 1
+    for ci in range(cons.shape[0]):
+        if cons[ci, 2] > maxw:
+            maxw = cons[ci, 2]
+    ready = np.zeros((nch * nodes_per_ch, ncmd), np.int64)
+    hist = np.full((nch * nodes_per_ch, ncmd, maxw), -1, np.int64)
+    # per-channel views are obtained by offsetting node index by ch*nodes_per_ch
+    bstate = np.zeros((nch, nbanks), np.int64)     # 0 closed, 1 ACT1 issued, 2 open
+    brow = np.full((nch, nbanks), -1, np.int64)
+    # level-1 node (rank / pseudo-channel) open-bank accounting for energy
+    n_l1 = cnt_l[1] if nlev > 1 else 1
+    open_banks = np.zeros((nch, n_l1), np.int64)
+    open_since = np.zeros((nch, n_l1), np.int64)
+    open_cycles = np.zeros((nch, n_l1), np.int64)
+    banks_per_l1 = nbanks // n_l1
+    # ---- buffers ---------------------------------------------------------------
+    rq = np.zeros((nch, rq_cap), np.int64)
+    wq = np.zeros((nch, wq_cap), np.int64)
+    aq = np.zeros((nch, nbanks), np.int64)       # active buffer
+    xq = np.zeros((nch, nbanks), np.int64)       # activating buffer (ACT2 pending)
+    rq_n = np.zeros(nch, np.int64)
+    wq_n = np.zeros(nch, np.int64)
+    aq_n = np.zeros(nch, np.int64)
+    xq_n = np.zeros(nch, np.int64)
+    act_cnt = np.zeros((nch, nbanks), np.int64)
+    act2_owner = np.zeros((nch, nbanks), np.bool_)
+    act2_deadline = np.full((nch, nbanks), -1, np.int64)
+    PQ = 64
+    pq_vec = np.full((nch, PQ, nlev + 2), -1, np.int64)
+    pq_n = np.zeros(nch, np.int64)
+    n_ref_nodes = cnt_l[refresh_scope]
+    write_mode = np.zeros(nch, np.bool_)
+    wck_expiry = np.zeros(nch, np.int64)
+    cas_req = np.full(nch, -1, np.int64)
+    cas_buf = np.zeros(nch, np.int64)
+    next_ref = np.full(nch, refresh_interval if refresh_interval > 0 else BIG, np.int64)
+    # ---- per-request ----------------------------------------------------------
+    arrive = np.full(n, -1, np.int64)
+    accept = np.full(n, -1, np.int64)
+    complete = np.full(n, -1, np.int64)
+    rcmd = np.zeros(n, np.int64)
+    stat_done = np.zeros(n, np.bool_)
+    final_rd = role_cmd[R_RD]
+    final_wr = role_cmd[R_WR]
+    refab = role_cmd[R_REFAB]
+    # ---- outputs ----------------------------------------------------------------
+    stats = np.zeros((nch, 11), np.int64)
+    cmd_count = np.zeros((nch, ncmd), np.int64)
+    log_cap = 1024
+    if log_enabled:
+        log_cap = 6 * n + 1024
+    log = np.zeros((log_cap, nlev + 5), np.int64)
+    n_log = 0
+    tmp = np.full(nlev + 2, -1, np.int64)
+
+    next_req = 0
+    retired = 0
+    i = 0
+    last_done = 0
+    while True:
+        if i > max_cycles:
+            break
+        # ------------------------------------------------ frontend (clk = i)
+        if next_req < n:
+            r = next_req
+            ch = req_vec[r, 0]
+            if req_is_write[r]:
+                coalesce = False
+                for j in range(wq_n[ch]):
+                    if req_addr[wq[ch, j]] == req_addr[r]:
+                        coalesce = True
+                        break
+                if coalesce:
+                    accept[r] = i
+                    complete[r] = i
+                    arrive[r] = i
+                    stats[ch, 8] += 1
+                    retired += 1
+                    next_req += 1
+                elif wq_n[ch] < wq_cap:
+                    wq[ch, wq_n[ch]] = r
+                    wq_n[ch] += 1
+                    accept[r] = i
+                    arrive[r] = i
+                    next_req += 1
+            else:
+                fwd = False
+                for j in range(wq_n[ch]):
+                    if req_addr[wq[ch, j]] == req_addr[r]:
+                        fwd = True
+                        break
+                if fwd:
+                    accept[r] = i
+                    complete[r] = i + 1
+                    arrive[r] = i
+                    stats[ch, 7] += 1
+                    retired += 1
+                    next_req += 1
+                elif rq_n[ch] < rq_cap:
+                    rq[ch, rq_n[ch]] = r
+                    rq_n[ch] += 1
+                    accept[r] = i
+                    arrive[r] = i
+                    next_req += 1
+        # ------------------------------------------------ controllers (clk = i+1)
+        clk = i + 1
+        issued_any = False
+        for ch in range(nch):
+            base = ch * nodes_per_ch
+            rdy = ready[base:base + nodes_per_ch]
+            hst = hist[base:base + nodes_per_ch]
+            # refresh manager
+            if clk == next_ref[ch]:
+                next_ref[ch] += refresh_interval
+                for k in range(n_ref_nodes):
+                    if pq_n[ch] >= PQ:
+                        raise RuntimeError("priority buffer overflow")
+                    v = pq_vec[ch, pq_n[ch]]
+                    v[:] = -1
+                    v[0] = ch
+                    rem = k
+                    for l in range(refresh_scope, 0, -1):
+                        v[l] = rem % sizes[l]
+                        rem //= sizes[l]
+                    pq_n[ch] += 1
+            # ---------------- choose a candidate ----------------------------
+            cand = -1          # request id, or -2 for the priority head
+            cand_buf = -1
+            cand_pos = -1
+            cmd = -1
+            issue_act2 = False
+            # urgent ACT2 (deadline reached)
+            if xq_n[ch] > 0:
+                best_dl = BIG
+                for j in range(xq_n[ch]):
+                    r = xq[ch, j]
+                    b = _bank_of(sizes, nlev, req_vec[r])
+                    dl = act2_deadline[ch, b]
+                    if dl > clk:
+                        continue
+                    c2 = role_cmd[R_ACT2]
+                    if _ready_time(rdy, off, sizes, nlev, c2, req_vec[r]) > clk:
+                        continue
+                    if dl < best_dl or (dl == best_dl and arrive[r] < arrive[cand]):
+                        best_dl = dl
+                        cand = r
+                        cand_pos = j
+                if cand >= 0:
+                    issue_act2 = True
+            if cas_req[ch] >= 0:
+                # CAS continuation: the RD/WR follows as soon as it is ready
+                r = cas_req[ch]
+                c = rcmd[r]
+                if _ready_time(rdy, off, sizes, nlev, c, req_vec[r]) <= clk:
+                    cas_req[ch] = -1
+                    cand = r
+                    cand_buf = cas_buf[ch]
+                    cmd = c
+                    issue_act2 = False
+                    cand_pos = -1
+                    if cand_buf == B_READ:
+                        for j in range(rq_n[ch]):
+                            if rq[ch, j] == r:
+                                cand_pos = j
+                    elif cand_buf == B_WRITE:
+                        for j in range(wq_n[ch]):
+                            if wq[ch, j] == r:
+                                cand_pos = j
+                    else:
+                        for j in range(aq_n[ch]):
+                            if aq[ch, j] == r:
+                                cand_pos = j
+                else:
+                    continue
+            elif not issue_act2:
+                # 1. active buffer
+                best_arr = BIG
+                for j in range(aq_n[ch]):
+                    r = aq[ch, j]
+                    c = _preq(final_wr if req_is_write[r] else final_rd, req_vec[r],
+                              nlev, sizes, bstate, brow, role_cmd, cmd_role, ch)
+                    rcmd[r] = c
+                    if _ready_time(rdy, off, sizes, nlev, c, req_vec[r]) <= clk and arrive[r] < best_arr:
+                        best_arr = arrive[r]
+                        cand = r
+                        cand_pos = j
+                        cand_buf = B_ACTIVE
+                        cmd = c
+                # 2. priority buffer head
+                if cand < 0 and pq_n[ch] > 0:
+                    pv = pq_vec[ch, 0]
+                    c = _preq(refab, pv, nlev, sizes, bstate, brow, role_cmd, cmd_role, ch)
+                    if (_ready_time(rdy, off, sizes, nlev, c, pv) <= clk
+                            and not _would_close_active(c, pv, ch, nlev, sizes, cmd_role, act_cnt, aq_n)
+                            and not _blocks_activating(c, pv, ch, nlev, sizes, cmd_role, act2_owner, xq_n)):
+                        cand = -2
+                        cmd = c
+                # 3. read/write buffers (not while refresh waits)
+                if cand == -1 and pq_n[ch] == 0:
+                    if not write_mode[ch]:
+                        if wq_n[ch] > wr_hi * wq_cap or rq_n[ch] == 0:
+                            write_mode[ch] = True
+                    else:
+                        if wq_n[ch] < wr_lo * wq_cap and rq_n[ch] != 0:
+                            write_mode[ch] = False
+                    wm = write_mode[ch]
+                    nb = wq_n[ch] if wm else rq_n[ch]
+                    for j in range(nb):
+                        r = wq[ch, j] if wm else rq[ch, j]
+                        c = _preq(final_wr if wm else final_rd, req_vec[r], nlev, sizes, bstate, brow,
+                                  role_cmd, cmd_role, ch)
+                        rcmd[r] = c
+                        if _would_close_active(c, req_vec[r], ch, nlev, sizes, cmd_role, act_cnt, aq_n):
+                            continue
+                        if _blocks_activating(c, req_vec[r], ch, nlev, sizes, cmd_role, act2_owner, xq_n):
+                            continue
+                        if arrive[r] < best_arr and _ready_time(rdy, off, sizes, nlev, c, req_vec[r]) <= clk:
+                            best_arr = arrive[r]
+                            cand = r
+                            cand_pos = j
+                            cand_buf = B_WRITE if wm else B_READ
+                            cmd = c
+                # deferred ACT2 when nothing else can go
+                if cand == -1 and xq_n[ch] > 0:
+                    best_dl = BIG
+                    for j in range(xq_n[ch]):
+                        r = xq[ch, j]
+                        c2 = role_cmd[R_ACT2]
+                        if _ready_time(rdy, off, sizes, nlev, c2, req_vec[r]) > clk:
+                            continue
+                        dl = act2_deadline[ch, _bank_of(sizes, nlev, req_vec[r])]
+                        if dl < best_dl or (dl == best_dl and arrive[r] < arrive[cand]):
+                            best_dl = dl
+                            cand = r
+                            cand_pos = j
+                    if cand >= 0:
+                        issue_act2 = True
+                # WCK sync: an access after WCK went idle issues CAS first
+                if (cand >= 0 and not issue_act2 and wck_enabled and clk >= wck_expiry[ch]):
+                    cr = cmd_role[cmd]
+                    if cr == R_RD or cr == R_WR or cr == R_RDA or cr == R_WRA:
+                        # CAS takes the next slot from the RD/WR: do not let it
+                        # push a pending ACT2 past its deadline
+                        blocked = -1
+                        for j in range(xq_n[ch]):
+                            rr = xq[ch, j]
+                            if act2_deadline[ch, _bank_of(sizes, nlev, req_vec[rr])] <= clk + 1:
+                                blocked = 1
+                        if blocked == 1:
+                            best_dl = BIG
+                            cand2 = -1
+                            for j in range(xq_n[ch]):
+                                r = xq[ch, j]
+                                dl = act2_deadline[ch, _bank_of(sizes, nlev, req_vec[r])]
+                                if dl < best_dl or (dl == best_dl and arrive[r] < arrive[cand2]):
+                                    best_dl = dl
+                                    cand2 = r
+                                    cand_pos = j
+                            cand = cand2
+                            issue_act2 = True
+                        else:
+                            cas = role_cmd[R_CASRD] if (cr == R_RD or cr == R_RDA) else role_cmd[R_CASWR]
+                            if _ready_time(rdy, off, sizes, nlev, cas, req_vec[cand]) <= clk:
+                                _update_timing(rdy, hst, off, sizes, nlev, ncmd, cons_ptr, cons, cas,
+                                               req_vec[cand], clk)
+                                cmd_count[ch, cas] += 1
+                                if log_enabled:
+                                    if n_log >= log_cap:
+                                        log_cap *= 2
+                                        nl = np.zeros((log_cap, nlev + 5), np.int64)
+                                        nl[:n_log] = log[:n_log]
+                                        log = nl
+                                    log[n_log, 0] = clk
+                                    log[n_log, 1] = cas
+                                    for l in range(nlev + 2):
+                                        log[n_log, 2 + l] = req_vec[cand, l]
+                                    log[n_log, nlev + 4] = 1 if req_is_write[cand] else 0
+                                    n_log += 1
+                                cas_req[ch] = cand
+                                cas_buf[ch] = cand_buf
+                                issued_any = True
+                            continue
+            if cand == -1:
+                continue
+            # ---------------- issue ------------------------------------------
+            issued_any = True
+            if issue_act2:
+                cmd = role_cmd[R_ACT2]
+            if cand == -2:
+                av = pq_vec[ch, 0]
+                typ = -1
+            else:
+                av = req_vec[cand]
+                typ = 1 if req_is_write[cand] else 0
+                if not stat_done[cand]:
+                    stat_done[cand] = True
+                    b = _bank_of(sizes, nlev, av)
+                    if bstate[ch, b] == 2 and brow[ch, b] == av[row_i]:
+                        k = 0
+                    elif bstate[ch, b] != 0:
+                        k = 2
+                    else:
+                        k = 1
+                    stats[ch, k] += 1
+                    if typ == 0:
+                        stats[ch, 3 + k] += 1
+            cr = cmd_role[cmd]
+            if wck_enabled and (cr == R_RD or cr == R_WR or cr == R_RDA or cr == R_WRA):
+                e = clk + (wck[1] if (cr == R_WR or cr == R_WRA) else wck[0])
+                if e > wck_expiry[ch]:
+                    wck_expiry[ch] = e
+            _update_timing(rdy, hst, off, sizes, nlev, ncmd, cons_ptr, cons, cmd, av, clk)
+            cmd_count[ch, cmd] += 1
+            if log_enabled:
+                if n_log >= log_cap:
+                    log_cap *= 2
+                    nl = np.zeros((log_cap, nlev + 5), np.int64)
+                    nl[:n_log] = log[:n_log]
+                    log = nl
+                log[n_log, 0] = clk
+                log[n_log, 1] = cmd
+                for l in range(nlev + 2):
+                    log[n_log, 2 + l] = av[l]
+                log[n_log, nlev + 4] = typ
+                n_log += 1
+            # ---- bank state actions
+            if cr == R_ACT or cr == R_ACT1 or cr == R_ACT2 or cr == R_PRE or cr == R_RDA or cr == R_WRA:
+                b = _bank_of(sizes, nlev, av)
+                old = bstate[ch, b]
+                if cr == R_ACT or cr == R_ACT2:
+                    bstate[ch, b] = 2
+                    brow[ch, b] = av[row_i]
+                elif cr == R_ACT1:
+                    bstate[ch, b] = 1
+                    brow[ch, b] = av[row_i]
+                else:
+                    bstate[ch, b] = 0
+                new = bstate[ch, b]
+                r1 = b // banks_per_l1
+                if old == 0 and new != 0:
+                    if open_banks[ch, r1] == 0:
+                        open_since[ch, r1] = clk
+                    open_banks[ch, r1] += 1
+                elif old != 0 and new == 0:
+                    open_banks[ch, r1] -= 1
+                    if open_banks[ch, r1] == 0:
+                        open_cycles[ch, r1] += clk - open_since[ch, r1]
+            elif cr == R_PREA:
+                lo, hi = _bank_range(sizes, nlev, av)
+                for b in range(lo, hi):
+                    if bstate[ch, b] != 0:
+                        bstate[ch, b] = 0
+                        r1 = b // banks_per_l1
+                        open_banks[ch, r1] -= 1
+                        if open_banks[ch, r1] == 0:
+                            open_cycles[ch, r1] += clk - open_since[ch, r1]
+            # ---- request bookkeeping
+            if cand == -2:
+                if cr == R_REFAB:
+                    stats[ch, 6] += 1
+                    for j in range(pq_n[ch] - 1):
+                        pq_vec[ch, j] = pq_vec[ch, j + 1]
+                    pq_n[ch] -= 1
+                continue
+            r = cand
+            final = final_wr if req_is_write[r] else final_rd
+            if issue_act2:
+                # activating -> active
+                b = _bank_of(sizes, nlev, av)
+                _remove_at(xq, xq_n, ch, cand_pos)
+                act2_owner[ch, b] = False
+                act2_deadline[ch, b] = -1
+                aq[ch, aq_n[ch]] = r
+                aq_n[ch] += 1
+                act_cnt[ch, b] += 1
+            elif cmd == final:
+                if cand_buf == B_READ:
+                    _remove_at(rq, rq_n, ch, cand_pos)
+                elif cand_buf == B_WRITE:
+                    _remove_at(wq, wq_n, ch, cand_pos)
+                else:
+                    _remove_at(aq, aq_n, ch, cand_pos)
+                    act_cnt[ch, _bank_of(sizes, nlev, av)] -= 1
+                if req_is_write[r]:
+                    complete[r] = clk
+                else:
+                    complete[r] = clk + read_latency
+                    stats[ch, 9] += complete[r] - arrive[r]
+                    stats[ch, 10] += 1
+                if complete[r] > last_done:
+                    last_done = complete[r]
+                retired += 1
+            elif cr == R_ACT1 or cr == R_ACT:
+                if cand_buf == B_ACTIVE:
+                    continue
+                if cand_buf == B_READ:
+                    _remove_at(rq, rq_n, ch, cand_pos)
+                else:
+                    _remove_at(wq, wq_n, ch, cand_pos)
+                b = _bank_of(sizes, nlev, av)
+                if cr == R_ACT1:
+                    xq[ch, xq_n[ch]] = r
+                    xq_n[ch] += 1
+                    act2_owner[ch, b] = True
+                    act2_deadline[ch, b] = clk + aad_cycles
+                else:
+                    aq[ch, aq_n[ch]] = r
+                    aq_n[ch] += 1
+                    act_cnt[ch, b] += 1
+        # ------------------------------------------------ done?
+        if retired == n and next_req == n:
+            break
+        # ------------------------------------------------ skip idle cycles
+        step = 1
+        if not issued_any:
+            can_arrive = False
+            if next_req < n:
+                r = next_req
+                ch = req_vec[r, 0]
+                if req_is_write[r]:
+                    can_arrive = wq_n[ch] < wq_cap
+                else:
+                    can_arrive = rq_n[ch] < rq_cap
+                # a read that would be forwarded / a write that would coalesce
+                for j in range(wq_n[ch]):
+                    if req_addr[wq[ch, j]] == req_addr[r]:
+                        can_arrive = True
+            if not can_arrive:
+                ev = BIG
+                for ch in range(nch):
+                    base = ch * nodes_per_ch
+                    rdy = ready[base:base + nodes_per_ch]
+                    if next_ref[ch] < ev:
+                        ev = next_ref[ch]
+                    if xq_n[ch] > 0:
+                        ev = clk + 1
+                        break
+                    if cas_req[ch] >= 0:
+                        r = cas_req[ch]
+                        t = _ready_time(rdy, off, sizes, nlev, rcmd[r], req_vec[r])
+                        if t < ev:
+                            ev = t
+                        continue
+                    for j in range(aq_n[ch]):
+                        r = aq[ch, j]
+                        t = _ready_time(rdy, off, sizes, nlev, rcmd[r], req_vec[r])
+                        if t < ev:
+                            ev = t
+                    if pq_n[ch] > 0:
+                        pv = pq_vec[ch, 0]
+                        c = _preq(refab, pv, nlev, sizes, bstate, brow, role_cmd, cmd_role, ch)
+                        if not _would_close_active(c, pv, ch, nlev, sizes, cmd_role, act_cnt, aq_n):
+                            t = _ready_time(rdy, off, sizes, nlev, c, pv)
+                            if t < ev:
+                                ev = t
+                    else:
+                        # the tick that just ran already updated the write mode
+                        wm = write_mode[ch]
+                        nb = wq_n[ch] if wm else rq_n[ch]
+                        for j in range(nb):
+                            r = wq[ch, j] if wm else rq[ch, j]
+                            c = rcmd[r]
+                            if _would_close_active(c, req_vec[r], ch, nlev, sizes, cmd_role, act_cnt, aq_n):
+                                continue
+                            t = _ready_time(rdy, off, sizes, nlev, c, req_vec[r])
+                            if t < ev:
+                                ev = t
+                if ev > clk + 1 and ev < BIG:
+                    step = ev - clk
+        i += step
+    return accept, complete, stats, cmd_count, log[:n_log], last_done, open_cycles

@@ -1,0 +1,73 @@
+"""Address mapping as a configurable bit-slice order.
+
+A mapping name lists fields from the most to the least significant bits,
+e.g. ``RoBaRaCoCh``: row | bank | rank | column | channel | (tx offset).
+Fields: ``Ch`` channel, ``Ra`` rank or pseudo-channel, ``Ba`` bank group and
+bank (bank group in the lower bits), ``Bg`` and ``Bk`` separately, ``Ro`` row,
+``Co`` column (in bursts). The lowest log2(tx_bytes) bits are the offset
+inside one burst and are dropped.
+"""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+
+from ..errors import ConfigError
+
+MAPPINGS = ("RoBaRaCoCh", "RoCoBaRaCh", "ChRaBaRoCo", "RoRaBaChCo", "RoBaRaChCo")
+_TOKENS = {"Ch": ["channel"], "Ra": ["rank"], "Ba": ["bank", "bankgroup"], "Bg": ["bankgroup"],
+           "Bk": ["bank"], "Ro": ["row"], "Co": ["column"]}
+
+
+def parse_mapping(name: str) -> list:
+    """Field names from MSB to LSB; errors name the allowed tokens."""
+    toks = re.findall(r"[A-Z][a-z]", name)
+    if "".join(toks) != name or not toks:
+        raise ConfigError("--mapping", name, f"not a mapping; use tokens {', '.join(_TOKENS)} "
+                          f"(e.g. {', '.join(MAPPINGS)})")
+    fields = []
+    for t in toks:
+        if t not in _TOKENS:
+            raise ConfigError("--mapping", name, f"unknown token {t!r}; allowed {', '.join(_TOKENS)}")
+        fields.extend(_TOKENS[t])
+    need = {"channel", "rank", "bankgroup", "bank", "row", "column"}
+    if sorted(fields) != sorted(need):
+        raise ConfigError("--mapping", name, "must name each of Ch, Ra, Ba (or Bg and Bk), Ro, Co exactly once")
+    return fields
+
+
+def map_addresses(addrs: np.ndarray, std, mapping: str = "RoBaRaCoCh") -> np.ndarray:
+    """Byte addresses -> address vectors [channel, level1.., bank, row, column]."""
+    fields = parse_mapping(mapping)
+    sizes = dict(zip(std.level_names, std.level_sizes))
+    width = {"channel": sizes["channel"],
+             "rank": sizes.get("rank", sizes.get("pseudochannel", 1)),
+             "bankgroup": sizes.get("bankgroup", 1), "bank": sizes["bank"],
+             "row": std.rows, "column": std.column_bursts}
+    a = np.asarray(addrs, dtype=np.uint64) >> np.uint64(int(std.tx_bytes).bit_length() - 1)
+    vals = {}
+    for f in reversed(fields):              # LSB first
+        bits = int(width[f]).bit_length() - 1
+        vals[f] = (a & np.uint64((1 << bits) - 1)).astype(np.int64)
+        a = a >> np.uint64(bits)
+    names = [("rank" if n == "pseudochannel" else n) for n in std.level_names]
+    cols = [vals[n] for n in names] + [vals["row"], vals["column"]]
+    return np.stack(cols, axis=1).astype(np.int64) if len(addrs) else np.zeros((0, len(cols)), np.int64)
+
+
+def compose_address(vec, std, mapping: str = "RoBaRaCoCh") -> int:
+    """Inverse of :func:`map_addresses` for one vector (used by tests and generators)."""
+    fields = parse_mapping(mapping)
+    sizes = dict(zip(std.level_names, std.level_sizes))
+    width = {"channel": sizes["channel"],
+             "rank": sizes.get("rank", sizes.get("pseudochannel", 1)),
+             "bankgroup": sizes.get("bankgroup", 1), "bank": sizes["bank"],
+             "row": std.rows, "column": std.column_bursts}
+    names = [("rank" if n == "pseudochannel" else n) for n in std.level_names] + ["row", "column"]
+    val = {n: int(v) for n, v in zip(names, vec)}
+    a = 0
+    for f in fields:                        # MSB first
+        a = (a << (int(width[f]).bit_length() - 1)) | val.get(f, 0)
+    return a * std.tx_bytes

@@ -1,0 +1,116 @@
+"""Run the DRAM core on a request trace and collect the results."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from ..config_io import check_float, check_int
+from .core import simulate
+from .mapping import map_addresses
+from .standard import DramStandard
+
+
+@dataclass
+class ControllerConfig:
+    """Controller settings; defaults match the reference configuration."""
+
+    read_queue: int = 32
+    write_queue: int = 32
+    write_high_watermark: float = 0.8
+    write_low_watermark: float = 0.2
+
+    def validate(self, source="controller"):
+        check_int(source, "read_queue", self.read_queue, 1, 4096)
+        check_int(source, "write_queue", self.write_queue, 1, 4096)
+        check_float(source, "write_high_watermark", self.write_high_watermark, 0.0, 1.0)
+        check_float(source, "write_low_watermark", self.write_low_watermark, 0.0,
+                    self.write_high_watermark)
+        return self
+
+
+@dataclass
+class DramResult:
+    standard: DramStandard
+    accept_cycle: np.ndarray          # per request
+    complete_cycle: np.ndarray        # per request: read = RD issue + read latency; write = WR issue
+    cycles: int                       # last completion (drain)
+    row_hits: int
+    row_misses: int
+    row_conflicts: int
+    read_row_hits: int
+    read_row_misses: int
+    read_row_conflicts: int
+    refreshes: int
+    forwarded_reads: int
+    coalesced_writes: int
+    sum_read_latency_cycles: int
+    reads_done: int
+    command_counts: dict              # command name -> count
+    open_cycles: np.ndarray           # per channel x rank: cycles with >= 1 bank open
+    log: np.ndarray = field(repr=False, default=None)   # cycle, cmd, ch, levels.., row, col, type
+
+    @property
+    def requests(self) -> int:
+        return len(self.accept_cycle)
+
+    @property
+    def time_ns(self) -> float:
+        return self.cycles * self.standard.tck_ns
+
+    @property
+    def achieved_gbps(self) -> float:
+        return self.requests * self.standard.tx_bytes / self.time_ns if self.cycles else 0.0
+
+    @property
+    def pct_of_peak(self) -> float:
+        return 100.0 * self.achieved_gbps / self.standard.peak_gbps
+
+    @property
+    def avg_read_latency_cycles(self) -> float:
+        return self.sum_read_latency_cycles / self.reads_done if self.reads_done else 0.0
+
+    @property
+    def row_hit_rate(self) -> float:
+        tot = self.row_hits + self.row_misses + self.row_conflicts
+        return self.row_hits / tot if tot else 0.0
+
+    def command_log(self):
+        """The command log as a pandas DataFrame (needs ``log=True``)."""
+        import pandas as pd
+        if self.log is None:
+            raise ValueError("run with log=True to keep the command log")
+        std = self.standard
+        cols = ["cycle", "cmd"] + [n for n in std.level_names] + ["row", "column", "type"]
+        df = pd.DataFrame(self.log, columns=cols)
+        df.insert(1, "command", np.array(std.commands, dtype=object)[df.pop("cmd").to_numpy()])
+        return df
+
+
+def run_trace(std: DramStandard, addrs, is_write, mapping="RoBaRaCoCh", controller=None,
+              log=False, max_cycles=None) -> DramResult:
+    """Replay a trace (byte addresses + write flags) on ``std``."""
+    ctrl = (controller or ControllerConfig()).validate()
+    vec = map_addresses(np.asarray(addrs, np.uint64), std, mapping)
+    addr_key = (np.asarray(addrs, np.uint64) // np.uint64(std.tx_bytes)).astype(np.int64)
+    arr = std.arrays()
+    if max_cycles is None:
+        max_cycles = 1 << 60
+    accept, complete, stats, cmd_count, lg, end, open_cycles = simulate(
+        arr["sizes"], arr["cmd_role"], arr["role_cmd"], arr["cons_ptr"], arr["cons"],
+        arr["read_latency"], arr["refresh_scope"], arr["refresh_interval"], arr["aad_cycles"],
+        arr["wck"], arr["wck_enabled"], addr_key, vec, np.asarray(is_write, np.bool_),
+        ctrl.read_queue, ctrl.write_queue, ctrl.write_high_watermark, ctrl.write_low_watermark,
+        bool(log), int(max_cycles))
+    if (complete < 0).any():
+        raise RuntimeError(f"simulation stopped at max_cycles={max_cycles} before all requests completed")
+    tot = stats.sum(axis=0)
+    counts = {name: int(cmd_count[:, i].sum()) for i, name in enumerate(std.commands)}
+    return DramResult(
+        standard=std, accept_cycle=accept, complete_cycle=complete, cycles=int(end),
+        row_hits=int(tot[0]), row_misses=int(tot[1]), row_conflicts=int(tot[2]),
+        read_row_hits=int(tot[3]), read_row_misses=int(tot[4]), read_row_conflicts=int(tot[5]),
+        refreshes=int(tot[6]), forwarded_reads=int(tot[7]), coalesced_writes=int(tot[8]),
+        sum_read_latency_cycles=int(tot[9]), reads_done=int(tot[10]), command_counts=counts,
+        open_cycles=open_cycles, log=lg if log else None)
