@@ -214,12 +214,13 @@ def _remove_at(buf, cnt, ch, pos):
 def simulate(sizes, cmd_role, role_cmd, cons_ptr, cons, read_latency, refresh_scope,
              refresh_interval, aad_cycles, wck, wck_enabled,
              req_addr, req_vec, req_is_write, rq_cap, wq_cap, wr_hi, wr_lo,
-             log_enabled, max_cycles):
+             requests_per_cycle, log_enabled, max_cycles):
     """Run a closed-loop trace replay on all channels.
 
-    Requests are offered in trace order, one per cycle, at the frontend clock
-    ``i`` (the controller then ticks at ``i + 1``); a refused request (its
-    queue is full) is offered again next cycle.
+    Requests are offered in trace order, up to ``requests_per_cycle`` per
+    cycle (1 in the reference replay model), at the frontend clock ``i`` (the
+    controllers then tick at ``i + 1``); a refused request (its queue is full)
+    is offered again next cycle and blocks the ones behind it.
 
     Returns (accept, complete, stats, cmd_count, log, n_log, end_cycle,
     open_cycles) where stats rows are per channel:
@@ -306,7 +307,10 @@ def simulate(sizes, cmd_role, role_cmd, cons_ptr, cons, read_latency, refresh_sc
         if i > max_cycles:
             break
         # ------------------------------------------------ frontend (clk = i)
-        if next_req < n:
+        for _k in range(requests_per_cycle):
+            if next_req >= n:
+                break
+            accepted_before = next_req
             r = next_req
             ch = req_vec[r, 0]
             if req_is_write[r]:
@@ -347,6 +351,9 @@ def simulate(sizes, cmd_role, role_cmd, cons_ptr, cons, read_latency, refresh_sc
                     accept[r] = i
                     arrive[r] = i
                     next_req += 1
+            if next_req == accepted_before:
+                break      # refused: retry next cycle, in order
+
         # ------------------------------------------------ controllers (clk = i+1)
         clk = i + 1
         issued_any = False

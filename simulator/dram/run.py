@@ -20,10 +20,12 @@ class ControllerConfig:
     write_queue: int = 32
     write_high_watermark: float = 0.8
     write_low_watermark: float = 0.2
+    requests_per_cycle: int = 1       # frontend width; 1 = the reference replay model
 
     def validate(self, source="controller"):
         check_int(source, "read_queue", self.read_queue, 1, 4096)
         check_int(source, "write_queue", self.write_queue, 1, 4096)
+        check_int(source, "requests_per_cycle", self.requests_per_cycle, 1, 4096)
         check_float(source, "write_high_watermark", self.write_high_watermark, 0.0, 1.0)
         check_float(source, "write_low_watermark", self.write_low_watermark, 0.0,
                     self.write_high_watermark)
@@ -102,7 +104,7 @@ def run_trace(std: DramStandard, addrs, is_write, mapping="RoBaRaCoCh", controll
         arr["read_latency"], arr["refresh_scope"], arr["refresh_interval"], arr["aad_cycles"],
         arr["wck"], arr["wck_enabled"], addr_key, vec, np.asarray(is_write, np.bool_),
         ctrl.read_queue, ctrl.write_queue, ctrl.write_high_watermark, ctrl.write_low_watermark,
-        bool(log), int(max_cycles))
+        ctrl.requests_per_cycle, bool(log), int(max_cycles))
     if (complete < 0).any():
         raise RuntimeError(f"simulation stopped at max_cycles={max_cycles} before all requests completed")
     tot = stats.sum(axis=0)

@@ -52,7 +52,7 @@ REFRESH_ROLES = {"refresh_all", "refresh_bank"}
 ACCESS_ROLES = {"read", "write", "read_ap", "write_ap"}
 OPENING_ROLES = {"activate", "activate2"}
 
-_TOP_REQUIRED = {"name", "family", "source", "tck_ps", "organization", "timing",
+_TOP_REQUIRED = {"name", "family", "source", "tck_ps", "data_rate_mtps", "organization", "timing",
                  "read_latency", "commands", "constraints", "refresh"}
 _TOP_OPTIONAL = {"controller", "energy", "notes"}
 _ORG_REQUIRED = {"levels", "rows", "columns", "device_width_bits", "channel_width_bits",
@@ -70,6 +70,7 @@ class DramStandard:
     family: str
     source_file: str
     tck_ps: int
+    data_rate_mtps: int        # transfers per second per data pin, in millions
     level_names: list          # node levels, outermost first (channel first)
     level_sizes: list          # size of each node level (channels first)
     rows: int
@@ -116,10 +117,17 @@ class DramStandard:
         return self.tck_ps / 1000.0
 
     @property
+    def data_buses_per_channel(self) -> int:
+        """Pseudo-channels have their own data bus; ranks share the channel's."""
+        if "pseudochannel" in self.level_names:
+            return self.level_sizes[self.level_names.index("pseudochannel")]
+        return 1
+
+    @property
     def peak_gbps(self) -> float:
-        """Peak bandwidth of all channels in GB/s (double data rate)."""
-        per_channel = self.channel_width_bits / 8 * 2 / (self.tck_ps * 1e-12) / 1e9
-        return per_channel * self.channels
+        """Peak data bandwidth of all channels in GB/s."""
+        per_bus = self.channel_width_bits / 8 * self.data_rate_mtps / 1000.0
+        return per_bus * self.data_buses_per_channel * self.channels
 
     def command_id(self, name: str) -> int:
         return self.commands.index(name)
@@ -190,6 +198,7 @@ def parse_standard(d: dict, src) -> DramStandard:
     src = str(src)
     check_keys(src, "", d, _TOP_REQUIRED, _TOP_OPTIONAL)
     tck_ps = check_int(src, "tck_ps", d["tck_ps"], 100, 100_000)
+    rate = check_int(src, "data_rate_mtps", d["data_rate_mtps"], 100, 100_000)
 
     org = d["organization"]
     check_keys(src, "organization", org, _ORG_REQUIRED, _ORG_OPTIONAL)
@@ -286,6 +295,7 @@ def parse_standard(d: dict, src) -> DramStandard:
 
     return DramStandard(
         name=str(d["name"]), family=str(d["family"]), source_file=src, tck_ps=tck_ps,
+        data_rate_mtps=rate,
         level_names=names, level_sizes=sizes, rows=rows, columns=cols,
         device_width_bits=dq, channel_width_bits=cw, burst_length=bl, devices_per_rank=dpr,
         timing=tvals, read_latency=read_latency, commands=cmd_names, roles=roles,
