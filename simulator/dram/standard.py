@@ -68,6 +68,7 @@ class DramStandard:
 
     name: str
     family: str
+    source: str                # citation of the timing/organisation numbers
     source_file: str
     tck_ps: int
     data_rate_mtps: int        # transfers per second per data pin, in millions
@@ -294,7 +295,7 @@ def parse_standard(d: dict, src) -> DramStandard:
             check_float(src, f"energy.{k}", v, 0.0, 1e6)
 
     return DramStandard(
-        name=str(d["name"]), family=str(d["family"]), source_file=src, tck_ps=tck_ps,
+        name=str(d["name"]), family=str(d["family"]), source=str(d["source"]), source_file=src, tck_ps=tck_ps,
         data_rate_mtps=rate,
         level_names=names, level_sizes=sizes, rows=rows, columns=cols,
         device_width_bits=dq, channel_width_bits=cw, burst_length=bl, devices_per_rank=dpr,

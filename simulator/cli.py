@@ -1,0 +1,113 @@
+"""The ``decodesim`` command line.
+
+Each sub-command lives in its own small function; bad input (ConfigError)
+prints one line naming the file, key and allowed range, and exits 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+
+from .errors import ConfigError
+
+
+def _cmd_dram(args) -> int:
+    from .dram.checker import check_result, summarize
+    from .dram.energy import energy_of
+    from .dram.run import ControllerConfig, run_trace
+    from .dram.standard import load_standard
+    from .dram.trace_io import read_trace
+
+    std = load_standard(args.standard)
+    if args.channels:
+        std = std.with_channels(args.channels)
+    addrs, writes = read_trace(args.trace)
+    ctrl = ControllerConfig(read_queue=args.queue, write_queue=args.queue,
+                            requests_per_cycle=args.requests_per_cycle)
+    res = run_trace(std, addrs, writes, mapping=args.mapping, controller=ctrl,
+                    log=bool(args.commands or args.check))
+    en = energy_of(res)
+    bits = res.requests * std.tx_bytes * 8
+    out = {
+        "standard": std.name, "channels": std.channels, "mapping": args.mapping,
+        "requests": res.requests, "reads": int((~writes).sum()), "writes": int(writes.sum()),
+        "cycles": res.cycles, "time_ns": res.time_ns, "tck_ns": std.tck_ns,
+        "achieved_gbps": res.achieved_gbps, "peak_gbps": std.peak_gbps,
+        "pct_of_peak": res.pct_of_peak, "row_hits": res.row_hits, "row_misses": res.row_misses,
+        "row_conflicts": res.row_conflicts, "row_hit_rate": res.row_hit_rate,
+        "avg_read_latency_cycles": res.avg_read_latency_cycles,
+        "avg_read_latency_ns": res.avg_read_latency_cycles * std.tck_ns,
+        "refreshes": res.refreshes, "energy_pj": en.as_dict(),
+        "energy_pj_per_bit": en.total_pj / bits if bits else 0.0,
+        "commands": res.command_counts,
+    }
+    if args.check:
+        v = check_result(res)
+        out["checker_violations"] = len(v)
+        if v:
+            print(summarize(v), file=sys.stderr)
+    if args.commands:
+        res.command_log().to_csv(args.commands, index=False)
+    if args.json:
+        print(json.dumps(out, indent=2))
+    else:
+        _print_dram_table(out)
+    return 1 if out.get("checker_violations") else 0
+
+
+def _print_dram_table(o):
+    rows = [
+        ("standard", f"{o['standard']} x {o['channels']} channel(s), mapping {o['mapping']}"),
+        ("requests", f"{o['requests']} ({o['reads']} reads, {o['writes']} writes)"),
+        ("cycles", f"{o['cycles']}  ({o['time_ns']:.1f} ns at tCK {o['tck_ns']:.3f} ns)"),
+        ("bandwidth", f"{o['achieved_gbps']:.2f} GB/s = {o['pct_of_peak']:.1f}% of {o['peak_gbps']:.1f} GB/s peak"),
+        ("row buffer", f"{o['row_hits']} hits, {o['row_misses']} misses, {o['row_conflicts']} conflicts"
+                       f" (hit rate {o['row_hit_rate']:.3f})"),
+        ("read latency", f"{o['avg_read_latency_cycles']:.1f} cycles = {o['avg_read_latency_ns']:.1f} ns (average)"),
+        ("refreshes", str(o["refreshes"])),
+        ("energy", f"{o['energy_pj']['total_pj'] / 1e6:.3f} uJ = {o['energy_pj_per_bit']:.2f} pJ/bit "
+                   f"(act {o['energy_pj']['activate_pj'] / 1e6:.3f}, rd {o['energy_pj']['read_pj'] / 1e6:.3f}, "
+                   f"wr {o['energy_pj']['write_pj'] / 1e6:.3f}, ref {o['energy_pj']['refresh_pj'] / 1e6:.3f}, "
+                   f"bg {o['energy_pj']['background_pj'] / 1e6:.3f}, io {o['energy_pj']['io_pj'] / 1e6:.3f} uJ)"),
+    ]
+    if "checker_violations" in o:
+        rows.append(("checker", f"{o['checker_violations']} timing violations"))
+    w = max(len(k) for k, _ in rows)
+    for k, v in rows:
+        print(f"{k:<{w}}  {v}")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    from .dram.mapping import MAPPINGS
+    p = argparse.ArgumentParser(prog="decodesim", description="Cycle-accurate simulator for memory-bound LLM decode.")
+    sub = p.add_subparsers(dest="command", required=True)
+    d = sub.add_parser("dram", help="replay a memory-request trace on a DRAM standard",
+                       description="Trace formats: 'LD|ST 0x<addr>' or '0x<addr> R|W', one request per line, "
+                                   "replayed closed-loop (offered in order, retried while the queue is full).")
+    d.add_argument("trace", help="trace file")
+    d.add_argument("--standard", required=True, help="preset name (e.g. ddr4-3200, hbm2) or a YAML file")
+    d.add_argument("--channels", type=int, default=0, help="override the number of channels")
+    d.add_argument("--mapping", default="RoBaRaCoCh", help=f"address mapping, MSB first ({', '.join(MAPPINGS)})")
+    d.add_argument("--queue", type=int, default=32, help="read and write queue depth (default 32)")
+    d.add_argument("--requests-per-cycle", type=int, default=1,
+                   help="frontend width: requests offered per cycle (default 1)")
+    d.add_argument("--commands", metavar="OUT.csv", help="write the command log as CSV")
+    d.add_argument("--check", action="store_true", help="verify the command log with the independent checker")
+    d.add_argument("--json", action="store_true", help="print the results as JSON")
+    d.set_defaults(func=_cmd_dram)
+    return p
+
+
+def main(argv=None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return args.func(args)
+    except ConfigError as exc:
+        print(f"decodesim: error: {exc}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,178 @@
+"""Independent timing checker for DRAM command logs.
+
+A plain-Python re-implementation of the rules, written separately from the
+numba core (no shared code beyond reading the standard's YAML tables): it
+replays a command log and lists every violation of
+
+* the constraint table (each row: after command A at level L, command B must
+  wait ``latency`` cycles; rolling windows; sibling rows between different
+  nodes of a level),
+* the bank state machine (ACT to a closed bank only, column commands to the
+  open row only, refresh with all banks closed, split activation ACT1 -> ACT2
+  of the same row within the deadline),
+* the command bus (one command per channel per cycle),
+* WCK synchronisation (LPDDR5: a read/write after WCK went idle must follow
+  its CAS command).
+
+A log row is (cycle, command name, address...) with the address laid out as
+the standard's levels followed by row and column; -1 means "all" (PREab,
+REFab).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Violation:
+    index: int          # position in the log
+    cycle: int
+    command: str
+    rule: str           # "constraint[i]", "bank-state", "command-bus", "act2-deadline", "wck-sync"
+    detail: str
+
+
+def _match(a, b, upto):
+    for lvl in range(upto + 1):
+        if a[lvl] != b[lvl] and a[lvl] != -1 and b[lvl] != -1:
+            return False
+    return True
+
+
+def check_log(std, rows) -> list:
+    """Check ``rows`` (iterable of (cycle, command, *address)) against ``std``.
+
+    Returns the list of violations (empty when the log is legal)."""
+    nlev = std.n_levels
+    names = std.commands
+    role = dict(zip(names, std.roles))
+    # constraint rows indexed by following command name
+    by_follow = defaultdict(list)
+    for ci, c in enumerate(std.constraints):
+        for f in c["follow"]:
+            for p in c["prec"]:
+                by_follow[names[f]].append((ci, names[p], c["level"], c["latency"], c["window"], c["sibling"]))
+    hist_t = defaultdict(list)      # command -> cycles (ascending)
+    hist_a = defaultdict(list)      # command -> addresses
+    bank_state = {}                 # bank tuple -> ("open"|"act1", row, act1 cycle)
+    last_cycle = {}                 # channel -> last command cycle
+    split = std.controller.get("split_activate")
+    wck = std.controller.get("wck_sync")
+    wck_expiry = defaultdict(int)
+    pending_cas = {}                # channel -> ("cas_read"|"cas_write", cycle)
+    out = []
+
+    for idx, row in enumerate(rows):
+        t = int(row[0])
+        cmd = str(row[1])
+        addr = tuple(int(x) for x in row[2:2 + nlev + 2])
+        if cmd not in role:
+            out.append(Violation(idx, t, cmd, "unknown-command", f"{cmd} is not a {std.name} command"))
+            continue
+        r = role[cmd]
+        ch = addr[0]
+        # ---- command bus
+        if ch in last_cycle and t <= last_cycle[ch]:
+            out.append(Violation(idx, t, cmd, "command-bus",
+                                 f"issued at cycle {t}, not after the previous command at {last_cycle[ch]}"))
+        last_cycle[ch] = max(t, last_cycle.get(ch, t))
+        # ---- timing constraints
+        for ci, a_cmd, lvl, lat, window, sibling in by_follow[cmd]:
+            ts, addrs = hist_t[a_cmd], hist_a[a_cmd]
+            k = len(ts) - 1
+            count = 0
+            while k >= 0 and ts[k] > t - lat:
+                a = addrs[k]
+                if sibling:
+                    ok = (_match(a, addr, lvl - 1) and a[lvl] != addr[lvl]
+                          and a[lvl] != -1 and addr[lvl] != -1)
+                else:
+                    ok = _match(a, addr, lvl)
+                if ok:
+                    count += 1
+                    if count >= window:
+                        out.append(Violation(
+                            idx, t, cmd, f"constraint[{ci}]",
+                            f"{a_cmd}@{ts[k]} -> {cmd}@{t} at {std.level_names[lvl]}"
+                            f"{' (sibling)' if sibling else ''}: needs {lat} cycles"
+                            f"{f' over a window of {window}' if window > 1 else ''}, got {t - ts[k]}"))
+                        break
+                k -= 1
+        # ---- bank state machine
+        banks = _banks(std, addr)
+        if r in ("activate", "activate1"):
+            b = banks[0]
+            if b in bank_state:
+                out.append(Violation(idx, t, cmd, "bank-state", f"activate to bank {b} that is not closed"))
+            bank_state[b] = ("open" if r == "activate" else "act1", addr[nlev], t)
+        elif r == "activate2":
+            b = banks[0]
+            st = bank_state.get(b)
+            if not st or st[0] != "act1" or st[1] != addr[nlev]:
+                out.append(Violation(idx, t, cmd, "bank-state", f"ACT2 to bank {b} without a matching ACT1"))
+            elif split and t - st[2] > split["deadline_cycles"]:
+                out.append(Violation(idx, t, cmd, "act2-deadline",
+                                     f"ACT2 {t - st[2]} cycles after ACT1; limit {split['deadline_cycles']}"))
+            bank_state[b] = ("open", addr[nlev], t)
+        elif r in ("read", "write", "read_ap", "write_ap"):
+            b = banks[0]
+            st = bank_state.get(b)
+            if not st or st[0] != "open" or st[1] != addr[nlev]:
+                out.append(Violation(idx, t, cmd, "bank-state",
+                                     f"column access to row {addr[nlev]} of bank {b}, open: {st}"))
+            if r in ("read_ap", "write_ap"):
+                bank_state.pop(b, None)
+            if wck:
+                is_rd = r in ("read", "read_ap")
+                cas = pending_cas.pop(ch, None)
+                if t >= wck_expiry[ch] and not (cas and cas[0] == ("cas_read" if is_rd else "cas_write")):
+                    out.append(Violation(idx, t, cmd, "wck-sync", "access while WCK is idle without CAS"))
+                e = t + (wck["read_cycles"] if is_rd else wck["write_cycles"])
+                wck_expiry[ch] = max(wck_expiry[ch], e)
+        elif r in ("cas_read", "cas_write"):
+            pending_cas[ch] = (r, t)
+        elif r == "precharge":
+            if banks[0] not in bank_state:
+                out.append(Violation(idx, t, cmd, "bank-state", f"precharge of closed bank {banks[0]}"))
+            bank_state.pop(banks[0], None)
+        elif r == "precharge_all":
+            for b in banks:
+                bank_state.pop(b, None)
+        elif r in ("refresh_all", "refresh_bank"):
+            open_b = [b for b in banks if b in bank_state]
+            if open_b:
+                out.append(Violation(idx, t, cmd, "bank-state", f"refresh with open banks {open_b[:4]}"))
+        hist_t[cmd].append(t)
+        hist_a[cmd].append(addr)
+    return out
+
+
+def _banks(std, addr):
+    """All bank tuples (channel..bank) the address selects."""
+    nlev = std.n_levels
+    out = [()]
+    for lvl in range(nlev):
+        if addr[lvl] >= 0:
+            out = [b + (addr[lvl],) for b in out]
+        else:
+            out = [b + (i,) for b in out for i in range(std.level_sizes[lvl])]
+    return out
+
+
+def check_result(res) -> list:
+    """Check the command log of a :class:`~simulator.dram.run.DramResult`."""
+    df = res.command_log()
+    cols = ["cycle", "command"] + list(res.standard.level_names) + ["row", "column"]
+    return check_log(res.standard, df[cols].itertuples(index=False, name=None))
+
+
+def summarize(violations, limit=20) -> str:
+    lines = [f"{len(violations)} violation(s)"]
+    for v in violations[:limit]:
+        lines.append(f"  #{v.index} cycle {v.cycle} {v.command}: {v.rule}: {v.detail}")
+    return "\n".join(lines)
+
+
+__all__ = ["Violation", "check_log", "check_result", "summarize"]

@@ -1,0 +1,94 @@
+"""DRAM energy from command counts and IDD currents (DRAMPower-style).
+
+Per rank (or pseudo-channel) with ``devices_per_rank`` devices at VDD:
+
+* ACT+PRE pair: ``VDD * (IDD0*tRC - IDD3N*tRAS - IDD2N*(tRC - tRAS))``
+* read / write burst: ``VDD * (IDD4R|IDD4W - IDD3N) * tBurst``
+* refresh: ``VDD * (IDD5B - IDD3N) * tRFC``
+* background: ``VDD * (IDD3N * t_any_bank_open + IDD2N * t_all_closed)``
+* I/O: ``io_pj_per_bit`` per data bit moved
+
+Currents in mA, times in ns -> energies in pJ (mA * ns * V = pJ).
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+
+_NEEDED = ("vdd_v", "idd0_ma", "idd2n_ma", "idd3n_ma", "idd4r_ma", "idd4w_ma", "idd5b_ma")
+
+
+@dataclass
+class DramEnergy:
+    activate_pj: float
+    read_pj: float
+    write_pj: float
+    refresh_pj: float
+    background_pj: float
+    io_pj: float
+
+    @property
+    def total_pj(self) -> float:
+        return (self.activate_pj + self.read_pj + self.write_pj + self.refresh_pj
+                + self.background_pj + self.io_pj)
+
+    def as_dict(self):
+        d = asdict(self)
+        d["total_pj"] = self.total_pj
+        return d
+
+
+def _timing(std, *names):
+    for n in names:
+        if n in std.timing:
+            return std.timing[n]
+    raise KeyError(f"{std.source_file}: energy model needs one of timings {names}")
+
+
+def per_command_energy_pj(std) -> dict:
+    """Energy of one ACT(+PRE), one read burst, one write burst, one refresh,
+    for all devices of one rank, in pJ."""
+    e = std.energy
+    missing = [k for k in _NEEDED if k not in e]
+    if missing:
+        raise KeyError(f"{std.source_file}: energy section lacks {', '.join(missing)}")
+    tck = std.tck_ns
+    dev = std.devices_per_rank
+    v = e["vdd_v"]
+    t_rc = _timing(std, "nRC") * tck
+    t_ras = _timing(std, "nRAS") * tck
+    t_burst = _timing(std, "nBL", "nBL_min") * tck
+    t_rfc = _timing(std, "nRFC", "nRFCab") * tck
+    act = v * (e["idd0_ma"] * t_rc - e["idd3n_ma"] * t_ras - e["idd2n_ma"] * (t_rc - t_ras))
+    return {
+        "activate": max(act, 0.0) * dev,
+        "read": v * (e["idd4r_ma"] - e["idd3n_ma"]) * t_burst * dev,
+        "write": v * (e["idd4w_ma"] - e["idd3n_ma"]) * t_burst * dev,
+        "refresh": v * (e["idd5b_ma"] - e["idd3n_ma"]) * t_rfc * dev,
+    }
+
+
+def energy_of(res) -> DramEnergy:
+    """Energy of a :class:`~simulator.dram.run.DramResult`."""
+    std = res.standard
+    per = per_command_energy_pj(std)
+    role_count = {}
+    for name, r in zip(std.commands, std.roles):
+        role_count[r] = role_count.get(r, 0) + res.command_counts.get(name, 0)
+    acts = role_count.get("activate", 0) + role_count.get("activate2", 0)
+    reads = role_count.get("read", 0) + role_count.get("read_ap", 0)
+    writes = role_count.get("write", 0) + role_count.get("write_ap", 0)
+    refs = role_count.get("refresh_all", 0)
+    e = std.energy
+    tck = std.tck_ns
+    n_units = res.open_cycles.size            # ranks or pseudo-channels, all channels
+    total_ns = res.cycles * tck
+    open_ns = float(res.open_cycles.sum()) * tck
+    closed_ns = max(total_ns * n_units - open_ns, 0.0)
+    bg = e["vdd_v"] * (e["idd3n_ma"] * open_ns + e["idd2n_ma"] * closed_ns) * std.devices_per_rank
+    # all-bank refresh covers every rank/pseudo-channel under its scope node
+    bits = (reads + writes) * std.tx_bytes * 8
+    return DramEnergy(
+        activate_pj=acts * per["activate"], read_pj=reads * per["read"],
+        write_pj=writes * per["write"], refresh_pj=refs * per["refresh"],
+        background_pj=bg, io_pj=bits * e.get("io_pj_per_bit", 0.0))
