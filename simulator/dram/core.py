@@ -61,7 +61,7 @@ def _node_range(sizes, a, lvl):
 
 
 @njit(cache=True)
-def _ready_time(ready, off, sizes, nlev, cmd, a):
+def _ready_time(ready, base, off, sizes, nlev, cmd, a):
     """Earliest cycle at which ``cmd`` at address ``a`` meets all constraints."""
     t = 0
     lo = 0
@@ -76,14 +76,14 @@ def _ready_time(ready, off, sizes, nlev, cmd, a):
                 lo = lo * s
                 hi = hi * s
         for n in range(lo, hi):
-            r = ready[off[l] + n, cmd]
+            r = ready[base + off[l] + n, cmd]
             if r > t:
                 t = r
     return t
 
 
 @njit(cache=True)
-def _update_timing(ready, hist, off, sizes, nlev, ncmd, cons_ptr, cons, cmd, a, clk):
+def _update_timing(ready, hist, base, off, sizes, nlev, ncmd, cons_ptr, cons, cmd, a, clk):
     lo = 0
     hi = 1
     W = hist.shape[2]
@@ -102,7 +102,7 @@ def _update_timing(ready, hist, off, sizes, nlev, ncmd, cons_ptr, cons, cmd, a, 
                     for sib in range(parent * s, parent * s + s):
                         if sib == lo:
                             continue
-                        g = off[l] + sib
+                        g = base + off[l] + sib
                         for ci in range(c0, c1):
                             if cons[ci, 3] == 1:
                                 f = cons[ci, 0]
@@ -115,7 +115,7 @@ def _update_timing(ready, hist, off, sizes, nlev, ncmd, cons_ptr, cons, cmd, a, 
         if c1 == c0:
             continue
         for n in range(lo, hi):
-            g = off[l] + n
+            g = base + off[l] + n
             for w in range(W - 1, 0, -1):
                 hist[g, cmd, w] = hist[g, cmd, w - 1]
             hist[g, cmd, 0] = clk
@@ -129,6 +129,44 @@ def _update_timing(ready, hist, off, sizes, nlev, ncmd, cons_ptr, cons, cmd, a, 
                 v = past + cons[ci, 1]
                 if v > ready[g, f]:
                     ready[g, f] = v
+
+
+@njit(cache=True, inline="always")
+def _req_ready(ready, req_node, r, cmd, nlev):
+    """Ready time of ``cmd`` for request ``r`` (a full address: one node per level)."""
+    t = ready[req_node[r, 0], cmd]
+    for l in range(1, nlev):
+        v = ready[req_node[r, l], cmd]
+        if v > t:
+            t = v
+    return t
+
+
+@njit(cache=True, inline="always")
+def _req_preq(final, r, req_bank, req_vec, row_i, bstate, brow, role_cmd, ch):
+    """Next command of a read/write request, from its bank's state."""
+    b = req_bank[r]
+    st = bstate[ch, b]
+    if st == 0:
+        if role_cmd[R_ACT] >= 0:
+            return role_cmd[R_ACT]
+        return role_cmd[R_ACT1]
+    if st == 1:
+        return role_cmd[R_ACT2]
+    if brow[ch, b] == req_vec[r, row_i]:
+        return final
+    return role_cmd[R_PRE]
+
+
+@njit(cache=True, inline="always")
+def _req_closes_active(cmd, r, req_bank, cmd_role, act_cnt, n_active, ch):
+    """A single-bank closing command on a bank an in-flight request opened."""
+    if n_active[ch] == 0:
+        return False
+    cr = cmd_role[cmd]
+    if cr == R_PRE or cr == R_RDA or cr == R_WRA:
+        return act_cnt[ch, req_bank[r]] > 0
+    return False
 
 
 @njit(cache=True, inline="always")
@@ -226,7 +264,7 @@ def simulate(sizes, cmd_role, role_cmd, cons_ptr, cons, read_latency, refresh_sc
     open_cycles) where stats rows are per channel:
     [row_hits, row_misses, row_conflicts, read_hits, read_misses,
      read_conflicts, refreshes, forwarded_reads, coalesced_writes,
-     sum_read_latency, reads_done].
+     sum_read_latency, reads_done, evaluated_cycles (channel 0 row only)].
     """
     nlev = sizes.shape[0]
     nch = sizes[0]
@@ -248,6 +286,17 @@ def simulate(sizes, cmd_role, role_cmd, cons_ptr, cons, read_latency, refresh_sc
     for ci in range(cons.shape[0]):
         if cons[ci, 2] > maxw:
             maxw = cons[ci, 2]
+    # per-request bank and node path (node index per level, within the channel)
+    req_bank = np.zeros(n, np.int64)
+    req_node = np.zeros((n, nlev), np.int64)
+    for r in range(n):
+        idx = 0
+        for l in range(1, nlev):
+            idx = idx * sizes[l] + req_vec[r, l]
+            req_node[r, l] = off[l] + idx
+        req_bank[r] = idx
+        for l in range(nlev):
+            req_node[r, l] += req_vec[r, 0] * nodes_per_ch
     ready = np.zeros((nch * nodes_per_ch, ncmd), np.int64)
     hist = np.full((nch * nodes_per_ch, ncmd, maxw), -1, np.int64)
     # per-channel views are obtained by offsetting node index by ch*nodes_per_ch
@@ -290,7 +339,7 @@ def simulate(sizes, cmd_role, role_cmd, cons_ptr, cons, read_latency, refresh_sc
     final_wr = role_cmd[R_WR]
     refab = role_cmd[R_REFAB]
     # ---- outputs ----------------------------------------------------------------
-    stats = np.zeros((nch, 11), np.int64)
+    stats = np.zeros((nch, 12), np.int64)
     cmd_count = np.zeros((nch, ncmd), np.int64)
     log_cap = 1024
     if log_enabled:
@@ -356,11 +405,16 @@ def simulate(sizes, cmd_role, role_cmd, cons_ptr, cons, read_latency, refresh_sc
 
         # ------------------------------------------------ controllers (clk = i+1)
         clk = i + 1
+        stats[0, 11] += 1
         issued_any = False
+        # earliest cycle at which any eligible command becomes ready (for skipping)
+        ev = BIG
         for ch in range(nch):
             base = ch * nodes_per_ch
-            rdy = ready[base:base + nodes_per_ch]
-            hst = hist[base:base + nodes_per_ch]
+            if next_ref[ch] < ev:
+                ev = next_ref[ch]
+            if xq_n[ch] > 0:
+                ev = clk + 1      # a pending ACT2 issues as soon as nothing else does
             # refresh manager
             if clk == next_ref[ch]:
                 next_ref[ch] += refresh_interval
@@ -391,7 +445,7 @@ def simulate(sizes, cmd_role, role_cmd, cons_ptr, cons, read_latency, refresh_sc
                     if dl > clk:
                         continue
                     c2 = role_cmd[R_ACT2]
-                    if _ready_time(rdy, off, sizes, nlev, c2, req_vec[r]) > clk:
+                    if _req_ready(ready, req_node, r, c2, nlev) > clk:
                         continue
                     if dl < best_dl or (dl == best_dl and arrive[r] < arrive[cand]):
                         best_dl = dl
@@ -403,7 +457,10 @@ def simulate(sizes, cmd_role, role_cmd, cons_ptr, cons, read_latency, refresh_sc
                 # CAS continuation: the RD/WR follows as soon as it is ready
                 r = cas_req[ch]
                 c = rcmd[r]
-                if _ready_time(rdy, off, sizes, nlev, c, req_vec[r]) <= clk:
+                t = _req_ready(ready, req_node, r, c, nlev)
+                if t < ev:
+                    ev = t
+                if t <= clk:
                     cas_req[ch] = -1
                     cand = r
                     cand_buf = cas_buf[ch]
@@ -425,14 +482,19 @@ def simulate(sizes, cmd_role, role_cmd, cons_ptr, cons, read_latency, refresh_sc
                 else:
                     continue
             elif not issue_act2:
-                # 1. active buffer
+                # 1. active buffer (not in arrival order: oldest ready wins)
                 best_arr = BIG
                 for j in range(aq_n[ch]):
                     r = aq[ch, j]
-                    c = _preq(final_wr if req_is_write[r] else final_rd, req_vec[r],
-                              nlev, sizes, bstate, brow, role_cmd, cmd_role, ch)
+                    c = _req_preq(final_wr if req_is_write[r] else final_rd, r, req_bank, req_vec, row_i,
+                                  bstate, brow, role_cmd, ch)
                     rcmd[r] = c
-                    if _ready_time(rdy, off, sizes, nlev, c, req_vec[r]) <= clk and arrive[r] < best_arr:
+                    if arrive[r] < best_arr:
+                        t = _req_ready(ready, req_node, r, c, nlev)
+                        if t < ev:
+                            ev = t
+                        if t > clk:
+                            continue
                         best_arr = arrive[r]
                         cand = r
                         cand_pos = j
@@ -442,11 +504,14 @@ def simulate(sizes, cmd_role, role_cmd, cons_ptr, cons, read_latency, refresh_sc
                 if cand < 0 and pq_n[ch] > 0:
                     pv = pq_vec[ch, 0]
                     c = _preq(refab, pv, nlev, sizes, bstate, brow, role_cmd, cmd_role, ch)
-                    if (_ready_time(rdy, off, sizes, nlev, c, pv) <= clk
-                            and not _would_close_active(c, pv, ch, nlev, sizes, cmd_role, act_cnt, aq_n)
+                    if (not _would_close_active(c, pv, ch, nlev, sizes, cmd_role, act_cnt, aq_n)
                             and not _blocks_activating(c, pv, ch, nlev, sizes, cmd_role, act2_owner, xq_n)):
-                        cand = -2
-                        cmd = c
+                        t = _ready_time(ready, base, off, sizes, nlev, c, pv)
+                        if t < ev:
+                            ev = t
+                        if t <= clk:
+                            cand = -2
+                            cmd = c
                 # 3. read/write buffers (not while refresh waits)
                 if cand == -1 and pq_n[ch] == 0:
                     if not write_mode[ch]:
@@ -457,28 +522,34 @@ def simulate(sizes, cmd_role, role_cmd, cons_ptr, cons, read_latency, refresh_sc
                             write_mode[ch] = False
                     wm = write_mode[ch]
                     nb = wq_n[ch] if wm else rq_n[ch]
+                    fin = final_wr if wm else final_rd
+                    # queues are in arrival order: the first ready eligible entry
+                    # is the oldest ready one
                     for j in range(nb):
                         r = wq[ch, j] if wm else rq[ch, j]
-                        c = _preq(final_wr if wm else final_rd, req_vec[r], nlev, sizes, bstate, brow,
-                                  role_cmd, cmd_role, ch)
+                        c = _req_preq(fin, r, req_bank, req_vec, row_i, bstate, brow, role_cmd, ch)
                         rcmd[r] = c
-                        if _would_close_active(c, req_vec[r], ch, nlev, sizes, cmd_role, act_cnt, aq_n):
+                        if _req_closes_active(c, r, req_bank, cmd_role, act_cnt, aq_n, ch):
                             continue
-                        if _blocks_activating(c, req_vec[r], ch, nlev, sizes, cmd_role, act2_owner, xq_n):
+                        if xq_n[ch] > 0 and _blocks_activating(c, req_vec[r], ch, nlev, sizes, cmd_role,
+                                                               act2_owner, xq_n):
                             continue
-                        if arrive[r] < best_arr and _ready_time(rdy, off, sizes, nlev, c, req_vec[r]) <= clk:
-                            best_arr = arrive[r]
+                        t = _req_ready(ready, req_node, r, c, nlev)
+                        if t < ev:
+                            ev = t
+                        if t <= clk:
                             cand = r
                             cand_pos = j
                             cand_buf = B_WRITE if wm else B_READ
                             cmd = c
+                            break
                 # deferred ACT2 when nothing else can go
                 if cand == -1 and xq_n[ch] > 0:
                     best_dl = BIG
                     for j in range(xq_n[ch]):
                         r = xq[ch, j]
                         c2 = role_cmd[R_ACT2]
-                        if _ready_time(rdy, off, sizes, nlev, c2, req_vec[r]) > clk:
+                        if _req_ready(ready, req_node, r, c2, nlev) > clk:
                             continue
                         dl = act2_deadline[ch, _bank_of(sizes, nlev, req_vec[r])]
                         if dl < best_dl or (dl == best_dl and arrive[r] < arrive[cand]):
@@ -512,8 +583,8 @@ def simulate(sizes, cmd_role, role_cmd, cons_ptr, cons, read_latency, refresh_sc
                             issue_act2 = True
                         else:
                             cas = role_cmd[R_CASRD] if (cr == R_RD or cr == R_RDA) else role_cmd[R_CASWR]
-                            if _ready_time(rdy, off, sizes, nlev, cas, req_vec[cand]) <= clk:
-                                _update_timing(rdy, hst, off, sizes, nlev, ncmd, cons_ptr, cons, cas,
+                            if _req_ready(ready, req_node, cand, cas, nlev) <= clk:
+                                _update_timing(ready, hist, base, off, sizes, nlev, ncmd, cons_ptr, cons, cas,
                                                req_vec[cand], clk)
                                 cmd_count[ch, cas] += 1
                                 if log_enabled:
@@ -561,7 +632,7 @@ def simulate(sizes, cmd_role, role_cmd, cons_ptr, cons, read_latency, refresh_sc
                 e = clk + (wck[1] if (cr == R_WR or cr == R_WRA) else wck[0])
                 if e > wck_expiry[ch]:
                     wck_expiry[ch] = e
-            _update_timing(rdy, hst, off, sizes, nlev, ncmd, cons_ptr, cons, cmd, av, clk)
+            _update_timing(ready, hist, base, off, sizes, nlev, ncmd, cons_ptr, cons, cmd, av, clk)
             cmd_count[ch, cmd] += 1
             if log_enabled:
                 if n_log >= log_cap:
@@ -663,8 +734,10 @@ def simulate(sizes, cmd_role, role_cmd, cons_ptr, cons, read_latency, refresh_sc
         if retired == n and next_req == n:
             break
         # ------------------------------------------------ skip idle cycles
+        # Nothing issued and no request can arrive: nothing changes until the
+        # earliest ready time of an eligible command (or a refresh) seen above.
         step = 1
-        if not issued_any:
+        if not issued_any and ev > clk + 1 and ev < BIG:
             can_arrive = False
             if next_req < n:
                 r = next_req
@@ -678,46 +751,11 @@ def simulate(sizes, cmd_role, role_cmd, cons_ptr, cons, read_latency, refresh_sc
                     if req_addr[wq[ch, j]] == req_addr[r]:
                         can_arrive = True
             if not can_arrive:
-                ev = BIG
-                for ch in range(nch):
-                    base = ch * nodes_per_ch
-                    rdy = ready[base:base + nodes_per_ch]
-                    if next_ref[ch] < ev:
-                        ev = next_ref[ch]
-                    if xq_n[ch] > 0:
-                        ev = clk + 1
-                        break
-                    if cas_req[ch] >= 0:
-                        r = cas_req[ch]
-                        t = _ready_time(rdy, off, sizes, nlev, rcmd[r], req_vec[r])
-                        if t < ev:
-                            ev = t
-                        continue
-                    for j in range(aq_n[ch]):
-                        r = aq[ch, j]
-                        t = _ready_time(rdy, off, sizes, nlev, rcmd[r], req_vec[r])
-                        if t < ev:
-                            ev = t
-                    if pq_n[ch] > 0:
-                        pv = pq_vec[ch, 0]
-                        c = _preq(refab, pv, nlev, sizes, bstate, brow, role_cmd, cmd_role, ch)
-                        if not _would_close_active(c, pv, ch, nlev, sizes, cmd_role, act_cnt, aq_n):
-                            t = _ready_time(rdy, off, sizes, nlev, c, pv)
-                            if t < ev:
-                                ev = t
-                    else:
-                        # the tick that just ran already updated the write mode
-                        wm = write_mode[ch]
-                        nb = wq_n[ch] if wm else rq_n[ch]
-                        for j in range(nb):
-                            r = wq[ch, j] if wm else rq[ch, j]
-                            c = rcmd[r]
-                            if _would_close_active(c, req_vec[r], ch, nlev, sizes, cmd_role, act_cnt, aq_n):
-                                continue
-                            t = _ready_time(rdy, off, sizes, nlev, c, req_vec[r])
-                            if t < ev:
-                                ev = t
-                if ev > clk + 1 and ev < BIG:
-                    step = ev - clk
+                step = ev - clk
         i += step
+    # banks still open at the end count as open until the last completion
+    for ch in range(nch):
+        for r1 in range(n_l1):
+            if open_banks[ch, r1] > 0 and last_done > open_since[ch, r1]:
+                open_cycles[ch, r1] += last_done - open_since[ch, r1]
     return accept, complete, stats, cmd_count, log[:n_log], last_done, open_cycles
