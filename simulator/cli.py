@@ -79,6 +79,73 @@ def _print_dram_table(o):
         print(f"{k:<{w}}  {v}")
 
 
+def _workload_from(args):
+    from .workload import Workload, load_model
+    m = load_model(args.model)
+    return Workload(m, weights=args.weights, kv=args.kv, kv_window=args.kv_window, batch=args.batch,
+                    group_size=args.group_size)
+
+
+def _cmd_trace_generate(args) -> int:
+    from .workload import generate_trace
+    from .workload.trace_io import write_trace
+    tr = generate_trace(_workload_from(args), args.context)
+    write_trace(tr, args.out)
+    print(f"wrote {len(tr.ops)} ops to {args.out}")
+    return 0
+
+
+def _cmd_trace_record(args) -> int:
+    from .workload import load_model
+    from .workload.record import record_decode
+    from .workload.trace_io import write_trace
+    tr = record_decode(load_model(args.model), args.context, seed=args.seed, batch=args.batch, device=args.device)
+    write_trace(tr, args.out)
+    print(f"recorded {len(tr.ops)} ops on {tr.header['device']} to {args.out}")
+    return 0
+
+
+def _cmd_trace_show(args) -> int:
+    from .workload import generate_trace
+    from .workload.report import trace_table
+    from .workload.trace_io import read_trace
+    if args.file:
+        tr = read_trace(args.file)
+        w = None
+    else:
+        if not args.model:
+            from .errors import ConfigError
+            raise ConfigError("trace show", "--model", "give a trace file or --model NAME")
+        w = _workload_from(args)
+        tr = generate_trace(w, args.context)
+    print(trace_table(tr, w, per_layer=not args.totals_only))
+    return 0
+
+
+def _cmd_trace_diff(args) -> int:
+    from .workload.trace_io import diff_traces, read_trace
+    a, b = read_trace(args.a), read_trace(args.b)
+    d = diff_traces(a, b)
+    if not d:
+        print(f"traces agree op for op ({len(a.ops)} ops)")
+        return 0
+    print(f"{len(d)} difference(s):")
+    for line in d[:args.limit]:
+        print("  " + line)
+    return 1
+
+
+def _workload_args(p, need_model=True):
+    from .workload.workload import KV_FORMATS, WEIGHT_FORMATS
+    p.add_argument("--model", required=need_model, help="catalog model (see workloads/models) or a YAML path")
+    p.add_argument("--context", type=int, default=2048, help="tokens already in the KV cache (default 2048)")
+    p.add_argument("--batch", type=int, default=1)
+    p.add_argument("--weights", default="bf16", choices=list(WEIGHT_FORMATS))
+    p.add_argument("--group-size", type=int, default=0, help="quantization group size (0 = format default)")
+    p.add_argument("--kv", default="bf16", choices=list(KV_FORMATS))
+    p.add_argument("--kv-window", type=int, default=0, help="keep only the last W tokens (0 = full cache)")
+
+
 def build_parser() -> argparse.ArgumentParser:
     from .dram.mapping import MAPPINGS
     p = argparse.ArgumentParser(prog="decodesim", description="Cycle-accurate simulator for memory-bound LLM decode.")
@@ -97,6 +164,31 @@ def build_parser() -> argparse.ArgumentParser:
     d.add_argument("--check", action="store_true", help="verify the command log with the independent checker")
     d.add_argument("--json", action="store_true", help="print the results as JSON")
     d.set_defaults(func=_cmd_dram)
+
+    t = sub.add_parser("trace", help="decode traces: generate, record from PyTorch, show, diff")
+    tsub = t.add_subparsers(dest="trace_command", required=True)
+    g = tsub.add_parser("generate", help="generate the trace of one decode step from the model config")
+    _workload_args(g)
+    g.add_argument("--out", required=True, help="output .jsonl")
+    g.set_defaults(func=_cmd_trace_generate)
+    r = tsub.add_parser("record", help="record a decode step from a PyTorch run (seeded random weights)")
+    r.add_argument("--model", required=True)
+    r.add_argument("--context", type=int, default=16)
+    r.add_argument("--batch", type=int, default=1)
+    r.add_argument("--seed", type=int, default=0)
+    r.add_argument("--device", default=None, help="cpu or cuda (default: cuda when present)")
+    r.add_argument("--out", required=True)
+    r.set_defaults(func=_cmd_trace_record)
+    s = tsub.add_parser("show", help="per-layer and total bytes, flops and arithmetic intensity")
+    s.add_argument("file", nargs="?", help="a trace file (or use --model to generate one)")
+    _workload_args(s, need_model=False)
+    s.add_argument("--totals-only", action="store_true")
+    s.set_defaults(func=_cmd_trace_show)
+    df = tsub.add_parser("diff", help="compare two traces op by op")
+    df.add_argument("a")
+    df.add_argument("b")
+    df.add_argument("--limit", type=int, default=30)
+    df.set_defaults(func=_cmd_trace_diff)
     return p
 
 

@@ -27,6 +27,12 @@ def load_yaml(path) -> dict:
     return data
 
 
+def is_path(name_or_path) -> bool:
+    """A YAML file path (rather than a preset name such as ``opt-1.3b``)."""
+    s = str(name_or_path)
+    return s.endswith((".yaml", ".yml")) or "/" in s or "\\" in s
+
+
 def check_keys(source, prefix: str, data: dict, required: set, optional: set = frozenset()):
     """Reject unknown keys and report missing ones, naming the dotted key."""
     if not isinstance(data, dict):

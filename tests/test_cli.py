@@ -59,3 +59,31 @@ def test_demo_runs(capsys):
     demo.main(n=500)
     out = capsys.readouterr().out
     assert "HBM2" in out and "DDR4-3200" in out
+
+
+def test_trace_show_llama_2_7b(capsys):
+    from simulator.workload import load_model
+    assert main(["trace", "show", "--model", "llama-2-7b", "--context", "2048"]) == 0
+    out = capsys.readouterr().out
+    m = load_model("llama-2-7b")
+    p = m.param_count()
+    kv = 2 * 32 * 32 * 128 * 2 * 2049
+    assert f"{2 * p + kv:,d}" in out                      # 2 B x parameters + KV bytes
+    assert f"{2 * p + kv - 2 * (m.vocab - 1) * m.hidden:,d} B of weights+KV" in out
+    assert "total bytes per token" in out and "flop/B" in out
+
+
+def test_trace_generate_record_diff(tmp_path, capsys):
+    import pytest
+    pytest.importorskip("torch")
+    g, r = tmp_path / "g.jsonl", tmp_path / "r.jsonl"
+    assert main(["trace", "generate", "--model", "gpt2-small", "--context", "5", "--weights", "fp32", "--kv", "fp32",
+                 "--out", str(g)]) == 0
+    assert main(["trace", "record", "--model", "gpt2-small", "--context", "5", "--device", "cpu", "--out", str(r)]) == 0
+    assert main(["trace", "diff", str(g), str(r)]) == 0
+    assert "agree op for op" in capsys.readouterr().out
+    b = tmp_path / "b.jsonl"
+    assert main(["trace", "generate", "--model", "gpt2-small", "--context", "6", "--out", str(b)]) == 0
+    assert main(["trace", "diff", str(g), str(b)]) == 1
+    assert main(["trace", "show", str(b)]) == 0
+    assert main(["trace", "show", "--model", "nope"]) == 2

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..config_io import (check_choice, check_float, check_int, check_keys,
+from ..config_io import (check_choice, is_path, check_float, check_int, check_keys,
                          eval_expr, load_yaml)
 from ..errors import ConfigError
 
@@ -186,7 +186,7 @@ def list_standards() -> list:
 def load_standard(name_or_path) -> DramStandard:
     """Load a standard by preset name (``ddr4-3200``) or by YAML path."""
     p = Path(str(name_or_path))
-    if not p.suffix:
+    if not is_path(name_or_path):
         key = str(name_or_path).lower().replace("_", "-")
         p = CONFIG_DIR / f"{key}.yaml"
         if not p.exists():

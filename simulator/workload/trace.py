@@ -1,0 +1,153 @@
+"""DecodeTrace: the ordered ops of one decode step (one new token per sequence).
+
+Byte accounting per op, kept separate: ``weight_bytes`` (parameters read),
+``kv_read_bytes`` / ``kv_write_bytes`` (KV cache), ``act_read_bytes`` /
+``act_write_bytes`` (activations). Flops count a multiply-add as 2; element-wise
+ops use the per-element costs in :data:`ELEMENTWISE_FLOPS` (a convention that the
+generated and the recorded traces share).
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+
+from .workload import Workload
+
+OP_KINDS = ("embedding", "layernorm", "rmsnorm", "gemv", "gemm", "rope", "kv_append",
+            "attn_score", "softmax", "attn_context", "residual", "activation", "lm_head")
+
+# flops per element (per output element for norms/softmax/activation, per input pair for residual)
+ELEMENTWISE_FLOPS = {"layernorm": 8, "rmsnorm": 4, "softmax": 5, "residual": 1, "rope": 6,
+                     "gelu": 8, "relu": 1, "silu": 5, "silu_mul": 6}
+
+
+@dataclass
+class Op:
+    kind: str
+    name: str
+    layer: int                          # -1 before the first layer, L after the last
+    shape: dict = field(default_factory=dict)
+    dtype: str = "bf16"
+    weight_bytes: int = 0
+    kv_read_bytes: int = 0
+    kv_write_bytes: int = 0
+    act_read_bytes: int = 0
+    act_write_bytes: int = 0
+    flops: int = 0
+
+    @property
+    def bytes(self) -> int:
+        return (self.weight_bytes + self.kv_read_bytes + self.kv_write_bytes
+                + self.act_read_bytes + self.act_write_bytes)
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+
+@dataclass
+class DecodeTrace:
+    header: dict
+    ops: list
+
+    def totals(self) -> dict:
+        keys = ("weight_bytes", "kv_read_bytes", "kv_write_bytes", "act_read_bytes", "act_write_bytes", "flops")
+        t = {k: sum(getattr(o, k) for o in self.ops) for k in keys}
+        t["bytes"] = sum(o.bytes for o in self.ops)
+        return t
+
+    def by_layer(self) -> dict:
+        out = {}
+        for o in self.ops:
+            d = out.setdefault(o.layer, {"bytes": 0, "weight_bytes": 0, "kv_bytes": 0, "flops": 0, "ops": 0})
+            d["bytes"] += o.bytes
+            d["weight_bytes"] += o.weight_bytes
+            d["kv_bytes"] += o.kv_read_bytes + o.kv_write_bytes
+            d["flops"] += o.flops
+            d["ops"] += 1
+        return out
+
+
+def elementwise_flops(kind: str, elements: int) -> int:
+    return ELEMENTWISE_FLOPS[kind] * elements
+
+
+def generate_trace(w: Workload, context: int) -> DecodeTrace:
+    """Ops of one decode step with ``context`` tokens already cached."""
+    if context < 0 or context + 1 > w.model.max_positions and w.model.position == "learned":
+        from ..errors import ConfigError
+        raise ConfigError("workload", "context", f"{context} out of range; allowed [0, {w.model.max_positions - 1}] "
+                          f"for {w.model.name} (learned positions)")
+    m, B, a = w.model, w.batch, w.act_bytes
+    d, kv, f, hd = m.hidden, m.kv_dim, m.intermediate, m.head_dim
+    L = w.context_kept(context)
+    kvb = w.kv_bits
+    dt = w.weights
+    ops = []
+    mm_kind = "gemv" if B == 1 else "gemm"
+
+    def linear(name, layer, k, n, bias, kind=None):
+        wb = w.matrix_bytes(n, k) + (n * a if bias else 0)
+        ops.append(Op(kind or mm_kind, name, layer, {"m": B, "n": n, "k": k}, dt, weight_bytes=wb,
+                      act_read_bytes=B * k * a, act_write_bytes=B * n * a, flops=2 * B * n * k + (B * n if bias else 0)))
+
+    def norm(name, layer):
+        n_par = 2 * d if m.norm == "layernorm" else d
+        ops.append(Op(m.norm, name, layer, {"m": B, "n": d}, dt, weight_bytes=n_par * a,
+                      act_read_bytes=B * d * a, act_write_bytes=B * d * a, flops=elementwise_flops(m.norm, B * d)))
+
+    def residual(name, layer):
+        ops.append(Op("residual", name, layer, {"m": B, "n": d}, dt, act_read_bytes=2 * B * d * a,
+                      act_write_bytes=B * d * a, flops=elementwise_flops("residual", B * d)))
+
+    # embedding: one row of the token table (+ one of the position table)
+    rows = 2 if m.position == "learned" else 1
+    ops.append(Op("embedding", "embed", -1, {"m": B, "n": d, "vocab": m.vocab}, dt,
+                  weight_bytes=B * rows * d * a, act_write_bytes=B * d * a, flops=(B * d if rows == 2 else 0)))
+    for i in range(m.layers):
+        p = f"layers.{i}"
+        norm(f"{p}.norm1", i)
+        if m.fused_qkv:
+            linear(f"{p}.attn.qkv", i, d, d + 2 * kv, m.qkv_bias)
+        else:
+            linear(f"{p}.attn.q", i, d, d, m.qkv_bias)
+            linear(f"{p}.attn.k", i, d, kv, m.qkv_bias)
+            linear(f"{p}.attn.v", i, d, kv, m.qkv_bias)
+        if m.position == "rope":
+            n_rot = B * (d + kv)
+            ops.append(Op("rope", f"{p}.attn.rope", i, {"m": B, "heads": m.heads, "kv_heads": m.kv_heads, "head_dim": hd},
+                          dt, act_read_bytes=n_rot * a, act_write_bytes=n_rot * a, flops=elementwise_flops("rope", n_rot)))
+        ops.append(Op("kv_append", f"{p}.attn.kv_append", i, {"m": B, "kv_heads": m.kv_heads, "head_dim": hd},
+                      w.kv, act_read_bytes=2 * B * kv * a, kv_write_bytes=2 * B * kv * kvb // 8))
+        attn_shape = {"m": B, "heads": m.heads, "kv_heads": m.kv_heads, "head_dim": hd, "context": L}
+        ops.append(Op("attn_score", f"{p}.attn.score", i, dict(attn_shape), w.kv, kv_read_bytes=B * L * kv * kvb // 8,
+                      act_read_bytes=B * d * a, act_write_bytes=B * m.heads * L * a, flops=2 * B * m.heads * hd * L))
+        ops.append(Op("softmax", f"{p}.attn.softmax", i, {"m": B, "heads": m.heads, "context": L}, dt,
+                      act_read_bytes=B * m.heads * L * a, act_write_bytes=B * m.heads * L * a,
+                      flops=elementwise_flops("softmax", B * m.heads * L)))
+        ops.append(Op("attn_context", f"{p}.attn.context", i, dict(attn_shape), w.kv, kv_read_bytes=B * L * kv * kvb // 8,
+                      act_read_bytes=B * m.heads * L * a, act_write_bytes=B * d * a, flops=2 * B * m.heads * L * hd))
+        linear(f"{p}.attn.out", i, d, d, m.bias)
+        residual(f"{p}.residual1", i)
+        norm(f"{p}.norm2", i)
+        if m.mlp == "gated":
+            linear(f"{p}.mlp.gate", i, d, f, m.bias)
+            linear(f"{p}.mlp.up", i, d, f, m.bias)
+            act_kind = "silu_mul"
+            ops.append(Op("activation", f"{p}.mlp.act", i, {"m": B, "n": f, "fn": act_kind}, dt,
+                          act_read_bytes=2 * B * f * a, act_write_bytes=B * f * a, flops=elementwise_flops(act_kind, B * f)))
+        else:
+            linear(f"{p}.mlp.up", i, d, f, m.bias)
+            ops.append(Op("activation", f"{p}.mlp.act", i, {"m": B, "n": f, "fn": m.activation}, dt,
+                          act_read_bytes=B * f * a, act_write_bytes=B * f * a,
+                          flops=elementwise_flops(m.activation, B * f)))
+        linear(f"{p}.mlp.down", i, f, d, m.bias)
+        residual(f"{p}.residual2", i)
+    norm("final_norm", m.layers)
+    # the LM head stays in 16-bit (as quantization schemes usually leave it)
+    ops.append(Op("lm_head", "lm_head", m.layers, {"m": B, "n": m.vocab, "k": d}, "bf16" if dt != "fp32" else "fp32",
+                  weight_bytes=m.vocab * d * a, act_read_bytes=B * d * a, act_write_bytes=B * m.vocab * a,
+                  flops=2 * B * m.vocab * d))
+    header = {"format": "decodesim-trace", "version": 1, "source": "generated", "model": m.name,
+              "context": context, "attended": L, "batch": B, "weights": w.weights, "kv": w.kv,
+              "kv_window": w.kv_window, "group_size": w.group_size}
+    return DecodeTrace(header, ops)
