@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from pathlib import Path
 
 from .errors import ConfigError
 
@@ -135,6 +136,39 @@ def _cmd_trace_diff(args) -> int:
     return 1
 
 
+def _cmd_measure(args) -> int:
+    from .measure import run_harness
+    ctx = [int(c) for c in args.contexts.split(",") if c]
+    df = run_harness(args.model, ctx, steps=args.steps, warmup=args.warmup, device=args.device,
+                     weights=args.weights, device_config=args.device_config)
+    out = Path(args.out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    df.to_csv(out, index=False)
+    print(f"wrote {len(df)} rows to {out}")
+    return 0
+
+
+def _cmd_validate(args) -> int:
+    import pandas as pd
+
+    from .devices.config import load_calibration
+    from .validate import evaluate, measured_cells, plot, published_cells, refit, report, write_calibration
+    cells = pd.concat([published_cells(), measured_cells()], ignore_index=True)
+    cal = load_calibration()
+    if args.refit:
+        cal = refit(cells, cal)
+        write_calibration(cal)
+        print("re-fitted hw_configs/calibration.yaml")
+    df = evaluate(cells, cal)
+    print(report(df))
+    if args.csv:
+        df.to_csv(args.csv, index=False)
+    if args.plot:
+        plot(df, args.plot)
+        print(f"plot: {args.plot}")
+    return 0
+
+
 def _workload_args(p, need_model=True):
     from .workload.workload import KV_FORMATS, WEIGHT_FORMATS
     p.add_argument("--model", required=need_model, help="catalog model (see workloads/models) or a YAML path")
@@ -189,6 +223,21 @@ def build_parser() -> argparse.ArgumentParser:
     df.add_argument("b")
     df.add_argument("--limit", type=int, default=30)
     df.set_defaults(func=_cmd_trace_diff)
+    ms = sub.add_parser("measure", help="measure real decode on this machine's device (PyTorch, seeded weights)")
+    ms.add_argument("--model", default="gpt2-small")
+    ms.add_argument("--contexts", default="16,128,512,1000", help="comma-separated context lengths")
+    ms.add_argument("--steps", type=int, default=10)
+    ms.add_argument("--warmup", type=int, default=3)
+    ms.add_argument("--device", default=None, help="cpu or cuda (default: cuda when present)")
+    ms.add_argument("--weights", default=None, choices=["fp32", "bf16", "fp16"])
+    ms.add_argument("--device-config", default=None, help="hw_configs/devices entry to predict this device with")
+    ms.add_argument("--out", required=True, help="CSV to write (validation/data/measured/ for validation)")
+    ms.set_defaults(func=_cmd_measure)
+    va = sub.add_parser("validate", help="predict every published and measured cell; errors and MAPE")
+    va.add_argument("--refit", action="store_true", help="re-fit calibration.yaml on its named cells first")
+    va.add_argument("--plot", help="predicted-vs-measured plot (PNG or PDF)")
+    va.add_argument("--csv", help="write the per-cell table")
+    va.set_defaults(func=_cmd_validate)
     return p
 
 

@@ -6,6 +6,10 @@ Fields: ``Ch`` channel, ``Ra`` rank or pseudo-channel, ``Ba`` bank group and
 bank (bank group in the lower bits), ``Bg`` and ``Bk`` separately, ``Ro`` row,
 ``Co`` column (in bursts). The lowest log2(tx_bytes) bits are the offset
 inside one burst and are dropped.
+
+Fields are peeled off in mixed radix (value = a mod size; a = a div size), which
+is bit slicing when sizes are powers of two and still uses every channel when the
+channel count is not (80 HBM channels, 12 GDDR6 channels).
 """
 
 from __future__ import annotations
@@ -46,12 +50,12 @@ def map_addresses(addrs: np.ndarray, std, mapping: str = "RoBaRaCoCh") -> np.nda
              "rank": sizes.get("rank", sizes.get("pseudochannel", 1)),
              "bankgroup": sizes.get("bankgroup", 1), "bank": sizes["bank"],
              "row": std.rows, "column": std.column_bursts}
-    a = np.asarray(addrs, dtype=np.uint64) >> np.uint64(int(std.tx_bytes).bit_length() - 1)
+    a = np.asarray(addrs, dtype=np.uint64) // np.uint64(std.tx_bytes)
     vals = {}
     for f in reversed(fields):              # LSB first
-        bits = int(width[f]).bit_length() - 1
-        vals[f] = (a & np.uint64((1 << bits) - 1)).astype(np.int64)
-        a = a >> np.uint64(bits)
+        w = np.uint64(width[f])
+        vals[f] = (a % w).astype(np.int64)
+        a = a // w
     names = [("rank" if n == "pseudochannel" else n) for n in std.level_names]
     cols = [vals[n] for n in names] + [vals["row"], vals["column"]]
     return np.stack(cols, axis=1).astype(np.int64) if len(addrs) else np.zeros((0, len(cols)), np.int64)
@@ -69,5 +73,5 @@ def compose_address(vec, std, mapping: str = "RoBaRaCoCh") -> int:
     val = {n: int(v) for n, v in zip(names, vec)}
     a = 0
     for f in fields:                        # MSB first
-        a = (a << (int(width[f]).bit_length() - 1)) | val.get(f, 0)
+        a = a * int(width[f]) + val.get(f, 0)
     return a * std.tx_bytes

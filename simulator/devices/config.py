@@ -1,0 +1,119 @@
+"""Loading and validating device, runtime and calibration YAML."""
+
+from __future__ import annotations
+
+import copy
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from ..config_io import check_choice, check_float, check_int, check_keys, is_path, load_yaml
+from ..errors import ConfigError
+from ..workload.trace import OP_KINDS
+
+HW = Path(__file__).resolve().parents[2] / "hw_configs"
+DEVICE_DIR = HW / "devices"
+RUNTIME_DIR = HW / "runtime"
+CALIBRATION = HW / "calibration.yaml"
+
+
+@dataclass
+class Device:
+    key: str
+    name: str
+    kind: str                    # gpu | edge | cpu
+    source: str
+    memory: dict                 # standard, channels, peak_gbps, capacity_gb
+    compute: dict                # bf16_tflops, int8_tops, fp32_tflops, units
+    cache: dict
+    power: dict                  # tdp_w, idle_w
+    runtime: str
+    source_file: str = ""
+
+    def with_memory(self, **kw) -> "Device":
+        d = copy.deepcopy(self)
+        d.memory.update(kw)
+        return d
+
+    def peak_flops(self, weights: str) -> float:
+        c = self.compute
+        if weights == "fp32":
+            return c["fp32_tflops"] * 1e12
+        if weights == "int8":
+            return c["int8_tops"] * 1e12
+        return c["bf16_tflops"] * 1e12
+
+
+@dataclass
+class Runtime:
+    name: str
+    modes: dict
+    compute_efficiency: float
+    graph_launch_us: float
+    dequant_ops_per_weight: dict
+    calibration: dict = field(default_factory=dict)
+
+    def param(self, key: str) -> float:
+        return float(self.calibration[key]["value"])
+
+    def mode(self, mode: str) -> dict:
+        if mode not in self.modes:
+            raise ConfigError(f"runtime {self.name}", "mode", f"{mode!r} not one of {', '.join(self.modes)}")
+        return self.modes[mode]
+
+
+def list_devices() -> list:
+    return sorted(p.stem for p in DEVICE_DIR.glob("*.yaml"))
+
+
+def load_device(name_or_path) -> Device:
+    p = Path(str(name_or_path)) if is_path(name_or_path) else DEVICE_DIR / f"{str(name_or_path).lower()}.yaml"
+    if not p.exists():
+        raise ConfigError("--hw", str(name_or_path), f"unknown device; available: {', '.join(list_devices())}")
+    d = load_yaml(p)
+    src = str(p)
+    check_keys(src, "", d, {"name", "kind", "source", "memory", "compute", "cache", "power", "runtime"}, {"notes"})
+    check_choice(src, "kind", d["kind"], ("gpu", "edge", "cpu"))
+    check_keys(src, "memory", d["memory"], {"standard", "channels", "peak_gbps", "capacity_gb"})
+    from ..dram.standard import list_standards
+    check_choice(src, "memory.standard", d["memory"]["standard"], list_standards())
+    check_int(src, "memory.channels", d["memory"]["channels"], 1, 4096)
+    check_float(src, "memory.peak_gbps", d["memory"]["peak_gbps"], 0.1, 1e5)
+    check_float(src, "memory.capacity_gb", d["memory"]["capacity_gb"], 0.1, 1e5)
+    check_keys(src, "compute", d["compute"], {"bf16_tflops", "int8_tops", "fp32_tflops", "units"})
+    for k in ("bf16_tflops", "int8_tops", "fp32_tflops"):
+        check_float(src, f"compute.{k}", d["compute"][k], 1e-3, 1e5)
+    check_keys(src, "power", d["power"], {"tdp_w", "idle_w"})
+    for k in ("tdp_w", "idle_w"):
+        check_float(src, f"power.{k}", d["power"][k], 0.0, 1e5)
+    check_choice(src, "runtime", d["runtime"], [p.stem for p in RUNTIME_DIR.glob("*.yaml")])
+    return Device(key=p.stem, name=str(d["name"]), kind=d["kind"], source=str(d["source"]), memory=dict(d["memory"]),
+                  compute=dict(d["compute"]), cache=dict(d["cache"] or {}), power=dict(d["power"]),
+                  runtime=d["runtime"], source_file=src)
+
+
+def load_calibration(path=CALIBRATION) -> dict:
+    d = load_yaml(path)
+    for prof, params in d.items():
+        for k, v in params.items():
+            check_keys(str(path), f"{prof}.{k}", v, {"value", "fitted_on"}, {"note"})
+            check_float(str(path), f"{prof}.{k}.value", v["value"], 0.0, 1e6)
+    return d
+
+
+def load_runtime(name: str, calibration: dict | None = None) -> Runtime:
+    p = RUNTIME_DIR / f"{name}.yaml"
+    d = load_yaml(p)
+    src = str(p)
+    check_keys(src, "", d, {"name", "source", "modes", "compute_efficiency", "graph_launch_us",
+                            "dequant_ops_per_weight"})
+    for mname, m in d["modes"].items():
+        check_keys(src, f"modes.{mname}", m, {"host_dispatch", "graph", "kernels_per_op"}, {"synchronous"})
+        for kind in OP_KINDS:
+            if kind not in m["kernels_per_op"]:
+                raise ConfigError(src, f"modes.{mname}.kernels_per_op.{kind}", "missing; every op kind needs a count")
+            check_int(src, f"modes.{mname}.kernels_per_op.{kind}", m["kernels_per_op"][kind], 0, 1000)
+    check_float(src, "compute_efficiency", d["compute_efficiency"], 0.01, 1.0)
+    cal = (calibration if calibration is not None else load_calibration()).get(name, {})
+    return Runtime(name=d["name"], modes=d["modes"], compute_efficiency=float(d["compute_efficiency"]),
+                   graph_launch_us=float(d["graph_launch_us"]), dequant_ops_per_weight=d["dequant_ops_per_weight"],
+                   calibration=cal)

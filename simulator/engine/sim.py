@@ -1,0 +1,132 @@
+"""SimPy system model of one decode step.
+
+* eager: a host process dispatches kernels one by one (``host_ns`` each) into a
+  queue; the device process runs them in order as they arrive. The device idles
+  when dispatch is slower than execution (small kernels on a fast GPU), which is
+  why fast GPUs reach a small fraction of their memory floor at batch 1.
+* cuda_graphs / compiled: one graph launch per step puts every kernel in the
+  queue at once.
+* synchronous (CPU): the host runs each op itself: dispatch then compute.
+* split: a prefix of layers on one device, a link, the rest on another.
+
+SimPy stays at op level; DRAM behaviour enters through the lowering's
+bandwidth (from the command-level core, memoised).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pandas as pd
+import simpy
+
+from ..devices.config import Device, Runtime, load_device, load_runtime
+from ..lowering.gpu import lower
+from ..workload import Workload, generate_trace, load_model
+
+
+@dataclass
+class StepResult:
+    timeline: pd.DataFrame      # op, kind, layer, device, start_ns, end_ns, bytes, flops, bound
+    latency_ns: float
+
+    @property
+    def latency_ms(self) -> float:
+        return self.latency_ns / 1e6
+
+    def breakdown_ns(self) -> dict:
+        tl = self.timeline
+        return (tl.end_ns - tl.start_ns).groupby(tl.bound).sum().to_dict()
+
+
+def _device_proc(env, q, n, name, rows):
+    for _ in range(n):
+        k = yield q.get()
+        start = env.now
+        yield env.timeout(k.device_ns)
+        rows.append((k.op, k.kind, k.layer, name, start, env.now, k.bytes, k.flops, k.bound, k.kernels))
+
+
+def _host_proc(env, q, kernels, graph, graph_launch_ns):
+    if graph:
+        yield env.timeout(graph_launch_ns)
+        for k in kernels:
+            q.put(k)
+        return
+    for k in kernels:
+        yield env.timeout(k.host_ns)
+        q.put(k)
+
+
+def _sync_proc(env, kernels, name, rows):
+    for k in kernels:
+        start = env.now
+        yield env.timeout(k.host_ns + k.device_ns)
+        rows.append((k.op, k.kind, k.layer, name, start, env.now, k.bytes, k.flops, k.bound, k.kernels))
+
+
+COLUMNS = ["op", "kind", "layer", "device", "start_ns", "end_ns", "bytes", "flops", "bound", "kernels"]
+
+
+def run_segment(env, kernels, dev: Device, rt: Runtime, mode: str, rows):
+    """Generator: the ops of one device segment, as SimPy processes."""
+    m = rt.mode(mode)
+    if m.get("synchronous"):
+        yield env.process(_sync_proc(env, kernels, dev.name, rows))
+        return
+    q = simpy.Store(env)
+    env.process(_host_proc(env, q, kernels, m["graph"], rt.graph_launch_us * 1e3))
+    yield env.process(_device_proc(env, q, len(kernels), dev.name, rows))
+
+
+def simulate_step(workload: Workload, context: int, dev: Device, mode: str = "eager",
+                  runtime: Runtime | None = None) -> StepResult:
+    rt = runtime or load_runtime(dev.runtime)
+    kernels = lower(generate_trace(workload, context), dev, rt, mode)
+    env = simpy.Environment()
+    rows = []
+    env.process(run_segment(env, kernels, dev, rt, mode, rows))
+    env.run()
+    return StepResult(pd.DataFrame(rows, columns=COLUMNS), env.now)
+
+
+def simulate_split(model, context: int, k: int, edge: Device, server: Device, edge_weights="int8",
+                   server_weights="bf16", link_gbps=0.1, link_latency_ms=20.0, act_bits=16,
+                   edge_mode="eager", server_mode="cuda_graphs") -> StepResult:
+    """First ``k`` layers (and the embedding) on ``edge``, the rest on ``server``; the
+    activation of one token crosses the link at ``act_bits`` per element."""
+    m = load_model(model) if isinstance(model, str) else model
+    if not 0 <= k <= m.layers:
+        from ..errors import ConfigError
+        raise ConfigError("split", "k", f"{k} out of range; allowed [0, {m.layers}]")
+    t_edge = generate_trace(Workload(m, weights=edge_weights), context)
+    t_srv = generate_trace(Workload(m, weights=server_weights), context)
+    t_edge.ops = [o for o in t_edge.ops if o.layer < k]
+    t_srv.ops = [o for o in t_srv.ops if o.layer >= k]
+    rt_e, rt_s = load_runtime(edge.runtime), load_runtime(server.runtime)
+    ke, ks = lower(t_edge, edge, rt_e, edge_mode), lower(t_srv, server, rt_s, server_mode)
+    env = simpy.Environment()
+    rows = []
+    link_bytes = m.hidden * act_bits // 8
+
+    def flow():
+        yield env.process(run_segment(env, ke, edge, rt_e, edge_mode, rows))
+        start = env.now
+        yield env.timeout(link_latency_ms * 1e6 + link_bytes / link_gbps)
+        rows.append(("link", "link", k, "link", start, env.now, link_bytes, 0, "link", 0))
+        yield env.process(run_segment(env, ks, server, rt_s, server_mode, rows))
+
+    env.process(flow())
+    env.run()
+    return StepResult(pd.DataFrame(rows, columns=COLUMNS), env.now)
+
+
+def predict(model: str, device: str, context: int, weights="bf16", kv="bf16", batch=1, mode="eager") -> StepResult:
+    w = Workload(load_model(model), weights=weights, kv=kv, batch=batch)
+    return simulate_step(w, context, load_device(device), mode)
+
+
+def memory_floor_ms(model: str, device: str, context: int, weights="bf16", kv="bf16") -> float:
+    """Analytic floor: bytes of one step / the device's peak bandwidth."""
+    w = Workload(load_model(model), weights=weights, kv=kv)
+    return generate_trace(w, context).totals()["bytes"] / (load_device(device).memory["peak_gbps"] * 1e6)

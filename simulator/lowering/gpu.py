@@ -1,0 +1,74 @@
+"""Lowering for processors (GPU, edge SoC, CPU): trace ops -> kernels.
+
+Per kernel: device time = max(bytes / achievable bandwidth, flops / achievable
+compute, minimum kernel time) plus the minimum time of each extra small kernel the
+runtime launches for the op (e.g. an eager RMSNorm is 8 kernels). Achievable
+bandwidth = device peak x DRAM-core efficiency for streaming reads on its memory
+configuration x the calibrated memory efficiency. Host time = dispatch cost per
+kernel in modes that dispatch from the host.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ..devices.config import Device, Runtime
+from ..workload.trace import DecodeTrace
+from .membw import dram_efficiency
+
+MATRIX_KINDS = ("gemv", "gemm")
+
+
+@dataclass
+class Kernel:
+    op: str
+    kind: str
+    layer: int
+    kernels: int          # launches this entry stands for
+    bytes: int
+    flops: float
+    host_ns: float        # host-side dispatch time
+    device_ns: float      # time on the device
+    bound: str            # memory | compute | overhead
+
+
+def achievable_bandwidth_gbps(dev: Device, rt: Runtime) -> float:
+    eff = dram_efficiency(dev.memory["standard"], int(dev.memory["channels"]), "stream")
+    return dev.memory["peak_gbps"] * eff * rt.param("memory_efficiency")
+
+
+def lower(trace: DecodeTrace, dev: Device, rt: Runtime, mode: str) -> list:
+    m = rt.mode(mode)
+    weights = trace.header.get("weights", "bf16")
+    bw = achievable_bandwidth_gbps(dev, rt)                          # bytes per ns
+    flops_per_ns = dev.peak_flops(weights) * rt.compute_efficiency / 1e9
+    t_min = rt.calibration.get("gpu_min_kernel_us", {"value": 0.0})["value"] * 1e3
+    t_host = rt.param("host_dispatch_us") * 1e3 if m["host_dispatch"] else 0.0
+    deq = rt.dequant_ops_per_weight.get(weights, 0)
+    out = []
+    for op in trace.ops:
+        k = m["kernels_per_op"][op.kind]
+        flops = float(op.flops)
+        if op.kind in MATRIX_KINDS and deq:
+            flops += deq * op.shape["n"] * op.shape["k"]
+        if k == 0 and out:                     # fused into the previous kernel (e.g. SDPA)
+            prev = out[-1]
+            prev.bytes += op.bytes
+            prev.flops += flops
+            _time(prev, bw, flops_per_ns, t_min)
+            continue
+        kern = Kernel(op.name, op.kind, op.layer, max(k, 1), op.bytes, flops, max(k, 1) * t_host, 0.0, "")
+        _time(kern, bw, flops_per_ns, t_min)
+        out.append(kern)
+    return out
+
+
+def _time(kern: Kernel, bw, flops_per_ns, t_min):
+    t_mem = kern.bytes / bw
+    t_cmp = kern.flops / flops_per_ns
+    t = max(t_mem, t_cmp, t_min) + (kern.kernels - 1) * t_min
+    kern.device_ns = t
+    if max(t_mem, t_cmp) < t_min + (kern.kernels - 1) * t_min:
+        kern.bound = "overhead"
+    else:
+        kern.bound = "memory" if t_mem >= t_cmp else "compute"

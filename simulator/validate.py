@@ -1,0 +1,174 @@
+"""`decodesim validate`: predictions for every published and measured cell, error per
+cell, MAPE per device and overall, fitted cells reported apart from held-out ones."""
+
+from __future__ import annotations
+
+import copy
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from .devices.config import CALIBRATION, load_calibration, load_device, load_runtime
+from .engine.sim import simulate_step
+from .workload import Workload, load_model
+
+ROOT = Path(__file__).resolve().parents[1]
+PUBLISHED = ROOT / "validation" / "data" / "published" / "decode_cells.csv"
+MEASURED_DIR = ROOT / "validation" / "data" / "measured"
+
+
+def source_floor_ms(model, device, context, weights, kv, batch=1) -> float:
+    """Memory floor as the sources define it: all weights + KV of one step / peak bandwidth."""
+    w = Workload(load_model(model), weights=weights, kv=kv, batch=batch)
+    m = w.model
+    weight_bytes = w.matrix_bytes(m.param_count(), 1) if weights not in ("int4", "nf4") else m.param_count() / 2
+    kv_bytes = w.kv_bytes_per_token() * (context + 1) * batch
+    return (weight_bytes + kv_bytes) / (load_device(device).memory["peak_gbps"] * 1e6)
+
+
+def _step_ms(row, calibration, device=None):
+    dev = device or load_device(row["device"])
+    rt = load_runtime(dev.runtime, calibration)
+    w = Workload(load_model(row["model"]), weights=row["weights"], kv=row["kv"], batch=int(row["batch"]))
+    return simulate_step(w, int(row["context"]), dev, row["mode"], rt).latency_ms
+
+
+def predict_cell(row, calibration, device=None):
+    """(predicted, measured) in the cell's metric."""
+    metric = row["metric"]
+    if metric == "graphs_speedup":
+        eager = dict(row, mode="eager")
+        return _step_ms(eager, calibration, device) / _step_ms(row, calibration, device), float(row["value"])
+    ms = _step_ms(row, calibration, device)
+    if metric == "ms_per_step":
+        return ms, float(row["value"])
+    if metric == "tokens_per_s":
+        return 1000.0 / ms, float(row["value"])
+    if metric == "floor_fraction":
+        return source_floor_ms(row["model"], row["device"], int(row["context"]), row["weights"], row["kv"]) / ms, \
+            float(row["value"])
+    raise ValueError(f"unknown metric {metric!r}")
+
+
+def published_cells() -> pd.DataFrame:
+    return pd.read_csv(PUBLISHED)
+
+
+def measured_cells() -> pd.DataFrame:
+    """Harness CSVs turned into cells (metric ms_per_step), device from each file's probe."""
+    frames = []
+    for p in sorted(MEASURED_DIR.glob("*.csv")):
+        df = pd.read_csv(p)
+        df["file"] = p.name
+        frames.append(df)
+    if not frames:
+        return pd.DataFrame()
+    df = pd.concat(frames, ignore_index=True)
+    out = pd.DataFrame({
+        "cell_id": [f"{r.file}:{r.model}:ctx{r.context}:{r.mode}" for r in df.itertuples()],
+        "model": df.model, "device": df.device_config, "weights": df.weights, "kv": df.weights,
+        "context": df.context, "batch": df.batch, "mode": df["mode"], "metric": "ms_per_step",
+        "value": df.ms_per_step_median, "role": df.role, "probe_gbps": df.probe_gbps,
+        "source": "measured: " + df.file})
+    return out
+
+
+def _device_for(row):
+    dev = load_device(row["device"])
+    if "probe_gbps" in row and not pd.isna(row.get("probe_gbps")):
+        dev = dev.with_memory(peak_gbps=float(row["probe_gbps"]))
+    return dev
+
+
+def evaluate(cells: pd.DataFrame, calibration=None) -> pd.DataFrame:
+    cal = calibration or load_calibration()
+    rows = []
+    for _, r in cells.iterrows():
+        pred, meas = predict_cell(r.to_dict(), cal, _device_for(r))
+        rows.append({**r.to_dict(), "predicted": pred, "measured": meas,
+                     "error_pct": 100.0 * (pred - meas) / meas})
+    return pd.DataFrame(rows)
+
+
+def mape(df) -> float:
+    return float(np.mean(np.abs(df.error_pct))) if len(df) else float("nan")
+
+
+def refit(cells: pd.DataFrame, calibration: dict) -> dict:
+    """Re-fit each calibrated parameter on the cells it names (1-D bisection each, a few
+    rounds since they interact)."""
+    cal = copy.deepcopy(calibration)
+    by_id = {r.cell_id: r._asdict() for r in cells.itertuples(index=False)}
+    for _ in range(4):
+        for prof, params in cal.items():
+            for name, spec in params.items():
+                rows = [by_id[c] for c in spec["fitted_on"] if c in by_id]
+                if not rows:
+                    continue
+
+                def err(v):
+                    spec["value"] = v
+                    e = 0.0
+                    for row in rows:
+                        p, m = predict_cell(row, cal, _device_for(row))
+                        e += (p - m) / m
+                    return e
+                lo, hi = (0.05, 1.2) if name == "memory_efficiency" else (0.0, 200.0)
+                e_lo, e_hi = err(lo), err(hi)
+                if e_lo * e_hi > 0:
+                    spec["value"] = lo if abs(e_lo) < abs(e_hi) else hi
+                    continue
+                for _ in range(40):
+                    mid = 0.5 * (lo + hi)
+                    e_mid = err(mid)
+                    if e_mid * e_lo > 0:
+                        lo, e_lo = mid, e_mid
+                    else:
+                        hi = mid
+                spec["value"] = round(0.5 * (lo + hi), 4)
+    return cal
+
+
+def write_calibration(cal: dict, path=CALIBRATION):
+    import yaml
+    head = ("# Fitted parameters. Each says what it was fitted on; `decodesim validate --refit` recomputes\n"
+            "# them from those cells and validation reports error on every other cell as held-out.\n")
+    Path(path).write_text(head + yaml.safe_dump(cal, sort_keys=False))
+
+
+def report(df: pd.DataFrame) -> str:
+    lines = [f"{'cell':44s} {'role':8s} {'metric':15s} {'measured':>10s} {'predicted':>10s} {'error':>8s}"]
+    for r in df.itertuples():
+        lines.append(f"{r.cell_id[:44]:44s} {r.role:8s} {r.metric:15s} {r.measured:10.3f} {r.predicted:10.3f} "
+                     f"{r.error_pct:+7.1f}%")
+    lines.append("")
+    for role in ("fit", "heldout"):
+        sub = df[df.role == role]
+        lines.append(f"MAPE {role:8s} {mape(sub):6.1f}% over {len(sub)} cells")
+    for dev, sub in df[df.role == "heldout"].groupby("device"):
+        lines.append(f"  held-out MAPE on {dev:18s} {mape(sub):6.1f}% ({len(sub)} cells)")
+    return "\n".join(lines)
+
+
+def plot(df: pd.DataFrame, path):
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    fig, ax = plt.subplots(figsize=(5.5, 5))
+    for role, mk in (("fit", "s"), ("heldout", "o")):
+        sub = df[df.role == role]
+        ax.scatter(sub.measured, sub.predicted, marker=mk, label=role)
+    lim = [min(df.measured.min(), df.predicted.min()) * 0.8, max(df.measured.max(), df.predicted.max()) * 1.25]
+    ax.plot(lim, lim, "k--", lw=1, label="y = x")
+    ax.set_xscale("log")
+    ax.set_yscale("log")
+    ax.set_xlim(lim)
+    ax.set_ylim(lim)
+    ax.set_xlabel("measured (cell metric: ms/step, tokens/s, ratio)")
+    ax.set_ylabel("predicted (same unit)")
+    ax.set_title("decodesim: predicted vs measured")
+    ax.legend()
+    fig.tight_layout()
+    fig.savefig(path)
+    plt.close(fig)

@@ -1,0 +1,108 @@
+"""Devices, lowering and the SimPy engine: behaviour the published measurements show."""
+
+import pytest
+
+from simulator.devices import list_devices, load_device, load_runtime
+from simulator.engine.sim import memory_floor_ms, predict, simulate_split
+from simulator.errors import ConfigError
+from simulator.lowering.membw import dram_efficiency
+
+QWEN = ("qwen-2.5-7b", 2048)
+
+
+def _frac(dev, mode="eager"):
+    return memory_floor_ms(QWEN[0], dev, QWEN[1]) / predict(QWEN[0], dev, QWEN[1], mode=mode).latency_ms
+
+
+def test_fraction_of_memory_floor_falls_as_bandwidth_rises():
+    l4, a100, h100 = _frac("l4"), _frac("a100-80gb"), _frac("h100-sxm5")
+    assert l4 > 0.6 and h100 < 0.4
+    assert l4 > a100 > h100
+
+
+def test_cuda_graphs_help_h100_far_more_than_l4():
+    def speedup(dev):
+        eager = predict(QWEN[0], dev, QWEN[1], mode="eager").latency_ms
+        return eager / predict(QWEN[0], dev, QWEN[1], mode="cuda_graphs").latency_ms
+    s_h100, s_l4 = speedup("h100-sxm5"), speedup("l4")
+    assert s_h100 > 1.15 and s_l4 < 1.06
+    assert s_h100 - 1 > 4 * (s_l4 - 1)
+
+
+def test_eager_h100_is_host_bound_with_device_gaps():
+    r = predict(QWEN[0], "h100-sxm5", QWEN[1], mode="eager")
+    tl = r.timeline
+    busy = (tl.end_ns - tl.start_ns).sum()
+    assert busy < 0.8 * r.latency_ns                     # the GPU waits for the host
+    assert r.latency_ns == pytest.approx(tl.end_ns.max())
+    assert list(tl.columns[:6]) == ["op", "kind", "layer", "device", "start_ns", "end_ns"]
+    assert (tl.start_ns.diff().dropna() >= 0).all()
+    l4 = predict(QWEN[0], "l4", QWEN[1], mode="eager").timeline
+    assert (l4.end_ns - l4.start_ns).sum() > 0.9 * l4.end_ns.max()   # L4 is memory-bound, busy
+
+
+def test_quantized_and_longer_context_change_latency_in_the_right_direction():
+    base = predict("llama-2-7b", "l4", 512).latency_ms
+    assert predict("llama-2-7b", "l4", 512, weights="int4").latency_ms < 0.5 * base
+    assert predict("llama-2-7b", "l4", 4000).latency_ms > base
+
+
+def test_bandwidth_from_dram_core_is_memoised():
+    dram_efficiency.cache_clear()
+    a = dram_efficiency("hbm3", 80, "stream")
+    b = dram_efficiency("hbm3", 80, "stream")
+    assert a == b and 0.5 < a <= 1.0
+    assert dram_efficiency.cache_info().hits >= 1
+    assert dram_efficiency("hbm3", 80, "gather") < a
+
+
+def test_split_computing():
+    edge, srv = load_device("jetson-orin-nano"), load_device("h100-sxm5")
+    m = "llama-2-7b"
+    all_srv = simulate_split(m, 256, 0, edge, srv, link_gbps=0.05, link_latency_ms=10)
+    half = simulate_split(m, 256, 16, edge, srv, link_gbps=0.05, link_latency_ms=10)
+    all_edge = simulate_split(m, 256, 32, edge, srv, link_gbps=0.05, link_latency_ms=10)
+    assert all_srv.latency_ms < half.latency_ms < all_edge.latency_ms
+    link = half.timeline[half.timeline.device == "link"].iloc[0]
+    assert link.bytes == 4096 * 16 // 8
+    assert link.end_ns - link.start_ns == pytest.approx(10e6 + 8192 / 0.05)
+    compressed = simulate_split(m, 256, 16, edge, srv, link_gbps=0.05, link_latency_ms=10, act_bits=4)
+    assert compressed.latency_ms < half.latency_ms
+    assert set(half.timeline.device) == {edge.name, "link", srv.name}
+    with pytest.raises(ConfigError, match="allowed \\[0, 32\\]"):
+        simulate_split(m, 256, 40, edge, srv)
+
+
+@pytest.mark.parametrize("key", list_devices())
+def test_every_device_loads_and_predicts(key):
+    d = load_device(key)
+    assert d.source and d.memory["peak_gbps"] > 0
+    r = predict("gpt2-small", key, 128)
+    assert r.latency_ms > 0
+
+
+def test_required_devices_exist():
+    need = {"h100-sxm5", "h200", "a100-80gb", "l40s", "l4", "t4", "rtx-4090", "jetson-agx-orin", "jetson-orin-nano",
+            "raspberry-pi-5", "apple-m2-max", "phone-sd8gen3", "host-cpu"}
+    assert need <= set(list_devices())
+
+
+def test_bad_device_yaml(tmp_path):
+    import yaml
+
+    from simulator.devices.config import DEVICE_DIR
+    d = yaml.safe_load((DEVICE_DIR / "l4.yaml").read_text())
+    d["memory"]["standard"] = "sdr-133"
+    p = tmp_path / "dev.yaml"
+    p.write_text(yaml.safe_dump(d))
+    with pytest.raises(ConfigError) as e:
+        load_device(p)
+    assert str(p) in str(e.value) and "memory.standard" in str(e.value)
+    with pytest.raises(ConfigError, match="available"):
+        load_device("gpu-9000")
+
+
+def test_runtime_calibration_has_provenance():
+    rt = load_runtime("gpu-pytorch")
+    for k in ("host_dispatch_us", "gpu_min_kernel_us", "memory_efficiency"):
+        assert "fitted_on" in rt.calibration[k] and rt.param(k) > 0

@@ -1,0 +1,44 @@
+"""The measurement harness on a tiny model (CPU), and `decodesim validate`."""
+
+import pandas as pd
+import pytest
+
+from simulator.cli import main
+
+torch = pytest.importorskip("torch")
+
+
+def test_harness_runs_on_cpu_with_a_tiny_model(tmp_path):
+    from simulator.measure import run_harness
+    from simulator.workload import load_model
+    m = load_model("llama-3-8b").scaled(name="tiny", hidden=64, heads=4, kv_heads=2, layers=2, intermediate=128,
+                                        vocab=100, max_positions=128)
+    df = run_harness(m, [4, 32], steps=3, warmup=1, device="cpu", progress=False)
+    assert list(df.context) == [4, 32] and set(df["mode"]) == {"eager"}
+    assert (df.ms_per_step_median > 0).all() and (df.probe_gbps > 0).all()
+    assert list(df.role) == ["fit", "heldout"]
+    for col in ("torch", "host", "date", "device_name", "git_commit", "ms_per_step_p10", "ms_per_step_p90"):
+        assert col in df.columns
+
+
+def test_measure_cli_writes_csv(tmp_path, capsys):
+    out = tmp_path / "m.csv"
+    assert main(["measure", "--model", "gpt2-small", "--contexts", "8,16", "--steps", "2", "--warmup", "1",
+                 "--device", "cpu", "--out", str(out)]) == 0
+    df = pd.read_csv(out)
+    assert len(df) == 2 and df.device_config.iloc[0] == "host-cpu"
+
+
+def test_validate_cli(tmp_path, capsys):
+    png = tmp_path / "v.png"
+    csv = tmp_path / "v.csv"
+    assert main(["validate", "--plot", str(png), "--csv", str(csv)]) == 0
+    out = capsys.readouterr().out
+    assert "MAPE heldout" in out and "MAPE fit" in out
+    assert png.stat().st_size > 10_000
+    df = pd.read_csv(csv)
+    assert {"fit", "heldout"} <= set(df.role)
+    # fitted cells reproduce their targets; CPU held-out cells of this repository's measurements
+    assert df[df.role == "fit"].error_pct.abs().max() < 1.0
+    cpu = df[(df.device == "host-cpu") & (df.role == "heldout")]
+    assert len(cpu) >= 3 and cpu.error_pct.abs().mean() <= 15.0
