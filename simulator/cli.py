@@ -169,6 +169,27 @@ def _cmd_validate(args) -> int:
     return 0
 
 
+def _cmd_compare(args) -> int:
+    from .pim.compare import compare
+    models = args.workload or ["gpt2-small", "gpt2-medium", "gpt2-large", "gpt2-xl",
+                               "gpt3-small", "gpt3-medium", "gpt3-large", "gpt3-xl"]
+    df = compare(models, args.hw, args.context)
+    first = args.hw[0]
+    print(f"context {args.context}, batch 1; speed-up and energy ratio of {first} over each config "
+          f"(GPU/CPU energy = TDP x time)")
+    print(f"{'model':12s} {'hw':16s} {'ms/token':>10s} {'speedup':>8s} {'mJ/token':>10s} {'E ratio':>8s} "
+          f"{'row hit':>8s}  breakdown")
+    for r in df.itertuples():
+        fr = {k[5:]: v for k, v in r._asdict().items() if k.startswith("frac_") and v == v and v > 0.0005}
+        bd = ", ".join(f"{k} {100 * v:.1f}%" for k, v in sorted(fr.items(), key=lambda kv: -kv[1]))
+        hit = "" if r.row_hit_rate != r.row_hit_rate else f"{r.row_hit_rate:.3f}"
+        print(f"{r.model:12s} {r.hw:16s} {r.latency_ms:10.3f} {r.speedup_of_first:8.1f} {r.energy_mj:10.3f} "
+              f"{r.energy_ratio_of_first:8.1f} {hit:>8s}  {bd}")
+    if args.csv:
+        df.to_csv(args.csv, index=False)
+    return 0
+
+
 def _workload_args(p, need_model=True):
     from .workload.workload import KV_FORMATS, WEIGHT_FORMATS
     p.add_argument("--model", required=need_model, help="catalog model (see workloads/models) or a YAML path")
@@ -233,6 +254,12 @@ def build_parser() -> argparse.ArgumentParser:
     ms.add_argument("--device-config", default=None, help="hw_configs/devices entry to predict this device with")
     ms.add_argument("--out", required=True, help="CSV to write (validation/data/measured/ for validation)")
     ms.set_defaults(func=_cmd_measure)
+    cp = sub.add_parser("compare", help="one workload on several hardware configs (PIM presets, devices)")
+    cp.add_argument("--workload", action="append", help="catalog model (repeatable; default: the 8 GPT models)")
+    cp.add_argument("--hw", action="append", required=True, help="PIM preset or device (repeatable; first = reference)")
+    cp.add_argument("--context", type=int, default=128)
+    cp.add_argument("--csv")
+    cp.set_defaults(func=_cmd_compare)
     va = sub.add_parser("validate", help="predict every published and measured cell; errors and MAPE")
     va.add_argument("--refit", action="store_true", help="re-fit calibration.yaml on its named cells first")
     va.add_argument("--plot", help="predicted-vs-measured plot (PNG or PDF)")

@@ -140,6 +140,16 @@ def check_log(std, rows) -> list:
         elif r == "precharge_all":
             for b in banks:
                 bank_state.pop(b, None)
+        elif r == "pim_activate_all":
+            if any(b in bank_state for b in banks):
+                out.append(Violation(idx, t, cmd, "bank-state", "all-bank activate with a bank not closed"))
+            for b in banks:
+                bank_state[b] = ("open", addr[nlev], t)
+        elif r == "pim_mac_all":
+            bad = [b for b in banks if bank_state.get(b, ("",))[0] != "open" or bank_state[b][1] != addr[nlev]]
+            if bad:
+                out.append(Violation(idx, t, cmd, "bank-state",
+                                     f"all-bank MAC on row {addr[nlev]} with {len(bad)} bank(s) not open on it"))
         elif r in ("refresh_all", "refresh_bank"):
             open_b = [b for b in banks if b in bank_state]
             if open_b:

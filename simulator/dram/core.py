@@ -36,6 +36,7 @@ from numba import njit
 
 # role codes (must match standard.ROLES)
 R_ACT, R_ACT1, R_ACT2, R_PRE, R_PREA, R_RD, R_WR, R_RDA, R_WRA, R_REFAB, R_REFPB, R_CASRD, R_CASWR = range(13)
+R_PIM_ACT, R_PIM_MAC, R_PIM_WRGB, R_PIM_RDRES = range(13, 17)
 
 # buffer ids for the CAS continuation
 B_READ, B_WRITE, B_ACTIVE = 0, 1, 2
@@ -759,3 +760,84 @@ def simulate(sizes, cmd_role, role_cmd, cons_ptr, cons, read_latency, refresh_sc
             if open_banks[ch, r1] > 0 and last_done > open_since[ch, r1]:
                 open_cycles[ch, r1] += last_done - open_since[ch, r1]
     return accept, complete, stats, cmd_count, log[:n_log], last_done, open_cycles
+
+
+@njit(cache=True)
+def simulate_stream(sizes, cmd_role, role_cmd, cons_ptr, cons, refresh_interval, cmds, addr):
+    """Issue a fixed command stream in order, each command at the first cycle its
+    constraints allow (PIM execution: no reordering). Commands of different
+    channels overlap; each channel issues at most one command per cycle.
+
+    All-bank refresh is inserted when due, at the next point where every bank is
+    closed (before an activate). Returns the log (cycle, cmd, address..., type)
+    including the refreshes, and the last cycle."""
+    nlev = sizes.shape[0]
+    nch = sizes[0]
+    ncmd = cmd_role.shape[0]
+    n = cmds.shape[0]
+    off = np.zeros(nlev, np.int64)
+    cnt_l = np.ones(nlev, np.int64)
+    tot = 1
+    for l in range(1, nlev):
+        cnt_l[l] = cnt_l[l - 1] * sizes[l]
+        off[l] = tot
+        tot += cnt_l[l]
+    nodes_per_ch = tot
+    maxw = 1
+    for ci in range(cons.shape[0]):
+        if cons[ci, 2] > maxw:
+            maxw = cons[ci, 2]
+    ready = np.zeros((nch * nodes_per_ch, ncmd), np.int64)
+    hist = np.full((nch * nodes_per_ch, ncmd, maxw), -1, np.int64)
+    last = np.zeros(nch, np.int64)
+    next_ref = np.full(nch, refresh_interval if refresh_interval > 0 else BIG, np.int64)
+    refab = role_cmd[R_REFAB]
+    max_log = n + n // 8 + 64
+    log = np.zeros((max_log, nlev + 5), np.int64)
+    n_log = 0
+    ref_vec = np.full(nlev + 2, -1, np.int64)
+    for i in range(n):
+        c = cmds[i]
+        a = addr[i]
+        ch = a[0]
+        base = ch * nodes_per_ch
+        r = cmd_role[c]
+        if (r == R_ACT or r == R_PIM_ACT) and refab >= 0:
+            t0 = max(last[ch] + 1, _ready_time(ready, base, off, sizes, nlev, c, a))
+            while t0 >= next_ref[ch]:
+                ref_vec[0] = ch
+                tr = max(last[ch] + 1, _ready_time(ready, base, off, sizes, nlev, refab, ref_vec))
+                _update_timing(ready, hist, base, off, sizes, nlev, ncmd, cons_ptr, cons, refab, ref_vec, tr)
+                if n_log >= max_log:
+                    nl = np.zeros((2 * max_log, nlev + 5), np.int64)
+                    nl[:n_log] = log[:n_log]
+                    log = nl
+                    max_log *= 2
+                log[n_log, 0] = tr
+                log[n_log, 1] = refab
+                for l in range(nlev + 2):
+                    log[n_log, 2 + l] = ref_vec[l]
+                log[n_log, nlev + 4] = -1
+                n_log += 1
+                last[ch] = tr
+                next_ref[ch] += refresh_interval
+                t0 = max(last[ch] + 1, _ready_time(ready, base, off, sizes, nlev, c, a))
+        t = max(last[ch] + 1, _ready_time(ready, base, off, sizes, nlev, c, a))
+        _update_timing(ready, hist, base, off, sizes, nlev, ncmd, cons_ptr, cons, c, a, t)
+        last[ch] = t
+        if n_log >= max_log:
+            nl = np.zeros((2 * max_log, nlev + 5), np.int64)
+            nl[:n_log] = log[:n_log]
+            log = nl
+            max_log *= 2
+        log[n_log, 0] = t
+        log[n_log, 1] = c
+        for l in range(nlev + 2):
+            log[n_log, 2 + l] = a[l]
+        log[n_log, nlev + 4] = 2
+        n_log += 1
+    end = 0
+    for ch in range(nch):
+        if last[ch] > end:
+            end = last[ch]
+    return log[:n_log], end

@@ -43,6 +43,11 @@ ROLES = {
     "refresh_bank": 10,   # REFpb
     "cas_read": 11,       # WCK2CK sync before a read (LPDDR5 CAS)
     "cas_write": 12,
+    # processing in memory (all-bank commands; see hw_configs/dram/gddr6-pim.yaml)
+    "pim_activate_all": 13,   # open the same row in every bank of the channel
+    "pim_mac_all": 14,        # one column from every open bank x the global buffer -> bank accumulators
+    "pim_write_gb": 15,       # write one burst of the input vector into the channel's global buffer
+    "pim_read_result": 16,    # read one burst of bank results out of the channel
 }
 ROLE_NAMES = {v: k for k, v in ROLES.items()}
 N_ROLES = len(ROLES)

@@ -1,0 +1,49 @@
+"""`decodesim compare`: one workload on several hardware configs (PIM presets, GPUs, CPUs)."""
+
+from __future__ import annotations
+
+from ..devices.config import list_devices, load_device
+from ..engine.sim import simulate_step
+from ..workload import Workload, load_model
+from .config import list_pims, load_pim
+from .system import simulate_token
+
+
+def run_one(model: str, hw: str, context: int):
+    """dict: latency_ms, energy_mj, breakdown (fractions) for a PIM preset or a device."""
+    m = load_model(model)
+    if hw in list_pims():
+        s = simulate_token(load_pim(hw), Workload(m, weights="bf16"), context)
+        tot = sum(s.breakdown_ns.values())
+        return {"hw": hw, "latency_ms": s.latency_ms, "energy_mj": s.energy_mj, "row_hit_rate": s.row_hit_rate,
+                **{f"frac_{k}": v / tot for k, v in s.breakdown_ns.items()}}
+    if hw not in list_devices():
+        from ..errors import ConfigError
+        raise ConfigError("--hw", hw, f"unknown; PIM presets: {', '.join(list_pims())}; devices: {', '.join(list_devices())}")
+    dev = load_device(hw)
+    weights = "fp32" if dev.kind == "cpu" else "fp16"
+    r = simulate_step(Workload(m, weights=weights), context, dev, "eager")
+    energy = dev.power["tdp_w"] * r.latency_ns * 1e-9 * 1e3          # TDP x time (upper bound), mJ
+    tl = r.timeline
+    tot = (tl.end_ns - tl.start_ns).sum()
+    bd = (tl.end_ns - tl.start_ns).groupby(tl.bound).sum() / max(tot, 1)
+    return {"hw": hw, "latency_ms": r.latency_ms, "energy_mj": energy, "row_hit_rate": float("nan"),
+            **{f"frac_{k}": float(v) for k, v in bd.items()}}
+
+
+def compare(models, hws, context: int):
+    import pandas as pd
+    rows = []
+    for model in models:
+        base = None
+        for hw in hws:
+            r = run_one(model, hw, context)
+            r["model"] = model
+            rows.append(r)
+        df_m = pd.DataFrame([x for x in rows if x["model"] == model])
+        base = df_m.iloc[0]
+        for x in rows:
+            if x["model"] == model:
+                x["speedup_of_first"] = x["latency_ms"] / base["latency_ms"]
+                x["energy_ratio_of_first"] = x["energy_mj"] / base["energy_mj"]
+    return pd.DataFrame(rows)

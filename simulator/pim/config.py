@@ -1,0 +1,88 @@
+"""PIM presets (hw_configs/pim/*.yaml)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from ..config_io import check_choice, check_float, check_int, check_keys, is_path, load_yaml
+from ..dram.standard import DramStandard, load_standard
+from ..errors import ConfigError
+
+PIM_DIR = Path(__file__).resolve().parents[2] / "hw_configs" / "pim"
+
+
+@dataclass
+class PimConfig:
+    key: str
+    name: str
+    source: str
+    std: DramStandard            # with the preset's channel count
+    mac: dict
+    global_buffer_bytes: int
+    result_latches: int
+    result_bytes: int
+    asic: dict
+    energy: dict
+
+    @property
+    def banks(self) -> int:
+        return self.std.banks_per_channel
+
+    @property
+    def row_elems(self) -> int:
+        """bf16 elements in one bank row."""
+        return self.std.columns * self.std.device_width_bits // 16
+
+    @property
+    def gb_elems(self) -> int:
+        return self.global_buffer_bytes // 2
+
+    @property
+    def mac_interval_cycles(self) -> int:
+        """Cycles between all-bank MAC steps (the table's nMAC, stretched at load time when
+        the MAC unit's clock or its sharing between banks is slower)."""
+        return self.std.timing["nMAC"]
+
+
+def list_pims() -> list:
+    return sorted(p.stem for p in PIM_DIR.glob("*.yaml"))
+
+
+def load_pim(name_or_path) -> PimConfig:
+    p = Path(str(name_or_path)) if is_path(name_or_path) else PIM_DIR / f"{str(name_or_path).lower()}.yaml"
+    if not p.exists():
+        raise ConfigError("--hw", str(name_or_path), f"unknown PIM preset; available: {', '.join(list_pims())}")
+    d = load_yaml(p)
+    src = str(p)
+    check_keys(src, "", d, {"name", "source", "dram", "channels", "mac", "global_buffer_bytes", "result_latches",
+                            "result_bytes", "asic", "energy"})
+    std = load_standard(d["dram"])
+    # a MAC unit slower than the command table (clock, or shared by banks) stretches nMAC
+    unit_ns = 1e3 / float(d["mac"]["clock_mhz"]) * int(d["mac"]["banks_per_unit"])
+    need = int(-(-unit_ns // std.tck_ns))
+    if "nMAC" in std.timing and need > std.timing["nMAC"]:
+        from ..dram.standard import parse_standard
+        raw = load_yaml(std.source_file)
+        raw["timing"]["nMAC"] = need
+        std = parse_standard(raw, f"{std.source_file} (nMAC={need} for {p.name})")
+    if "pim_mac_all" not in std.roles:
+        raise ConfigError(src, "dram", f"{d['dram']} has no PIM commands (roles pim_activate_all, pim_mac_all, ...)")
+    std = std.with_channels(check_int(src, "channels", d["channels"], 1, 1024))
+    check_keys(src, "mac", d["mac"], {"lanes", "banks_per_unit", "precision", "accumulator", "clock_mhz"})
+    check_int(src, "mac.lanes", d["mac"]["lanes"], 1, 256)
+    check_int(src, "mac.banks_per_unit", d["mac"]["banks_per_unit"], 1, 16)
+    check_choice(src, "mac.precision", d["mac"]["precision"], ("bf16", "fp16"))
+    check_choice(src, "mac.accumulator", d["mac"]["accumulator"], ("fp32", "bf16", "fp16"))
+    check_float(src, "mac.clock_mhz", d["mac"]["clock_mhz"], 1.0, 10000.0)
+    check_int(src, "global_buffer_bytes", d["global_buffer_bytes"], 64, 1 << 24)
+    check_int(src, "result_latches", d["result_latches"], 1, 1024)
+    check_int(src, "result_bytes", d["result_bytes"], 1, 8)
+    check_keys(src, "asic", d["asic"], {"clock_mhz", "lanes", "pipeline_cycles", "ops_per_element"})
+    check_keys(src, "energy", d["energy"], {"mac_pj", "asic_pj_per_op"}, {"source"})
+    if d["mac"]["lanes"] * 2 != std.tx_bytes:
+        raise ConfigError(src, "mac.lanes", f"{d['mac']['lanes']} lanes x 2 B must equal one column burst "
+                          f"({std.tx_bytes} B)")
+    return PimConfig(key=p.stem, name=str(d["name"]), source=str(d["source"]), std=std, mac=dict(d["mac"]),
+                     global_buffer_bytes=d["global_buffer_bytes"], result_latches=d["result_latches"],
+                     result_bytes=d["result_bytes"], asic=dict(d["asic"]), energy=dict(d["energy"]))
