@@ -190,6 +190,24 @@ def _cmd_compare(args) -> int:
     return 0
 
 
+def _cmd_sweep(args) -> int:
+    from .dse.run import run_sweep
+    from .dse.store import read_store
+    out = Path(args.out)
+    try:
+        info = run_sweep(args.spec, out, executor=args.executor, workers=args.workers, scheduler=args.scheduler,
+                         progress=not args.quiet)
+    except KeyboardInterrupt:
+        n = len(list(out.glob("*.parquet"))) if out.exists() else 0
+        print(f"\ninterrupted: {n} finished points are in {out}; run the same command to resume", file=sys.stderr)
+        return 130
+    df = read_store(out)
+    bad = int((df["error"] != "").sum()) if len(df) else 0
+    print(f"{info['points']} points: {info['already_done']} already done, {info['ran']} run now; "
+          f"{len(df)} rows in {out} ({bad} failed)")
+    return 0
+
+
 def _workload_args(p, need_model=True):
     from .workload.workload import KV_FORMATS, WEIGHT_FORMATS
     p.add_argument("--model", required=need_model, help="catalog model (see workloads/models) or a YAML path")
@@ -260,6 +278,14 @@ def build_parser() -> argparse.ArgumentParser:
     cp.add_argument("--context", type=int, default=128)
     cp.add_argument("--csv")
     cp.set_defaults(func=_cmd_compare)
+    sw = sub.add_parser("sweep", help="run a design-space sweep spec (resumable; one row per point)")
+    sw.add_argument("spec", help="sweep spec YAML (see hw_configs/sweeps/)")
+    sw.add_argument("--out", required=True, help="results store: a folder of Parquet files (a Parquet dataset)")
+    sw.add_argument("--executor", default="local", choices=["local", "dask"])
+    sw.add_argument("--scheduler", default=None, help="dask scheduler address (default: a LocalCluster)")
+    sw.add_argument("--workers", type=int, default=None, help="worker processes (default: all cores)")
+    sw.add_argument("--quiet", action="store_true", help="no progress bar")
+    sw.set_defaults(func=_cmd_sweep)
     va = sub.add_parser("validate", help="predict every published and measured cell; errors and MAPE")
     va.add_argument("--refit", action="store_true", help="re-fit calibration.yaml on its named cells first")
     va.add_argument("--plot", help="predicted-vs-measured plot (PNG or PDF)")

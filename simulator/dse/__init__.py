@@ -1,0 +1,1 @@
+"""Design-space exploration: sweep specs, point evaluation, the results store, executors."""

@@ -1,0 +1,123 @@
+"""Sweeps: expansion, filters, errors; interrupted sweeps resume with exactly one row per
+point; the dask executor gives the local executor's results."""
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pandas as pd
+import pytest
+import yaml
+
+from simulator.dse.run import run_sweep
+from simulator.dse.spec import expand, load_spec
+from simulator.dse.store import read_store
+from simulator.errors import ConfigError
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _spec(tmp_path, axes, base=None, filters=None, name="t"):
+    d = {"name": name, "base": base or {"hw": "pim-gpt-gddr6", "workload": {"model": "gpt2-small", "context": 64}},
+         "axes": axes}
+    if filters:
+        d["filters"] = filters
+    p = tmp_path / f"{name}.yaml"
+    p.write_text(yaml.safe_dump(d, sort_keys=False))
+    return p
+
+
+def test_expand_filters_and_keys(tmp_path):
+    p = _spec(tmp_path, {"pim.channels": [4, 8], "workload.context": [16, 32, 64]},
+              filters=["pim.channels * workload.context <= 256"])
+    pts = expand(load_spec(p))
+    combos = {(q["overrides"]["pim.channels"], q["workload"]["context"]) for q in pts}
+    assert combos == {(c, x) for c in (4, 8) for x in (16, 32, 64) if c * x <= 256}
+    assert len(pts) == 5
+    assert len({q["key"] for q in pts}) == len(pts)
+
+
+@pytest.mark.parametrize("mutate,key", [
+    (lambda d: d.update(axes={"pim.channels": []}), "axes.pim.channels"),
+    (lambda d: d.update(axes={"colour": [1]}), "axes.colour"),
+    (lambda d: d.update(filters=["pim.nope > 1"]), "filters"),
+    (lambda d: d.update(outputs=["speed"]), "outputs"),
+    (lambda d: d.update(extra=1), "extra"),
+])
+def test_bad_specs(tmp_path, mutate, key):
+    d = {"name": "b", "base": {"hw": "pim-gpt-gddr6", "workload": {"model": "gpt2-small"}},
+         "axes": {"pim.channels": [4, 8]}}
+    mutate(d)
+    p = tmp_path / "b.yaml"
+    p.write_text(yaml.safe_dump(d))
+    with pytest.raises(ConfigError) as e:
+        expand(load_spec(p))
+    assert key in str(e.value) and str(p) in str(e.value)
+
+
+def test_failing_point_is_recorded_not_lost(tmp_path):
+    p = _spec(tmp_path, {"workload.context": [10, 5000]})          # 5000 > GPT-2's positions
+    out = tmp_path / "s.parquet"
+    info = run_sweep(p, out, workers=1, progress=False)
+    df = read_store(out)
+    assert info["ran"] == 2 and len(df) == 2
+    assert (df.error != "").sum() == 1 and "out of range" in df[df.error != ""].error.iloc[0]
+
+
+def _count_rows(store):
+    return len(list(Path(store).glob("*.parquet")))
+
+
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGKILL])
+def test_interrupted_sweep_resumes_with_exactly_one_row_per_point(tmp_path, sig):
+    p = _spec(tmp_path, {"pim.channels": [2, 4, 8, 16], "pim.result_latches": [1, 2, 4, 8],
+                         "workload.context": [16, 400]}, name="kill")
+    out = tmp_path / "k.parquet"
+    n_points = len(expand(load_spec(p)))
+    env = dict(os.environ, PYTHONPATH=str(ROOT))
+    proc = subprocess.Popen([sys.executable, "-m", "simulator.cli", "sweep", str(p), "--out", str(out),
+                             "--workers", "2", "--quiet"], cwd=ROOT, env=env, start_new_session=True)
+    t0 = time.time()
+    while _count_rows(out) < 3 and time.time() - t0 < 120:
+        time.sleep(0.05)
+    if sig == signal.SIGKILL:
+        os.killpg(proc.pid, signal.SIGKILL)      # the whole process group: parent and workers
+    else:
+        proc.send_signal(sig)                    # Ctrl-C in the parent
+    proc.wait(timeout=60)
+    time.sleep(0.5)
+    partial = _count_rows(out)
+    assert 0 < partial < n_points
+    info = run_sweep(p, out, workers=2, progress=False)
+    df = read_store(out)
+    assert info["already_done"] == partial
+    assert len(df) == n_points and df.key.is_unique
+    assert set(df.key) == {q["key"] for q in expand(load_spec(p))}
+    assert (df.error == "").all()
+
+
+def test_dask_executor_matches_local(tmp_path):
+    pytest.importorskip("dask.distributed")
+    p = _spec(tmp_path, {"pim.channels": [4, 8], "workload.context": [16, 64]}, name="dask")
+    a, b = tmp_path / "local.parquet", tmp_path / "dask.parquet"
+    run_sweep(p, a, executor="local", workers=2, progress=False)
+    run_sweep(p, b, executor="dask", workers=2, progress=False)
+    da = read_store(a).set_index("key").sort_index()
+    db = read_store(b).set_index("key").sort_index()
+    cols = ["latency_ms", "energy_mj", "row_hit_rate"]
+    pd.testing.assert_frame_equal(da[cols], db[cols])
+
+
+def test_device_points(tmp_path):
+    p = _spec(tmp_path, {"hw": ["l4", "h100-sxm5"], "device.memory.peak_gbps": [300, 600],
+                         "workload.mode": ["eager", "cuda_graphs"]},
+              base={"hw": "l4", "workload": {"model": "gpt2-small", "context": 64}}, name="dev")
+    out = tmp_path / "d.parquet"
+    run_sweep(p, out, workers=1, progress=False)
+    df = read_store(out)
+    assert len(df) == 8 and (df.error == "").all()
+    l4 = df[(df.hw == "l4") & (df["workload.mode"] == "eager")].sort_values("device.memory.peak_gbps")
+    assert l4.latency_ms.iloc[1] < l4.latency_ms.iloc[0]
