@@ -208,6 +208,100 @@ def _cmd_sweep(args) -> int:
     return 0
 
 
+def _cmd_run(args) -> int:
+    from .pim.config import list_pims
+    from .workload import Workload, load_model
+    m = load_model(args.model)
+    if args.hw in list_pims():
+        from .pim.config import load_pim
+        from .pim.system import simulate_token
+        from .report.timeline import chrome_trace, rows_from_pim
+        s = simulate_token(load_pim(args.hw), Workload(m, weights="bf16"), args.context)
+        print(f"{m.name} on {args.hw}, context {args.context}: {s.latency_ms:.4f} ms/token, "
+              f"{s.energy_mj:.3f} mJ/token, row-hit rate {s.row_hit_rate:.4f}")
+        for k, v in s.breakdown_ns.items():
+            print(f"  {k:14s} {v / 1e3:10.2f} us ({100 * v / s.latency_ns:5.1f}%)")
+        rows = rows_from_pim(s)
+    else:
+        from .devices.config import load_device
+        from .engine.sim import simulate_step
+        from .report.timeline import chrome_trace, rows_from_engine
+        dev = load_device(args.hw)
+        r = simulate_step(Workload(m, weights=args.weights, batch=args.batch), args.context, dev, args.mode)
+        print(f"{m.name} on {dev.name} ({args.mode}), context {args.context}: {r.latency_ms:.4f} ms/token")
+        for k, v in r.breakdown_ns().items():
+            print(f"  {k:10s} {v / 1e6:10.3f} ms of device time")
+        rows = rows_from_engine(r.timeline)
+    if args.timeline:
+        n = chrome_trace(rows, args.timeline)
+        print(f"timeline: {n} events -> {args.timeline} (open in ui.perfetto.dev or chrome://tracing)")
+    return 0
+
+
+def _cmd_plot(args) -> int:
+    from .report import plots
+    kind = args.kind
+    if kind in ("speedup", "breakdown"):
+        from .pim.compare import compare
+        models = args.workload or (["gpt2-small", "gpt2-medium", "gpt2-large", "gpt2-xl",
+                                    "gpt3-small", "gpt3-medium", "gpt3-large", "gpt3-xl"]
+                                   if kind == "speedup" else ["gpt2-small", "gpt3-xl"])
+        hws = args.hw or ["pim-gpt-gddr6", "t4", "xeon-gold-6154"]
+        df = compare(models, hws, args.context)
+        files = (plots.speedup_bars if kind == "speedup" else plots.breakdown_bars)(df, args.out)
+    elif kind == "roofline":
+        from .devices.config import load_device
+        from .engine.sim import simulate_step
+        from .workload import Workload, load_model
+        dev = load_device((args.hw or ["h100-sxm5"])[0])
+        r = simulate_step(Workload(load_model((args.workload or ["llama-2-7b"])[0]), batch=args.batch), args.context,
+                          dev, args.mode)
+        files = plots.roofline(r.timeline, dev, args.out)
+    elif kind == "context":
+        from .pim.compare import run_one
+        model = (args.workload or ["gpt2-xl"])[0]
+        ctxs = [int(c) for c in args.contexts.split(",")]
+        series = {hw: (ctxs, [run_one(model, hw, c)["latency_ms"] for c in ctxs])
+                  for hw in (args.hw or ["pim-gpt-gddr6", "t4", "a100-80gb"])}
+        files = plots.latency_vs_context(series, args.out, title=f"{model}: latency vs context")
+    elif kind == "pareto":
+        from .dse.store import read_store
+        if not args.store:
+            from .errors import ConfigError
+            raise ConfigError("plot pareto", "--store", "give the results store of a sweep")
+        files = plots.pareto(read_store(args.store), args.out)
+    else:   # validation
+        import pandas as pd
+
+        from .devices.config import load_calibration
+        from .validate import evaluate, measured_cells, plot, published_cells
+        df = evaluate(pd.concat([published_cells(), measured_cells()], ignore_index=True), load_calibration())
+        files = []
+        for ext in (".png", ".pdf"):
+            p = Path(args.out).with_suffix(ext)
+            p.parent.mkdir(parents=True, exist_ok=True)
+            plot(df, p)
+            files.append(p)
+    for f in files:
+        print(f"wrote {f}")
+    return 0
+
+
+def _cmd_configs(args) -> int:
+    from .configs import check_all, check_paths, list_configs
+    if args.action == "list":
+        for kind, names in list_configs().items():
+            print(f"{kind}: {', '.join(names)}")
+        return 0
+    results = check_paths(args.paths) if args.paths else check_all()
+    bad = 0
+    for kind, name, err in results:
+        print(f"{'ok  ' if not err else 'FAIL'} {kind:8s} {name}{'' if not err else ': ' + err}")
+        bad += bool(err)
+    print(f"{len(results) - bad} ok, {bad} failed")
+    return 1 if bad else 0
+
+
 def _workload_args(p, need_model=True):
     from .workload.workload import KV_FORMATS, WEIGHT_FORMATS
     p.add_argument("--model", required=need_model, help="catalog model (see workloads/models) or a YAML path")
@@ -286,6 +380,30 @@ def build_parser() -> argparse.ArgumentParser:
     sw.add_argument("--workers", type=int, default=None, help="worker processes (default: all cores)")
     sw.add_argument("--quiet", action="store_true", help="no progress bar")
     sw.set_defaults(func=_cmd_sweep)
+    rn = sub.add_parser("run", help="one configuration: latency, breakdown, optional timeline")
+    rn.add_argument("--model", required=True)
+    rn.add_argument("--hw", required=True, help="PIM preset or device")
+    rn.add_argument("--context", type=int, default=512)
+    rn.add_argument("--weights", default="bf16")
+    rn.add_argument("--batch", type=int, default=1)
+    rn.add_argument("--mode", default="eager", help="eager, cuda_graphs or compiled (devices)")
+    rn.add_argument("--timeline", help="write a Chrome trace / Perfetto JSON")
+    rn.set_defaults(func=_cmd_run)
+    pl = sub.add_parser("plot", help="figures (PNG and PDF)")
+    pl.add_argument("kind", choices=["speedup", "breakdown", "roofline", "context", "pareto", "validation"])
+    pl.add_argument("--out", required=True, help="output path stem (writes .png and .pdf)")
+    pl.add_argument("--workload", action="append")
+    pl.add_argument("--hw", action="append")
+    pl.add_argument("--context", type=int, default=128)
+    pl.add_argument("--contexts", default="128,256,512,1000")
+    pl.add_argument("--batch", type=int, default=1)
+    pl.add_argument("--mode", default="eager")
+    pl.add_argument("--store", help="sweep results store (pareto)")
+    pl.set_defaults(func=_cmd_plot)
+    cf = sub.add_parser("configs", help="list or check shipped and user configs")
+    cf.add_argument("action", choices=["list", "check"])
+    cf.add_argument("paths", nargs="*", help="YAML files to check (default: every shipped config)")
+    cf.set_defaults(func=_cmd_configs)
     va = sub.add_parser("validate", help="predict every published and measured cell; errors and MAPE")
     va.add_argument("--refit", action="store_true", help="re-fit calibration.yaml on its named cells first")
     va.add_argument("--plot", help="predicted-vs-measured plot (PNG or PDF)")

@@ -1,0 +1,1 @@
+"""Reports: plots (PNG and PDF) and timeline export (Chrome trace / Perfetto)."""
