@@ -16,6 +16,8 @@ def chrome_trace(rows, path, process="decodesim"):
                        "dur": max(end - start, 0) / 1e3, "args": args})
     meta = [{"name": "process_name", "ph": "M", "pid": 1, "args": {"name": process}}]
     meta += [{"name": "thread_name", "ph": "M", "pid": 1, "tid": tid, "args": {"name": t}} for t, tid in tracks.items()]
+    from pathlib import Path
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
     with open(path, "w") as f:
         json.dump({"traceEvents": meta + events, "displayTimeUnit": "ns"}, f)
     return len(events)
