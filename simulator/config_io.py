@@ -33,6 +33,18 @@ def is_path(name_or_path) -> bool:
     return s.endswith((".yaml", ".yml")) or "/" in s or "\\" in s
 
 
+def find_config(name_or_path, folder: Path, flag: str, what: str, normalise=str.lower) -> Path:
+    """The YAML file for a preset name (looked up in ``folder``) or a path; an unknown name
+    is an error listing the presets."""
+    if is_path(name_or_path):
+        return Path(str(name_or_path))
+    p = Path(folder) / f"{normalise(str(name_or_path))}.yaml"
+    if not p.exists():
+        names = sorted(q.stem for q in Path(folder).glob("*.yaml"))
+        raise ConfigError(flag, str(name_or_path), f"unknown {what}; available: {', '.join(names)}")
+    return p
+
+
 def check_keys(source, prefix: str, data: dict, required: set, optional: set = frozenset()):
     """Reject unknown keys and report missing ones, naming the dotted key."""
     if not isinstance(data, dict):

@@ -134,7 +134,7 @@ def time_steps(model, context, steps, warmup, device, graphs=False) -> np.ndarra
 
 
 def run_harness(model_name: str, contexts, steps=10, warmup=3, device=None, weights=None, seed=0,
-                graphs=None, fit_first=True, device_config=None, progress=True) -> "pd.DataFrame":
+                graphs=None, fit_first=True, device_config=None, progress=True):
     import pandas as pd
     import torch
 

@@ -6,7 +6,7 @@ import copy
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..config_io import check_choice, check_float, check_int, check_keys, is_path, load_yaml
+from ..config_io import check_choice, check_float, check_int, check_keys, find_config, load_yaml
 from ..errors import ConfigError
 from ..workload.trace import OP_KINDS
 
@@ -66,9 +66,7 @@ def list_devices() -> list:
 
 
 def load_device(name_or_path) -> Device:
-    p = Path(str(name_or_path)) if is_path(name_or_path) else DEVICE_DIR / f"{str(name_or_path).lower()}.yaml"
-    if not p.exists():
-        raise ConfigError("--hw", str(name_or_path), f"unknown device; available: {', '.join(list_devices())}")
+    p = find_config(name_or_path, DEVICE_DIR, "--hw", "device")
     d = load_yaml(p)
     src = str(p)
     check_keys(src, "", d, {"name", "kind", "source", "memory", "compute", "cache", "power", "runtime"}, {"notes"})

@@ -250,6 +250,52 @@ def _remove_at(buf, cnt, ch, pos):
 
 
 @njit(cache=True)
+def _timing_state(sizes, cons, ncmd):
+    """Node layout within a channel (level offsets, nodes per level) and fresh timing
+    state for all channels: ready[node, cmd] (earliest legal cycle) and hist[node, cmd,
+    window] (recent issue cycles, -1 = none)."""
+    nlev = sizes.shape[0]
+    off = np.zeros(nlev, np.int64)
+    cnt_l = np.ones(nlev, np.int64)
+    tot = 1
+    for l in range(1, nlev):
+        cnt_l[l] = cnt_l[l - 1] * sizes[l]
+        off[l] = tot
+        tot += cnt_l[l]
+    maxw = 1
+    for ci in range(cons.shape[0]):
+        if cons[ci, 2] > maxw:
+            maxw = cons[ci, 2]
+    ready = np.zeros((sizes[0] * tot, ncmd), np.int64)
+    hist = np.full((sizes[0] * tot, ncmd, maxw), -1, np.int64)
+    return off, cnt_l, tot, ready, hist
+
+
+@njit(cache=True)
+def _log_append(log, n_log, clk, cmd, a, typ):
+    """Append one command to the log (growing it when full); returns (log, n_log)."""
+    if n_log >= log.shape[0]:
+        grown = np.zeros((2 * log.shape[0], log.shape[1]), np.int64)
+        grown[:n_log] = log[:n_log]
+        log = grown
+    log[n_log, 0] = clk
+    log[n_log, 1] = cmd
+    for l in range(a.shape[0]):
+        log[n_log, 2 + l] = a[l]
+    log[n_log, log.shape[1] - 1] = typ
+    return log, n_log + 1
+
+
+@njit(cache=True, inline="always")
+def _in_write_queue(wq, wq_n, ch, req_addr, r):
+    """Is a write to request r's address waiting in channel ch's write queue?"""
+    for j in range(wq_n[ch]):
+        if req_addr[wq[ch, j]] == req_addr[r]:
+            return True
+    return False
+
+
+@njit(cache=True)
 def simulate(sizes, cmd_role, role_cmd, cons_ptr, cons, read_latency, refresh_scope,
              refresh_interval, aad_cycles, wck, wck_enabled,
              req_addr, req_vec, req_is_write, rq_cap, wq_cap, wr_hi, wr_lo,
@@ -272,21 +318,8 @@ def simulate(sizes, cmd_role, role_cmd, cons_ptr, cons, read_latency, refresh_sc
     ncmd = cmd_role.shape[0]
     n = req_vec.shape[0]
     row_i = nlev
-    col_i = nlev + 1
-    # ---- node layout within a channel --------------------------------------
-    off = np.zeros(nlev, np.int64)
-    cnt_l = np.ones(nlev, np.int64)
-    tot = 1
-    for l in range(1, nlev):
-        cnt_l[l] = cnt_l[l - 1] * sizes[l]
-        off[l] = tot
-        tot += cnt_l[l]
-    nodes_per_ch = tot
+    off, cnt_l, nodes_per_ch, ready, hist = _timing_state(sizes, cons, ncmd)
     nbanks = cnt_l[nlev - 1]
-    maxw = 1
-    for ci in range(cons.shape[0]):
-        if cons[ci, 2] > maxw:
-            maxw = cons[ci, 2]
     # per-request bank and node path (node index per level, within the channel)
     req_bank = np.zeros(n, np.int64)
     req_node = np.zeros((n, nlev), np.int64)
@@ -298,8 +331,6 @@ def simulate(sizes, cmd_role, role_cmd, cons_ptr, cons, read_latency, refresh_sc
         req_bank[r] = idx
         for l in range(nlev):
             req_node[r, l] += req_vec[r, 0] * nodes_per_ch
-    ready = np.zeros((nch * nodes_per_ch, ncmd), np.int64)
-    hist = np.full((nch * nodes_per_ch, ncmd, maxw), -1, np.int64)
     # per-channel views are obtained by offsetting node index by ch*nodes_per_ch
     bstate = np.zeros((nch, nbanks), np.int64)     # 0 closed, 1 ACT1 issued, 2 open
     brow = np.full((nch, nbanks), -1, np.int64)
@@ -342,12 +373,8 @@ def simulate(sizes, cmd_role, role_cmd, cons_ptr, cons, read_latency, refresh_sc
     # ---- outputs ----------------------------------------------------------------
     stats = np.zeros((nch, 12), np.int64)
     cmd_count = np.zeros((nch, ncmd), np.int64)
-    log_cap = 1024
-    if log_enabled:
-        log_cap = 6 * n + 1024
-    log = np.zeros((log_cap, nlev + 5), np.int64)
+    log = np.zeros((6 * n + 1024 if log_enabled else 1, nlev + 5), np.int64)
     n_log = 0
-    tmp = np.full(nlev + 2, -1, np.int64)
 
     next_req = 0
     retired = 0
@@ -364,12 +391,7 @@ def simulate(sizes, cmd_role, role_cmd, cons_ptr, cons, read_latency, refresh_sc
             r = next_req
             ch = req_vec[r, 0]
             if req_is_write[r]:
-                coalesce = False
-                for j in range(wq_n[ch]):
-                    if req_addr[wq[ch, j]] == req_addr[r]:
-                        coalesce = True
-                        break
-                if coalesce:
+                if _in_write_queue(wq, wq_n, ch, req_addr, r):
                     accept[r] = i
                     complete[r] = i
                     arrive[r] = i
@@ -383,12 +405,7 @@ def simulate(sizes, cmd_role, role_cmd, cons_ptr, cons, read_latency, refresh_sc
                     arrive[r] = i
                     next_req += 1
             else:
-                fwd = False
-                for j in range(wq_n[ch]):
-                    if req_addr[wq[ch, j]] == req_addr[r]:
-                        fwd = True
-                        break
-                if fwd:
+                if _in_write_queue(wq, wq_n, ch, req_addr, r):
                     accept[r] = i
                     complete[r] = i + 1
                     arrive[r] = i
@@ -589,17 +606,8 @@ def simulate(sizes, cmd_role, role_cmd, cons_ptr, cons, read_latency, refresh_sc
                                                req_vec[cand], clk)
                                 cmd_count[ch, cas] += 1
                                 if log_enabled:
-                                    if n_log >= log_cap:
-                                        log_cap *= 2
-                                        nl = np.zeros((log_cap, nlev + 5), np.int64)
-                                        nl[:n_log] = log[:n_log]
-                                        log = nl
-                                    log[n_log, 0] = clk
-                                    log[n_log, 1] = cas
-                                    for l in range(nlev + 2):
-                                        log[n_log, 2 + l] = req_vec[cand, l]
-                                    log[n_log, nlev + 4] = 1 if req_is_write[cand] else 0
-                                    n_log += 1
+                                    log, n_log = _log_append(log, n_log, clk, cas, req_vec[cand],
+                                                             1 if req_is_write[cand] else 0)
                                 cas_req[ch] = cand
                                 cas_buf[ch] = cand_buf
                                 issued_any = True
@@ -636,17 +644,7 @@ def simulate(sizes, cmd_role, role_cmd, cons_ptr, cons, read_latency, refresh_sc
             _update_timing(ready, hist, base, off, sizes, nlev, ncmd, cons_ptr, cons, cmd, av, clk)
             cmd_count[ch, cmd] += 1
             if log_enabled:
-                if n_log >= log_cap:
-                    log_cap *= 2
-                    nl = np.zeros((log_cap, nlev + 5), np.int64)
-                    nl[:n_log] = log[:n_log]
-                    log = nl
-                log[n_log, 0] = clk
-                log[n_log, 1] = cmd
-                for l in range(nlev + 2):
-                    log[n_log, 2 + l] = av[l]
-                log[n_log, nlev + 4] = typ
-                n_log += 1
+                log, n_log = _log_append(log, n_log, clk, cmd, av, typ)
             # ---- bank state actions
             if cr == R_ACT or cr == R_ACT1 or cr == R_ACT2 or cr == R_PRE or cr == R_RDA or cr == R_WRA:
                 b = _bank_of(sizes, nlev, av)
@@ -748,9 +746,8 @@ def simulate(sizes, cmd_role, role_cmd, cons_ptr, cons, read_latency, refresh_sc
                 else:
                     can_arrive = rq_n[ch] < rq_cap
                 # a read that would be forwarded / a write that would coalesce
-                for j in range(wq_n[ch]):
-                    if req_addr[wq[ch, j]] == req_addr[r]:
-                        can_arrive = True
+                if _in_write_queue(wq, wq_n, ch, req_addr, r):
+                    can_arrive = True
             if not can_arrive:
                 step = ev - clk
         i += step
@@ -775,25 +772,11 @@ def simulate_stream(sizes, cmd_role, role_cmd, cons_ptr, cons, refresh_interval,
     nch = sizes[0]
     ncmd = cmd_role.shape[0]
     n = cmds.shape[0]
-    off = np.zeros(nlev, np.int64)
-    cnt_l = np.ones(nlev, np.int64)
-    tot = 1
-    for l in range(1, nlev):
-        cnt_l[l] = cnt_l[l - 1] * sizes[l]
-        off[l] = tot
-        tot += cnt_l[l]
-    nodes_per_ch = tot
-    maxw = 1
-    for ci in range(cons.shape[0]):
-        if cons[ci, 2] > maxw:
-            maxw = cons[ci, 2]
-    ready = np.zeros((nch * nodes_per_ch, ncmd), np.int64)
-    hist = np.full((nch * nodes_per_ch, ncmd, maxw), -1, np.int64)
+    off, cnt_l, nodes_per_ch, ready, hist = _timing_state(sizes, cons, ncmd)
     last = np.zeros(nch, np.int64)
     next_ref = np.full(nch, refresh_interval if refresh_interval > 0 else BIG, np.int64)
     refab = role_cmd[R_REFAB]
-    max_log = n + n // 8 + 64
-    log = np.zeros((max_log, nlev + 5), np.int64)
+    log = np.zeros((n + n // 8 + 64, nlev + 5), np.int64)
     n_log = 0
     ref_vec = np.full(nlev + 2, -1, np.int64)
     for i in range(n):
@@ -808,34 +791,14 @@ def simulate_stream(sizes, cmd_role, role_cmd, cons_ptr, cons, refresh_interval,
                 ref_vec[0] = ch
                 tr = max(last[ch] + 1, _ready_time(ready, base, off, sizes, nlev, refab, ref_vec))
                 _update_timing(ready, hist, base, off, sizes, nlev, ncmd, cons_ptr, cons, refab, ref_vec, tr)
-                if n_log >= max_log:
-                    nl = np.zeros((2 * max_log, nlev + 5), np.int64)
-                    nl[:n_log] = log[:n_log]
-                    log = nl
-                    max_log *= 2
-                log[n_log, 0] = tr
-                log[n_log, 1] = refab
-                for l in range(nlev + 2):
-                    log[n_log, 2 + l] = ref_vec[l]
-                log[n_log, nlev + 4] = -1
-                n_log += 1
+                log, n_log = _log_append(log, n_log, tr, refab, ref_vec, -1)
                 last[ch] = tr
                 next_ref[ch] += refresh_interval
                 t0 = max(last[ch] + 1, _ready_time(ready, base, off, sizes, nlev, c, a))
         t = max(last[ch] + 1, _ready_time(ready, base, off, sizes, nlev, c, a))
         _update_timing(ready, hist, base, off, sizes, nlev, ncmd, cons_ptr, cons, c, a, t)
         last[ch] = t
-        if n_log >= max_log:
-            nl = np.zeros((2 * max_log, nlev + 5), np.int64)
-            nl[:n_log] = log[:n_log]
-            log = nl
-            max_log *= 2
-        log[n_log, 0] = t
-        log[n_log, 1] = c
-        for l in range(nlev + 2):
-            log[n_log, 2 + l] = a[l]
-        log[n_log, nlev + 4] = 2
-        n_log += 1
+        log, n_log = _log_append(log, n_log, t, c, a, 2)
     end = 0
     for ch in range(nch):
         if last[ch] > end:

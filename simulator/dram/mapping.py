@@ -42,14 +42,18 @@ def parse_mapping(name: str) -> list:
     return fields
 
 
+def _field_widths(std) -> dict:
+    """How many values each address field takes."""
+    sizes = dict(zip(std.level_names, std.level_sizes))
+    return {"channel": sizes["channel"], "rank": sizes.get("rank", sizes.get("pseudochannel", 1)),
+            "bankgroup": sizes.get("bankgroup", 1), "bank": sizes["bank"],
+            "row": std.rows, "column": std.column_bursts}
+
+
 def map_addresses(addrs: np.ndarray, std, mapping: str = "RoBaRaCoCh") -> np.ndarray:
     """Byte addresses -> address vectors [channel, level1.., bank, row, column]."""
     fields = parse_mapping(mapping)
-    sizes = dict(zip(std.level_names, std.level_sizes))
-    width = {"channel": sizes["channel"],
-             "rank": sizes.get("rank", sizes.get("pseudochannel", 1)),
-             "bankgroup": sizes.get("bankgroup", 1), "bank": sizes["bank"],
-             "row": std.rows, "column": std.column_bursts}
+    width = _field_widths(std)
     a = np.asarray(addrs, dtype=np.uint64) // np.uint64(std.tx_bytes)
     vals = {}
     for f in reversed(fields):              # LSB first
@@ -64,11 +68,7 @@ def map_addresses(addrs: np.ndarray, std, mapping: str = "RoBaRaCoCh") -> np.nda
 def compose_address(vec, std, mapping: str = "RoBaRaCoCh") -> int:
     """Inverse of :func:`map_addresses` for one vector (used by tests and generators)."""
     fields = parse_mapping(mapping)
-    sizes = dict(zip(std.level_names, std.level_sizes))
-    width = {"channel": sizes["channel"],
-             "rank": sizes.get("rank", sizes.get("pseudochannel", 1)),
-             "bankgroup": sizes.get("bankgroup", 1), "bank": sizes["bank"],
-             "row": std.rows, "column": std.column_bursts}
+    width = _field_widths(std)
     names = [("rank" if n == "pseudochannel" else n) for n in std.level_names] + ["row", "column"]
     val = {n: int(v) for n, v in zip(names, vec)}
     a = 0

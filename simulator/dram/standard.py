@@ -18,7 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..config_io import (check_choice, is_path, check_float, check_int, check_keys,
+from ..config_io import (check_choice, find_config, check_float, check_int, check_keys,
                          eval_expr, load_yaml)
 from ..errors import ConfigError
 
@@ -190,13 +190,8 @@ def list_standards() -> list:
 
 def load_standard(name_or_path) -> DramStandard:
     """Load a standard by preset name (``ddr4-3200``) or by YAML path."""
-    p = Path(str(name_or_path))
-    if not is_path(name_or_path):
-        key = str(name_or_path).lower().replace("_", "-")
-        p = CONFIG_DIR / f"{key}.yaml"
-        if not p.exists():
-            raise ConfigError("--standard", str(name_or_path),
-                              f"unknown DRAM standard; available: {', '.join(list_standards())}")
+    p = find_config(name_or_path, CONFIG_DIR, "--standard", "DRAM standard",
+                    normalise=lambda n: n.lower().replace("_", "-"))
     return parse_standard(load_yaml(p), p)
 
 

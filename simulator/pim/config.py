@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..config_io import check_choice, check_float, check_int, check_keys, is_path, load_yaml
+from ..config_io import check_choice, check_float, check_int, check_keys, find_config, load_yaml
 from ..dram.standard import DramStandard, load_standard
 from ..errors import ConfigError
 
@@ -50,9 +50,7 @@ def list_pims() -> list:
 
 
 def load_pim(name_or_path) -> PimConfig:
-    p = Path(str(name_or_path)) if is_path(name_or_path) else PIM_DIR / f"{str(name_or_path).lower()}.yaml"
-    if not p.exists():
-        raise ConfigError("--hw", str(name_or_path), f"unknown PIM preset; available: {', '.join(list_pims())}")
+    p = find_config(name_or_path, PIM_DIR, "--hw", "PIM preset")
     d = load_yaml(p)
     src = str(p)
     check_keys(src, "", d, {"name", "source", "dram", "channels", "mac", "global_buffer_bytes", "result_latches",

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from ..config_io import check_choice, is_path, check_float, check_int, check_keys, load_yaml
+from ..config_io import check_choice, find_config, check_float, check_int, check_keys, load_yaml
 from ..errors import ConfigError
 
 MODEL_DIR = Path(__file__).resolve().parents[2] / "workloads" / "models"
@@ -91,11 +91,7 @@ def list_models() -> list:
 
 
 def load_model(name_or_path) -> ModelConfig:
-    p = Path(str(name_or_path))
-    if not is_path(name_or_path):
-        p = MODEL_DIR / f"{str(name_or_path).lower()}.yaml"
-        if not p.exists():
-            raise ConfigError("--model", str(name_or_path), f"unknown model; available: {', '.join(list_models())}")
+    p = find_config(name_or_path, MODEL_DIR, "--model", "model")
     return parse_model(load_yaml(p), p)
 
 
