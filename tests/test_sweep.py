@@ -79,10 +79,12 @@ def test_interrupted_sweep_resumes_with_exactly_one_row_per_point(tmp_path, sig)
     n_points = len(expand(load_spec(p)))
     env = dict(os.environ, PYTHONPATH=str(ROOT))
     proc = subprocess.Popen([sys.executable, "-m", "simulator.cli", "sweep", str(p), "--out", str(out),
-                             "--workers", "2", "--quiet"], cwd=ROOT, env=env, start_new_session=True)
+                             "--workers", "2", "--quiet"], cwd=ROOT, env=env, start_new_session=True,
+                            stderr=subprocess.PIPE, text=True)
     t0 = time.time()
-    while _count_rows(out) < 3 and time.time() - t0 < 120:
+    while _count_rows(out) < 3 and proc.poll() is None and time.time() - t0 < 120:
         time.sleep(0.05)
+    assert proc.poll() is None, f"sweep exited early: {proc.stderr.read()[-2000:]}"
     if sig == signal.SIGKILL:
         os.killpg(proc.pid, signal.SIGKILL)      # the whole process group: parent and workers
     else:
