@@ -118,3 +118,15 @@ def test_generated_trace_matches_recorded_op_for_op(model, context, batch):
     assert len(rec.ops) == len(gen.ops)
     assert [o.name for o in rec.ops] == [o.name for o in gen.ops]
     assert diff_traces(gen, rec) == []
+
+
+def test_greedy_decode_feeds_back_its_argmax():
+    from simulator.workload.record import build_model, greedy_decode, prompt_tokens
+    m = _tiny_gqa()
+    model = build_model(m, seed=2, max_len=16, device="cpu")
+    prompt = prompt_tokens(m, 2, 2, 3)
+    toks, logits = greedy_decode(model, prompt, 5)
+    assert toks.shape == (2, 5) and len(logits) == 5
+    # each generated token is the argmax of the previous step's logits
+    for s in range(1, 5):
+        assert (toks[:, s] == logits[s - 1].argmax(-1)).all()

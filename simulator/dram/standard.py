@@ -135,9 +135,6 @@ class DramStandard:
         per_bus = self.channel_width_bits / 8 * self.data_rate_mtps / 1000.0
         return per_bus * self.data_buses_per_channel * self.channels
 
-    def command_id(self, name: str) -> int:
-        return self.commands.index(name)
-
     def role_command(self, role: str) -> int:
         """Command id with this role, or -1 when the standard has none."""
         return self.roles.index(role) if role in self.roles else -1
