@@ -123,7 +123,7 @@ def test_generated_trace_matches_recorded_op_for_op(model, context, batch):
 def test_greedy_decode_feeds_back_its_argmax():
     from simulator.workload.record import build_model, greedy_decode, prompt_tokens
     m = _tiny_gqa()
-    model = build_model(m, seed=2, max_len=16, device="cpu")
+    model = build_model(m, seed=2, batch=2, max_len=16, device="cpu")
     prompt = prompt_tokens(m, 2, 2, 3)
     toks, logits = greedy_decode(model, prompt, 5)
     assert toks.shape == (2, 5) and len(logits) == 5
