@@ -170,41 +170,18 @@ def _req_closes_active(cmd, r, req_bank, cmd_role, act_cnt, n_active, ch):
     return False
 
 
-@njit(cache=True, inline="always")
-def _bank_of(sizes, nlev, a):
-    b = 0
-    for l in range(1, nlev):
-        b = b * sizes[l] + a[l]
-    return b
-
-
 @njit(cache=True)
 def _bank_range(sizes, nlev, a):
     return _node_range(sizes, a, nlev - 1)
 
 
 @njit(cache=True)
-def _preq(final, a, nlev, sizes, bstate, brow, role_cmd, cmd_role, ch):
-    """Next command a request needs, from the bank state."""
-    fr = cmd_role[final]
-    if fr == R_REFAB:
-        lo, hi = _bank_range(sizes, nlev, a)
-        for b in range(lo, hi):
-            if bstate[ch, b] != 0:
-                return role_cmd[R_PREA]
-        return final
-    if fr == R_RD or fr == R_WR or fr == R_RDA or fr == R_WRA:
-        b = _bank_of(sizes, nlev, a)
-        st = bstate[ch, b]
-        if st == 0:
-            if role_cmd[R_ACT] >= 0:
-                return role_cmd[R_ACT]
-            return role_cmd[R_ACT1]
-        if st == 1:
-            return role_cmd[R_ACT2]
-        if brow[ch, b] == a[nlev]:
-            return final
-        return role_cmd[R_PRE]
+def _refresh_preq(final, a, nlev, sizes, bstate, role_cmd, ch):
+    """Next command of a refresh request: precharge-all while any bank under it is open."""
+    lo, hi = _bank_range(sizes, nlev, a)
+    for b in range(lo, hi):
+        if bstate[ch, b] != 0:
+            return role_cmd[R_PREA]
     return final
 
 
@@ -458,7 +435,7 @@ def simulate(sizes, cmd_role, role_cmd, cons_ptr, cons, read_latency, refresh_sc
                 best_dl = BIG
                 for j in range(xq_n[ch]):
                     r = xq[ch, j]
-                    b = _bank_of(sizes, nlev, req_vec[r])
+                    b = req_bank[r]
                     dl = act2_deadline[ch, b]
                     if dl > clk:
                         continue
@@ -521,7 +498,7 @@ def simulate(sizes, cmd_role, role_cmd, cons_ptr, cons, read_latency, refresh_sc
                 # 2. priority buffer head
                 if cand < 0 and pq_n[ch] > 0:
                     pv = pq_vec[ch, 0]
-                    c = _preq(refab, pv, nlev, sizes, bstate, brow, role_cmd, cmd_role, ch)
+                    c = _refresh_preq(refab, pv, nlev, sizes, bstate, role_cmd, ch)
                     if (not _would_close_active(c, pv, ch, nlev, sizes, cmd_role, act_cnt, aq_n)
                             and not _blocks_activating(c, pv, ch, nlev, sizes, cmd_role, act2_owner, xq_n)):
                         t = _ready_time(ready, base, off, sizes, nlev, c, pv)
@@ -569,7 +546,7 @@ def simulate(sizes, cmd_role, role_cmd, cons_ptr, cons, read_latency, refresh_sc
                         c2 = role_cmd[R_ACT2]
                         if _req_ready(ready, req_node, r, c2, nlev) > clk:
                             continue
-                        dl = act2_deadline[ch, _bank_of(sizes, nlev, req_vec[r])]
+                        dl = act2_deadline[ch, req_bank[r]]
                         if dl < best_dl or (dl == best_dl and arrive[r] < arrive[cand]):
                             best_dl = dl
                             cand = r
@@ -582,17 +559,16 @@ def simulate(sizes, cmd_role, role_cmd, cons_ptr, cons, read_latency, refresh_sc
                     if cr == R_RD or cr == R_WR or cr == R_RDA or cr == R_WRA:
                         # CAS takes the next slot from the RD/WR: do not let it
                         # push a pending ACT2 past its deadline
-                        blocked = -1
+                        blocked = False
                         for j in range(xq_n[ch]):
-                            rr = xq[ch, j]
-                            if act2_deadline[ch, _bank_of(sizes, nlev, req_vec[rr])] <= clk + 1:
-                                blocked = 1
-                        if blocked == 1:
+                            if act2_deadline[ch, req_bank[xq[ch, j]]] <= clk + 1:
+                                blocked = True
+                        if blocked:
                             best_dl = BIG
                             cand2 = -1
                             for j in range(xq_n[ch]):
                                 r = xq[ch, j]
-                                dl = act2_deadline[ch, _bank_of(sizes, nlev, req_vec[r])]
+                                dl = act2_deadline[ch, req_bank[r]]
                                 if dl < best_dl or (dl == best_dl and arrive[r] < arrive[cand2]):
                                     best_dl = dl
                                     cand2 = r
@@ -626,7 +602,7 @@ def simulate(sizes, cmd_role, role_cmd, cons_ptr, cons, read_latency, refresh_sc
                 typ = 1 if req_is_write[cand] else 0
                 if not stat_done[cand]:
                     stat_done[cand] = True
-                    b = _bank_of(sizes, nlev, av)
+                    b = req_bank[cand]
                     if bstate[ch, b] == 2 and brow[ch, b] == av[row_i]:
                         k = 0
                     elif bstate[ch, b] != 0:
@@ -647,7 +623,7 @@ def simulate(sizes, cmd_role, role_cmd, cons_ptr, cons, read_latency, refresh_sc
                 log, n_log = _log_append(log, n_log, clk, cmd, av, typ)
             # ---- bank state actions
             if cr == R_ACT or cr == R_ACT1 or cr == R_ACT2 or cr == R_PRE or cr == R_RDA or cr == R_WRA:
-                b = _bank_of(sizes, nlev, av)
+                b = req_bank[cand]
                 old = bstate[ch, b]
                 if cr == R_ACT or cr == R_ACT2:
                     bstate[ch, b] = 2
@@ -688,7 +664,7 @@ def simulate(sizes, cmd_role, role_cmd, cons_ptr, cons, read_latency, refresh_sc
             final = final_wr if req_is_write[r] else final_rd
             if issue_act2:
                 # activating -> active
-                b = _bank_of(sizes, nlev, av)
+                b = req_bank[cand]
                 _remove_at(xq, xq_n, ch, cand_pos)
                 act2_owner[ch, b] = False
                 act2_deadline[ch, b] = -1
@@ -702,7 +678,7 @@ def simulate(sizes, cmd_role, role_cmd, cons_ptr, cons, read_latency, refresh_sc
                     _remove_at(wq, wq_n, ch, cand_pos)
                 else:
                     _remove_at(aq, aq_n, ch, cand_pos)
-                    act_cnt[ch, _bank_of(sizes, nlev, av)] -= 1
+                    act_cnt[ch, req_bank[r]] -= 1
                 if req_is_write[r]:
                     complete[r] = clk
                 else:
@@ -719,7 +695,7 @@ def simulate(sizes, cmd_role, role_cmd, cons_ptr, cons, read_latency, refresh_sc
                     _remove_at(rq, rq_n, ch, cand_pos)
                 else:
                     _remove_at(wq, wq_n, ch, cand_pos)
-                b = _bank_of(sizes, nlev, av)
+                b = req_bank[cand]
                 if cr == R_ACT1:
                     xq[ch, xq_n[ch]] = r
                     xq_n[ch] += 1

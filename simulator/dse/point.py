@@ -30,23 +30,14 @@ def evaluate(cfg: dict) -> dict:
     hw = cfg["hw"]
     ov = cfg.get("overrides", {})
     if hw in list_pims():
-        import tempfile
-        from pathlib import Path
-
-        import yaml
-
-        from ..pim.config import load_pim
+        from ..pim.config import parse_pim
         from ..pim.system import simulate_token
         raw = load_yaml(PIM_DIR / f"{hw}.yaml")
         for k, v in ov.items():
             if not k.startswith("pim."):
                 raise ConfigError(hw, k, "a PIM point takes pim.* overrides")
             _set(raw, k[4:], v, f"{hw}.yaml")
-        with tempfile.TemporaryDirectory() as td:
-            p = Path(td) / f"{hw}.yaml"
-            p.write_text(yaml.safe_dump(raw))
-            pim = load_pim(p)
-        pim.key = f"{hw}:{sorted(ov.items())}"
+        pim = parse_pim(raw, PIM_DIR / f"{hw}.yaml", key=f"{hw}:{sorted(ov.items())}")
         s = simulate_token(pim, Workload(m, weights="bf16", kv=wl.get("kv", "bf16")), context)
         tot = sum(s.breakdown_ns.values())
         return {"latency_ms": s.latency_ms, "energy_mj": s.energy_mj, "row_hit_rate": s.row_hit_rate,

@@ -32,18 +32,16 @@ def run_one(model: str, hw: str, context: int):
 
 
 def compare(models, hws, context: int):
+    """One row per (model, hw); ratios are relative to the first hw of the same model."""
     import pandas as pd
     rows = []
     for model in models:
-        base = None
+        first = None
         for hw in hws:
             r = run_one(model, hw, context)
+            first = first or r
             r["model"] = model
+            r["speedup_of_first"] = r["latency_ms"] / first["latency_ms"]
+            r["energy_ratio_of_first"] = r["energy_mj"] / first["energy_mj"]
             rows.append(r)
-        df_m = pd.DataFrame([x for x in rows if x["model"] == model])
-        base = df_m.iloc[0]
-        for x in rows:
-            if x["model"] == model:
-                x["speedup_of_first"] = x["latency_ms"] / base["latency_ms"]
-                x["energy_ratio_of_first"] = x["energy_mj"] / base["energy_mj"]
     return pd.DataFrame(rows)

@@ -51,8 +51,12 @@ def list_pims() -> list:
 
 def load_pim(name_or_path) -> PimConfig:
     p = find_config(name_or_path, PIM_DIR, "--hw", "PIM preset")
-    d = load_yaml(p)
-    src = str(p)
+    return parse_pim(load_yaml(p), p, key=p.stem)
+
+
+def parse_pim(d: dict, src, key: str) -> PimConfig:
+    """A PIM preset from its YAML mapping; ``key`` names it in memo signatures."""
+    src = str(src)
     check_keys(src, "", d, {"name", "source", "dram", "channels", "mac", "global_buffer_bytes", "result_latches",
                             "result_bytes", "asic", "energy"})
     std = load_standard(d["dram"])
@@ -63,7 +67,7 @@ def load_pim(name_or_path) -> PimConfig:
         from ..dram.standard import parse_standard
         raw = load_yaml(std.source_file)
         raw["timing"]["nMAC"] = need
-        std = parse_standard(raw, f"{std.source_file} (nMAC={need} for {p.name})")
+        std = parse_standard(raw, f"{std.source_file} (nMAC={need} for {src})")
     if "pim_mac_all" not in std.roles:
         raise ConfigError(src, "dram", f"{d['dram']} has no PIM commands (roles pim_activate_all, pim_mac_all, ...)")
     std = std.with_channels(check_int(src, "channels", d["channels"], 1, 1024))
@@ -81,6 +85,6 @@ def load_pim(name_or_path) -> PimConfig:
     if d["mac"]["lanes"] * 2 != std.tx_bytes:
         raise ConfigError(src, "mac.lanes", f"{d['mac']['lanes']} lanes x 2 B must equal one column burst "
                           f"({std.tx_bytes} B)")
-    return PimConfig(key=p.stem, name=str(d["name"]), source=str(d["source"]), std=std, mac=dict(d["mac"]),
+    return PimConfig(key=key, name=str(d["name"]), source=str(d["source"]), std=std, mac=dict(d["mac"]),
                      global_buffer_bytes=d["global_buffer_bytes"], result_latches=d["result_latches"],
                      result_bytes=d["result_bytes"], asic=dict(d["asic"]), energy=dict(d["energy"]))

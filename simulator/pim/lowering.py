@@ -60,7 +60,7 @@ def gemv_stream(pim: PimConfig, n_out: int, k: int, channel: int = 0):
         block = min(R, tiles - t0)
         for j in range(n_chunks):
             length = min(chunk, k - j * chunk)
-            if gb_loaded != j or n_chunks > 1 and gb_loaded == -1:
+            if gb_loaded != j:
                 emit(c["pim_write_gb"], col=0, count=-(-length * 2 // burst))
                 gb_loaded = j
             cols_per_out = -(-length // lanes)
