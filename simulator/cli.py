@@ -140,7 +140,7 @@ def _cmd_measure(args) -> int:
     from .measure import run_harness
     ctx = [int(c) for c in args.contexts.split(",") if c]
     df = run_harness(args.model, ctx, steps=args.steps, warmup=args.warmup, device=args.device,
-                     weights=args.weights, device_config=args.device_config)
+                     weights=args.weights, device_config=args.device_config, fit_first=not args.all_heldout)
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)
     df.to_csv(out, index=False)
@@ -170,7 +170,7 @@ def _cmd_validate(args) -> int:
 
 
 def _cmd_compare(args) -> int:
-    from .pim.compare import compare
+    from .pim.compare import against_published, compare
     models = args.workload or ["gpt2-small", "gpt2-medium", "gpt2-large", "gpt2-xl",
                                "gpt3-small", "gpt3-medium", "gpt3-large", "gpt3-xl"]
     df = compare(models, args.hw, args.context)
@@ -185,6 +185,11 @@ def _cmd_compare(args) -> int:
         hit = "" if r.row_hit_rate != r.row_hit_rate else f"{r.row_hit_rate:.3f}"
         print(f"{r.model:12s} {r.hw:16s} {r.latency_ms:10.3f} {r.speedup_of_first:8.1f} {r.energy_mj:10.3f} "
               f"{r.energy_ratio_of_first:8.1f} {hit:>8s}  {bd}")
+    pub = against_published(df)
+    for b in pub.itertuples():
+        print(f"{first} over {b.baseline}: {b.metric} {b.ours_low:.1f}-{b.ours_high:.1f}x on {b.models} models; "
+              f"published {b.published_low:g}-{b.published_high:g}x on {b.published_models} ({b.verdict}; "
+              f"validation/data/published/pim_gpt_bands.csv)")
     if args.csv:
         df.to_csv(args.csv, index=False)
     return 0
@@ -365,6 +370,8 @@ def build_parser() -> argparse.ArgumentParser:
     ms.add_argument("--weights", default=None, choices=["fp32", "bf16", "fp16"])
     ms.add_argument("--device-config", default=None, help="hw_configs/devices entry to predict this device with")
     ms.add_argument("--out", required=True, help="CSV to write (validation/data/measured/ for validation)")
+    ms.add_argument("--all-heldout", action="store_true",
+                    help="mark every row held-out (default: the first context is a calibration cell)")
     ms.set_defaults(func=_cmd_measure)
     cp = sub.add_parser("compare", help="one workload on several hardware configs (PIM presets, devices)")
     cp.add_argument("--workload", action="append", help="catalog model (repeatable; default: the 8 GPT models)")

@@ -27,10 +27,17 @@ def source_floor_ms(model, device, context, weights, kv, batch=1) -> float:
     return (weight_bytes + kv_bytes) / (load_device(device).memory["peak_gbps"] * 1e6)
 
 
+def _group_size(row) -> int:
+    """The cell's quantization group size; blank (NaN) or absent = the format's default."""
+    g = row.get("group_size")
+    return 0 if g is None or pd.isna(g) else int(g)
+
+
 def _step_ms(row, calibration, device=None):
     dev = device or load_device(row["device"])
     rt = load_runtime(dev.runtime, calibration)
-    w = Workload(load_model(row["model"]), weights=row["weights"], kv=row["kv"], batch=int(row["batch"]))
+    w = Workload(load_model(row["model"]), weights=row["weights"], kv=row["kv"], batch=int(row["batch"]),
+                 group_size=_group_size(row))
     return simulate_step(w, int(row["context"]), dev, row["mode"], rt).latency_ms
 
 

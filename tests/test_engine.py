@@ -47,6 +47,27 @@ def test_quantized_and_longer_context_change_latency_in_the_right_direction():
     assert predict("llama-2-7b", "l4", 4000).latency_ms > base
 
 
+def test_dequantization_runs_on_the_simt_pipes():
+    """Weight-only dequantization is timed at the FP32 lane rate, not the tensor/int8 peak: with
+    the tensor peaks unchanged and the FP32 rate cut, int4 GEMVs turn compute-bound, bf16 ones
+    do not."""
+    from simulator.lowering.gpu import lower
+    from simulator.workload import Workload, generate_trace, load_model
+    dev = load_device("a100-80gb")
+    slow = load_device("a100-80gb")
+    slow.compute["fp32_tflops"] = 0.05
+    rt = load_runtime(dev.runtime)
+    m = load_model("llama-2-7b")
+
+    def gemvs(d, weights):
+        return [k for k in lower(generate_trace(Workload(m, weights=weights), 64), d, rt, "compiled")
+                if k.kind == "gemv"]
+    assert {k.bound for k in gemvs(slow, "int4")} == {"compute"}
+    assert "compute" not in {k.bound for k in gemvs(slow, "bf16")}
+    t_fast, t_slow = (sum(k.device_ns for k in gemvs(d, "int4")) for d in (dev, slow))
+    assert t_slow > 10 * t_fast
+
+
 def test_bandwidth_from_dram_core_is_memoised():
     dram_efficiency.cache_clear()
     a = dram_efficiency("hbm3", 80, "stream")

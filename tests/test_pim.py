@@ -110,3 +110,21 @@ def test_compare_cli(capsys):
     assert main(["compare", "--workload", "gpt2-small", "--hw", "pim-gpt-gddr6", "--hw", "t4"]) == 0
     out = capsys.readouterr().out
     assert "pim-gpt-gddr6" in out and "t4" in out and "pim_gemv" in out
+    assert "published 41-137x" in out
+
+
+def test_compare_against_published_bands(tmp_path):
+    import pandas as pd
+
+    from simulator.pim.compare import against_published
+    df = pd.DataFrame({"hw": ["pim", "gpu", "pim", "gpu"], "speedup_of_first": [1.0, 20.0, 1.0, 50.0],
+                       "energy_ratio_of_first": [1.0, 5.0, 1.0, 6.0]})
+    bands = tmp_path / "b.csv"
+    bands.write_text("reference,baseline,metric,low,high,models,source\n"
+                     "pim,gpu,speedup,41,137,8,x\npim,gpu,energy_ratio,1,5.5,8,y\npim,cpu,speedup,1,2,8,z\n")
+    r = against_published(df, bands).set_index("metric")
+    assert list(r.index) == ["speedup", "energy_ratio"]           # no cpu rows compared: none ran
+    assert (r.loc["speedup", "ours_low"], r.loc["speedup", "ours_high"]) == (20.0, 50.0)
+    assert r.loc["speedup", "verdict"] == "overlaps" and r.loc["energy_ratio", "verdict"] == "overlaps"
+    df.loc[3, "speedup_of_first"] = 30.0
+    assert against_published(df, bands).set_index("metric").loc["speedup", "verdict"] == "below"

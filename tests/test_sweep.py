@@ -80,7 +80,10 @@ def test_interrupted_sweep_resumes_with_exactly_one_row_per_point(tmp_path, sig)
     env = dict(os.environ, PYTHONPATH=str(ROOT))
     proc = subprocess.Popen([sys.executable, "-m", "simulator.cli", "sweep", str(p), "--out", str(out),
                              "--workers", "2", "--quiet"], cwd=ROOT, env=env, start_new_session=True,
-                            stderr=subprocess.PIPE, text=True)
+                            stderr=subprocess.PIPE, text=True,
+                            # a test run started in the background inherits SIGINT ignored; the
+                            # user's Ctrl-C case needs the default disposition
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     t0 = time.time()
     while _count_rows(out) < 3 and proc.poll() is None and time.time() - t0 < 120:
         time.sleep(0.05)

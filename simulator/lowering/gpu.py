@@ -1,10 +1,13 @@
 """Lowering for processors (GPU, edge SoC, CPU): trace ops -> kernels.
 
 Per kernel: device time = max(bytes / achievable bandwidth, flops / achievable
-compute, minimum kernel time) plus the minimum time of each extra small kernel the
+compute, dequantization instructions / SIMT rate, minimum kernel time) plus the minimum time of each extra small kernel the
 runtime launches for the op (e.g. an eager RMSNorm is 8 kernels). Achievable
 bandwidth = device peak x DRAM-core efficiency for streaming reads on its memory
-configuration x the calibrated memory efficiency. Host time = dispatch cost per
+configuration x the calibrated memory efficiency. On-the-fly dequantization of weight-only
+quantized matrices runs on the SIMT (CUDA-core) pipes, not the tensor cores: its
+instructions are timed at the device's FP32 lane rate (fp32_tflops / 2 instructions per
+second). Host time = dispatch cost per
 kernel in modes that dispatch from the host.
 """
 
@@ -27,6 +30,7 @@ class Kernel:
     kernels: int          # launches this entry stands for
     bytes: int
     flops: float
+    simt_ops: float       # dequantization instructions (SIMT pipes)
     host_ns: float        # host-side dispatch time
     device_ns: float      # time on the device
     bound: str            # memory | compute | overhead
@@ -45,27 +49,29 @@ def lower(trace: DecodeTrace, dev: Device, rt: Runtime, mode: str) -> list:
     t_min = rt.calibration.get("gpu_min_kernel_us", {"value": 0.0})["value"] * 1e3
     t_host = rt.param("host_dispatch_us") * 1e3 if m["host_dispatch"] else 0.0
     deq = rt.dequant_ops_per_weight.get(weights, 0)
+    simt_per_ns = dev.compute["fp32_tflops"] * 1e12 / 2 / 1e9       # FP32 lane instructions per ns
+    rates = (bw, flops_per_ns, simt_per_ns, t_min)
     out = []
     for op in trace.ops:
         k = m["kernels_per_op"][op.kind]
         flops = float(op.flops)
-        if op.kind in MATRIX_KINDS and deq:
-            flops += deq * op.shape["n"] * op.shape["k"]
+        simt = float(deq * op.shape["n"] * op.shape["k"]) if op.kind in MATRIX_KINDS else 0.0
         if k == 0 and out:                     # fused into the previous kernel (e.g. SDPA)
             prev = out[-1]
             prev.bytes += op.bytes
             prev.flops += flops
-            _time(prev, bw, flops_per_ns, t_min)
+            prev.simt_ops += simt
+            _time(prev, *rates)
             continue
-        kern = Kernel(op.name, op.kind, op.layer, max(k, 1), op.bytes, flops, max(k, 1) * t_host, 0.0, "")
-        _time(kern, bw, flops_per_ns, t_min)
+        kern = Kernel(op.name, op.kind, op.layer, max(k, 1), op.bytes, flops, simt, max(k, 1) * t_host, 0.0, "")
+        _time(kern, *rates)
         out.append(kern)
     return out
 
 
-def _time(kern: Kernel, bw, flops_per_ns, t_min):
+def _time(kern: Kernel, bw, flops_per_ns, simt_per_ns, t_min):
     t_mem = kern.bytes / bw
-    t_cmp = kern.flops / flops_per_ns
+    t_cmp = max(kern.flops / flops_per_ns, kern.simt_ops / simt_per_ns)
     t = max(t_mem, t_cmp, t_min) + (kern.kernels - 1) * t_min
     kern.device_ns = t
     if max(t_mem, t_cmp) < t_min + (kern.kernels - 1) * t_min:

@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from ..devices.config import list_devices, load_device
 from ..engine.sim import simulate_step
 from ..workload import Workload, load_model
 from .config import list_pims, load_pim
 from .system import simulate_token
+
+
+BANDS = Path(__file__).resolve().parents[2] / "validation" / "data" / "published" / "pim_gpt_bands.csv"
+RATIO_COLUMNS = {"speedup": "speedup_of_first", "energy_ratio": "energy_ratio_of_first"}
 
 
 def run_one(model: str, hw: str, context: int):
@@ -44,4 +50,24 @@ def compare(models, hws, context: int):
             r["speedup_of_first"] = r["latency_ms"] / first["latency_ms"]
             r["energy_ratio_of_first"] = r["energy_mj"] / first["energy_mj"]
             rows.append(r)
+    return pd.DataFrame(rows)
+
+
+def against_published(df, bands_csv=BANDS):
+    """This project's range of each ratio over the compared models next to the published band
+    for the same (reference, baseline) pair: one row per matching band (compared, never fitted)."""
+    import pandas as pd
+    bands = pd.read_csv(bands_csv)
+    first = df.hw.iloc[0]
+    rows = []
+    for b in bands[bands.reference == first].itertuples():
+        ours = df[df.hw == b.baseline][RATIO_COLUMNS[b.metric]]
+        if ours.empty:
+            continue
+        lo, hi = float(ours.min()), float(ours.max())
+        verdict = "inside" if lo >= b.low and hi <= b.high else ("below" if hi < b.low else
+                                                                  "above" if lo > b.high else "overlaps")
+        rows.append({"baseline": b.baseline, "metric": b.metric, "ours_low": lo, "ours_high": hi,
+                     "models": len(ours), "published_low": b.low, "published_high": b.high,
+                     "published_models": b.models, "verdict": verdict, "source": b.source})
     return pd.DataFrame(rows)
