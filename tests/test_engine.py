@@ -68,6 +68,18 @@ def test_dequantization_runs_on_the_simt_pipes():
     assert t_slow > 10 * t_fast
 
 
+def test_memory_efficiency_of_the_memory_class():
+    from simulator.lowering.gpu import achievable_bandwidth_gbps, memory_class, memory_efficiency_key
+    assert [memory_class(s) for s in ("hbm2", "hbm2e", "hbm3", "gddr6-14000", "gddr6-pim", "ddr4-3200")] == \
+        ["hbm", "hbm", "hbm", "gddr", "gddr", "ddr"]
+    a100, l4 = load_device("a100-80gb"), load_device("l4")
+    rt = load_runtime(a100.runtime)
+    assert memory_efficiency_key(a100, rt) == "memory_efficiency_hbm"
+    assert memory_efficiency_key(l4, rt) == "memory_efficiency"          # no GDDR-specific value fitted
+    eff = dram_efficiency("hbm2e", 40, "stream")
+    assert achievable_bandwidth_gbps(a100, rt) == pytest.approx(2039 * eff * rt.param("memory_efficiency_hbm"))
+
+
 def test_bandwidth_from_dram_core_is_memoised():
     dram_efficiency.cache_clear()
     a = dram_efficiency("hbm3", 80, "stream")

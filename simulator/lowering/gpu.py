@@ -4,7 +4,8 @@ Per kernel: device time = max(bytes / achievable bandwidth, flops / achievable
 compute, dequantization instructions / SIMT rate, minimum kernel time) plus the minimum time of each extra small kernel the
 runtime launches for the op (e.g. an eager RMSNorm is 8 kernels). Achievable
 bandwidth = device peak x DRAM-core efficiency for streaming reads on its memory
-configuration x the calibrated memory efficiency. On-the-fly dequantization of weight-only
+configuration x the calibrated memory efficiency (of the memory class, e.g. HBM, where one is
+fitted). On-the-fly dequantization of weight-only
 quantized matrices runs on the SIMT (CUDA-core) pipes, not the tensor cores: its
 instructions are timed at the device's FP32 lane rate (fp32_tflops / 2 instructions per
 second). Host time = dispatch cost per
@@ -14,8 +15,10 @@ kernel in modes that dispatch from the host.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 
 from ..devices.config import Device, Runtime
+from ..dram.standard import load_standard
 from ..workload.trace import DecodeTrace
 from .membw import dram_efficiency
 
@@ -36,9 +39,22 @@ class Kernel:
     bound: str            # memory | compute | overhead
 
 
+@lru_cache(maxsize=None)
+def memory_class(standard: str) -> str:
+    """A DRAM standard's family without its generation: HBM2/HBM3 -> hbm, GDDR6 -> gddr."""
+    return load_standard(standard).family.split("-")[0].rstrip("0123456789E").lower()
+
+
+def memory_efficiency_key(dev: Device, rt: Runtime) -> str:
+    """The calibrated efficiency that applies: the memory class's own (``memory_efficiency_hbm``)
+    where one is fitted, else the runtime's general ``memory_efficiency``."""
+    key = f"memory_efficiency_{memory_class(dev.memory['standard'])}"
+    return key if key in rt.calibration else "memory_efficiency"
+
+
 def achievable_bandwidth_gbps(dev: Device, rt: Runtime) -> float:
     eff = dram_efficiency(dev.memory["standard"], int(dev.memory["channels"]), "stream")
-    return dev.memory["peak_gbps"] * eff * rt.param("memory_efficiency")
+    return dev.memory["peak_gbps"] * eff * rt.param(memory_efficiency_key(dev, rt))
 
 
 def lower(trace: DecodeTrace, dev: Device, rt: Runtime, mode: str) -> list:
