@@ -114,6 +114,29 @@ def test_every_device_loads_and_predicts(key):
     assert r.latency_ms > 0
 
 
+def test_kernel_counts_per_activation_function(tmp_path, monkeypatch):
+    import yaml
+
+    import simulator.devices.config as cfg
+    from simulator.lowering.gpu import lower
+    from simulator.workload import Workload, generate_trace, load_model
+    dev = load_device("t4")
+    rt = load_runtime(dev.runtime)
+
+    def act_kernels(model):
+        ks = lower(generate_trace(Workload(load_model(model), weights="fp16"), 16), dev, rt, "eager")
+        return {k.kernels for k in ks if k.kind == "activation"}
+    assert act_kernels("gpt2-small") == {8}            # transformers' NewGELUActivation
+    assert act_kernels("opt-1.3b") == {1}              # nn.ReLU
+    assert act_kernels("llama-2-7b") == {2}            # SiLU(gate) * up
+    d = yaml.safe_load((cfg.RUNTIME_DIR / "gpu-pytorch.yaml").read_text())
+    d["modes"]["eager"]["kernels_per_op"]["actvation:gelu"] = 8
+    (tmp_path / "gpu-pytorch.yaml").write_text(yaml.safe_dump(d))
+    monkeypatch.setattr(cfg, "RUNTIME_DIR", tmp_path)
+    with pytest.raises(ConfigError, match="kernels_per_op.actvation:gelu"):
+        cfg.load_runtime("gpu-pytorch")
+
+
 def test_required_devices_exist():
     need = {"h100-sxm5", "h200", "a100-80gb", "l40s", "l4", "t4", "rtx-4090", "jetson-agx-orin", "jetson-orin-nano",
             "raspberry-pi-5", "apple-m2-max", "phone-sd8gen3", "host-cpu"}

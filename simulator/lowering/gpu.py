@@ -57,6 +57,12 @@ def achievable_bandwidth_gbps(dev: Device, rt: Runtime) -> float:
     return dev.memory["peak_gbps"] * eff * rt.param(memory_efficiency_key(dev, rt))
 
 
+def kernel_count(kernels_per_op: dict, op) -> int:
+    """Launches of one op: the ``kind:fn`` entry where the runtime has one for the op's function
+    (e.g. ``activation:gelu``), else the ``kind`` entry."""
+    return kernels_per_op.get(f"{op.kind}:{op.shape.get('fn')}", kernels_per_op[op.kind])
+
+
 def lower(trace: DecodeTrace, dev: Device, rt: Runtime, mode: str) -> list:
     m = rt.mode(mode)
     weights = trace.header.get("weights", "bf16")
@@ -69,7 +75,7 @@ def lower(trace: DecodeTrace, dev: Device, rt: Runtime, mode: str) -> list:
     rates = (bw, flops_per_ns, simt_per_ns, t_min)
     out = []
     for op in trace.ops:
-        k = m["kernels_per_op"][op.kind]
+        k = kernel_count(m["kernels_per_op"], op)
         flops = float(op.flops)
         simt = float(deq * op.shape["n"] * op.shape["k"]) if op.kind in MATRIX_KINDS else 0.0
         if k == 0 and out:                     # fused into the previous kernel (e.g. SDPA)
