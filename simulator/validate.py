@@ -86,8 +86,11 @@ def measured_cells() -> pd.DataFrame:
 
 
 def _device_for(row):
+    """The cell's device; a CPU measured by the harness takes its memory bandwidth from the
+    file's probe (the host config), a GPU keeps its datasheet peak (its calibrated efficiency
+    is relative to that)."""
     dev = load_device(row["device"])
-    if "probe_gbps" in row and not pd.isna(row.get("probe_gbps")):
+    if dev.kind == "cpu" and not pd.isna(row.get("probe_gbps", float("nan"))):
         dev = dev.with_memory(peak_gbps=float(row["probe_gbps"]))
     return dev
 

@@ -57,3 +57,11 @@ def test_cells_group_size_is_honoured():
     g32, _ = predict_cell({**row, "group_size": 32}, cal)
     default, _ = predict_cell({**row, "group_size": float("nan")}, cal)     # blank CSV field
     assert g32 < default      # memory-bound on an L4: more scale/zero bytes per weight with groups of 32
+
+
+def test_probe_sets_a_cpu_bandwidth_but_not_a_gpus():
+    from simulator.validate import _device_for
+    cpu = _device_for({"device": "host-cpu", "probe_gbps": 12.5})
+    gpu = _device_for({"device": "h200", "probe_gbps": 4300.0})
+    assert cpu.memory["peak_gbps"] == 12.5
+    assert gpu.memory["peak_gbps"] == 4800
