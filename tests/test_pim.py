@@ -128,3 +128,15 @@ def test_compare_against_published_bands(tmp_path):
     assert r.loc["speedup", "verdict"] == "overlaps" and r.loc["energy_ratio", "verdict"] == "overlaps"
     df.loc[3, "speedup_of_first"] = 30.0
     assert against_published(df, bands).set_index("metric").loc["speedup", "verdict"] == "below"
+
+
+def test_pim_gpt_reproduction_doc_is_current(tmp_path):
+    """docs/pim_gpt_reproduction.md is what validation/pim_gpt_reproduction.py writes today."""
+    import importlib.util
+    from pathlib import Path
+    root = Path(__file__).resolve().parents[1]
+    spec = importlib.util.spec_from_file_location("pgr", root / "validation" / "pim_gpt_reproduction.py")
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    out = mod.build(tmp_path / "doc.md")
+    assert out.read_text() == (root / "docs" / "pim_gpt_reproduction.md").read_text()
