@@ -1,15 +1,14 @@
 """Lowering for processors (GPU, edge SoC, CPU): trace ops -> kernels.
 
-Per kernel: device time = max(bytes / achievable bandwidth, flops / achievable
-compute, dequantization instructions / SIMT rate, minimum kernel time) plus the minimum time of each extra small kernel the
-runtime launches for the op (e.g. an eager RMSNorm is 8 kernels). Achievable
-bandwidth = device peak x DRAM-core efficiency for streaming reads on its memory
-configuration x the calibrated memory efficiency (of the memory class, e.g. HBM, where one is
-fitted). On-the-fly dequantization of weight-only
-quantized matrices runs on the SIMT (CUDA-core) pipes, not the tensor cores: its
-instructions are timed at the device's FP32 lane rate (fp32_tflops / 2 instructions per
-second). Host time = dispatch cost per
-kernel in modes that dispatch from the host.
+Per kernel: device time = max(bytes / achievable bandwidth, flops / achievable compute,
+dequantization instructions / SIMT rate, minimum kernel time) plus the minimum time of each
+extra small kernel the runtime launches for the op (e.g. an eager RMSNorm is 8 kernels).
+Achievable bandwidth = device peak x DRAM-core efficiency for streaming reads on its memory
+configuration x the calibrated memory efficiency (the memory class's own, e.g. HBM, where one
+is fitted). On-the-fly dequantization of weight-only quantized matrices runs on the SIMT
+(CUDA-core) pipes, not the tensor cores: its instructions are timed at the device's FP32 lane
+rate (fp32_tflops / 2 instructions per second). Host time = dispatch cost per kernel in modes
+that dispatch from the host.
 """
 
 from __future__ import annotations
