@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # One prepared GPU session (e.g. the lent H200; about 5 minutes, most of it drawing Qwen's 7.6B
-# seeded random weights on the host at ~56 M/s as measured on a 2-core machine): measures batch-1 decode with
-# the harness on the CUDA device (eager and CUDA Graphs, bf16, seeded random weights), then runs
-# the tests that exercise CUDA code paths. Writes CSVs and logs to $OUT (default
+# seeded random weights on the host: 56 M weights/s on this project's 2-core machine): measures
+# batch-1 decode with the harness on the CUDA device (eager and CUDA Graphs, bf16, seeded random
+# weights), then runs the tests that exercise CUDA code paths. Writes CSVs and logs to $OUT (default
 # validation/data/measured/); commit the CSVs there, and run `decodesim validate` here.
 #
 #   usage: validation/gpu_session.sh [device-config]   (default h200; any hw_configs/devices key)
