@@ -152,9 +152,9 @@ def write_calibration(cal: dict, path=CALIBRATION):
 
 
 def report(df: pd.DataFrame) -> str:
-    lines = [f"{'cell':44s} {'role':8s} {'metric':25s} {'measured':>10s} {'predicted':>10s} {'error':>8s}"]
+    lines = [f"{'cell':52s} {'role':8s} {'metric':25s} {'measured':>10s} {'predicted':>10s} {'error':>8s}"]
     for r in df.itertuples():
-        lines.append(f"{r.cell_id[:44]:44s} {r.role:8s} {r.metric:25s} {r.measured:10.3f} {r.predicted:10.3f} "
+        lines.append(f"{r.cell_id[:52]:52s} {r.role:8s} {r.metric:25s} {r.measured:10.3f} {r.predicted:10.3f} "
                      f"{r.error_pct:+7.1f}%")
     lines.append("")
     for role in ("fit", "heldout"):
