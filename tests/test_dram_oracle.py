@@ -10,14 +10,15 @@ from simulator.dram.standard import load_standard
 from simulator.dram.trace_io import read_trace
 
 
-def _small_ids():
+def _case_ids(cases):
+    """``standard.trace`` ids of a reference case table; none when ../shared/oracle is absent."""
     from simulator.dram.refdata import oracle_dir
     if oracle_dir() is None:
         return []
-    return [f"{r.standard}.{r.trace}" for r in small_cases().itertuples()]
+    return [f"{r.standard}.{r.trace}" for r in cases().itertuples()]
 
 
-@pytest.mark.parametrize("case", _small_ids())
+@pytest.mark.parametrize("case", _case_ids(small_cases))
 def test_small_trace_exact(oracle, case):
     std_name, kind = case.split(".")
     row = small_cases().set_index(["standard", "trace"]).loc[(std_name, kind)]
@@ -42,14 +43,7 @@ def test_small_trace_exact(oracle, case):
     assert np.array_equal(mine["type"].to_numpy(), ref["type"].to_numpy())
 
 
-def _large_ids():
-    from simulator.dram.refdata import oracle_dir
-    if oracle_dir() is None:
-        return []
-    return [f"{r.standard}.{r.trace}" for r in large_cases().itertuples()]
-
-
-@pytest.mark.parametrize("case", _large_ids())
+@pytest.mark.parametrize("case", _case_ids(large_cases))
 def test_large_trace_within_one_percent(oracle, case):
     std_name, kind = case.split(".")
     row = large_cases().set_index(["standard", "trace"]).loc[(std_name, kind)]

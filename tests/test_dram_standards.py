@@ -66,15 +66,10 @@ def _base():
     (lambda d: d["commands"]["ACT"].update(scope="row"), "commands.ACT.scope", "not one of"),
     (lambda d: d["refresh"].update(scope="galaxy"), "refresh.scope", "not one of"),
 ])
-def test_bad_standard_names_file_key_and_range(tmp_path, mutate, key, fragment):
+def test_bad_standard_names_file_key_and_range(bad_config, mutate, key, fragment):
     d = _base()
     mutate(d)
-    p = tmp_path / "bad.yaml"
-    p.write_text(yaml.safe_dump(d, sort_keys=False))
-    with pytest.raises(ConfigError) as e:
-        load_standard(p)
-    msg = str(e.value)
-    assert str(p) in msg and key in msg and fragment in msg
+    bad_config(d, load_standard, key, fragment)
 
 
 def test_unknown_preset_lists_available():

@@ -143,17 +143,13 @@ def test_required_devices_exist():
     assert need <= set(list_devices())
 
 
-def test_bad_device_yaml(tmp_path):
+def test_bad_device_yaml(bad_config):
     import yaml
 
     from simulator.devices.config import DEVICE_DIR
     d = yaml.safe_load((DEVICE_DIR / "l4.yaml").read_text())
     d["memory"]["standard"] = "sdr-133"
-    p = tmp_path / "dev.yaml"
-    p.write_text(yaml.safe_dump(d))
-    with pytest.raises(ConfigError) as e:
-        load_device(p)
-    assert str(p) in str(e.value) and "memory.standard" in str(e.value)
+    bad_config(d, load_device, "memory.standard", name="dev.yaml")
     with pytest.raises(ConfigError, match="available"):
         load_device("gpu-9000")
 

@@ -91,16 +91,13 @@ def test_token_breakdown_and_energy():
     assert 0.97 < s.row_hit_rate < 1.0
 
 
-def test_bad_pim_preset(tmp_path):
+def test_bad_pim_preset(bad_config):
     import yaml
 
     from simulator.pim.config import PIM_DIR
     d = yaml.safe_load((PIM_DIR / "pim-gpt-gddr6.yaml").read_text())
     d["dram"] = "ddr4-3200"
-    p = tmp_path / "p.yaml"
-    p.write_text(yaml.safe_dump(d))
-    with pytest.raises(ConfigError, match="no PIM commands"):
-        load_pim(p)
+    bad_config(d, load_pim, "no PIM commands", name="p.yaml")
     with pytest.raises(ConfigError, match="available"):
         load_pim("nope")
 
