@@ -170,9 +170,8 @@ def _cmd_validate(args) -> int:
 
 
 def _cmd_compare(args) -> int:
-    from .pim.compare import against_published, compare
-    models = args.workload or ["gpt2-small", "gpt2-medium", "gpt2-large", "gpt2-xl",
-                               "gpt3-small", "gpt3-medium", "gpt3-large", "gpt3-xl"]
+    from .pim.compare import PIM_GPT_MODELS, against_published, compare
+    models = args.workload or PIM_GPT_MODELS
     df = compare(models, args.hw, args.context)
     first = args.hw[0]
     print(f"context {args.context}, batch 1; speed-up and energy ratio of {first} over each config "
@@ -247,10 +246,8 @@ def _cmd_plot(args) -> int:
     from .report import plots
     kind = args.kind
     if kind in ("speedup", "breakdown"):
-        from .pim.compare import compare
-        models = args.workload or (["gpt2-small", "gpt2-medium", "gpt2-large", "gpt2-xl",
-                                    "gpt3-small", "gpt3-medium", "gpt3-large", "gpt3-xl"]
-                                   if kind == "speedup" else ["gpt2-small", "gpt3-xl"])
+        from .pim.compare import PIM_GPT_MODELS, compare
+        models = args.workload or (PIM_GPT_MODELS if kind == "speedup" else ["gpt2-small", "gpt3-xl"])
         hws = args.hw or ["pim-gpt-gddr6", "t4", "xeon-gold-6154"]
         df = compare(models, hws, args.context)
         files = (plots.speedup_bars if kind == "speedup" else plots.breakdown_bars)(df, args.out)

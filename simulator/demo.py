@@ -11,12 +11,12 @@ import sys
 from pathlib import Path
 
 from .cli import main as cli_main
+from .pim.compare import PIM_GPT_MODELS
 
-GPT = ["gpt2-small", "gpt2-medium", "gpt2-large", "gpt2-xl", "gpt3-small", "gpt3-medium", "gpt3-large", "gpt3-xl"]
 
 
 def main(out_dir="out", models=None) -> int:
-    models = models or GPT
+    models = models or PIM_GPT_MODELS
     args = ["compare", "--hw", "pim-gpt-gddr6", "--hw", "t4", "--hw", "xeon-gold-6154", "--context", "128"]
     for m in models:
         args += ["--workload", m]

@@ -18,14 +18,12 @@ sys.path.insert(0, str(ROOT))
 import pandas as pd  # noqa: E402
 
 from simulator.devices import load_device  # noqa: E402
-from simulator.pim.compare import BANDS, against_published, compare  # noqa: E402
+from simulator.pim.compare import BANDS, PIM_GPT_MODELS, against_published, baseline_weights, compare  # noqa: E402
 from simulator.workload import Workload, load_model  # noqa: E402
 
-GPT = ["gpt2-small", "gpt2-medium", "gpt2-large", "gpt2-xl", "gpt3-small", "gpt3-medium", "gpt3-large", "gpt3-xl"]
 PIM, GPU, CPU = "pim-gpt-gddr6", "t4", "xeon-gold-6154"
 CONTEXT = 128
-# the baselines' weight formats in simulator/pim/compare.py: 16-bit on a GPU, fp32 on a CPU
-WEIGHTS = {GPU: "fp16", CPU: "fp32"}
+WEIGHTS = {hw: baseline_weights(load_device(hw)) for hw in (GPU, CPU)}      # as compare() runs them
 
 INTRO = f"""# PIM-GPT speed-ups: published bands against this project
 
@@ -51,7 +49,7 @@ def weight_bytes(model, weights):
 
 
 def build(out: Path):
-    df = compare(GPT, [PIM, GPU, CPU], CONTEXT)
+    df = compare(PIM_GPT_MODELS, [PIM, GPU, CPU], CONTEXT)
     bands = pd.read_csv(BANDS)
     speed = bands[(bands.reference == PIM) & (bands.metric == "speedup")].set_index("baseline")
     lines = [INTRO, "## Speed-up over each baseline", "",
@@ -61,7 +59,7 @@ def build(out: Path):
              "Baseline latency = PIM-GPT-preset latency x the band's ends; effective bandwidth = the baseline's "
              "weight bytes / that latency, next to the device's peak.", ""]
     rows = []
-    for model in GPT:
+    for model in PIM_GPT_MODELS:
         d = df[df.model == model].set_index("hw")
         pim_ms = d.loc[PIM, "latency_ms"]
         row = {"model": model, "PIM ms": pim_ms}

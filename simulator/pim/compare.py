@@ -11,8 +11,16 @@ from .config import list_pims, load_pim
 from .system import simulate_token
 
 
+# the 8 GPT models of the PIM-GPT paper (the default workloads of compare, plot and the demo)
+PIM_GPT_MODELS = ["gpt2-small", "gpt2-medium", "gpt2-large", "gpt2-xl",
+                  "gpt3-small", "gpt3-medium", "gpt3-large", "gpt3-xl"]
 BANDS = Path(__file__).resolve().parents[2] / "validation" / "data" / "published" / "pim_gpt_bands.csv"
 RATIO_COLUMNS = {"speedup": "speedup_of_first", "energy_ratio": "energy_ratio_of_first"}
+
+
+def baseline_weights(dev) -> str:
+    """Weight format of a baseline device: fp32 on a CPU (PyTorch's CPU default), else fp16."""
+    return "fp32" if dev.kind == "cpu" else "fp16"
 
 
 def run_one(model: str, hw: str, context: int):
@@ -27,8 +35,7 @@ def run_one(model: str, hw: str, context: int):
         from ..errors import ConfigError
         raise ConfigError("--hw", hw, f"unknown; PIM presets: {', '.join(list_pims())}; devices: {', '.join(list_devices())}")
     dev = load_device(hw)
-    weights = "fp32" if dev.kind == "cpu" else "fp16"
-    r = simulate_step(Workload(m, weights=weights), context, dev, "eager")
+    r = simulate_step(Workload(m, weights=baseline_weights(dev)), context, dev, "eager")
     energy = dev.power["tdp_w"] * r.latency_ns * 1e-9 * 1e3          # TDP x time (upper bound), mJ
     tl = r.timeline
     tot = (tl.end_ns - tl.start_ns).sum()
