@@ -23,7 +23,7 @@ def source_floor_ms(model, device, context, weights, kv, batch=1) -> float:
     """Memory floor as the sources define it: all weights + KV of one step / peak bandwidth."""
     w = Workload(load_model(model), weights=weights, kv=kv, batch=batch)
     m = w.model
-    weight_bytes = w.matrix_bytes(m.param_count(), 1) if weights not in ("int4", "nf4") else m.param_count() / 2
+    weight_bytes = m.param_count() * w.format.bits / 8
     kv_bytes = w.kv_bytes_per_token() * (context + 1) * batch
     return (weight_bytes + kv_bytes) / (load_device(device).memory["peak_gbps"] * 1e6)
 

@@ -34,13 +34,10 @@ class Device:
         d.memory.update(kw)
         return d
 
-    def peak_flops(self, weights: str) -> float:
+    def peak_flops(self, compute: str) -> float:
+        """Peak math rate for a compute precision (``fp32``, ``int8``, else 16-bit), per s."""
         c = self.compute
-        if weights == "fp32":
-            return c["fp32_tflops"] * 1e12
-        if weights == "int8":
-            return c["int8_tops"] * 1e12
-        return c["bf16_tflops"] * 1e12
+        return c.get({"fp32": "fp32_tflops", "int8": "int8_tops"}.get(compute, "bf16_tflops")) * 1e12
 
 
 @dataclass

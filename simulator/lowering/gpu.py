@@ -18,6 +18,8 @@ from functools import lru_cache
 
 from ..devices.config import Device, Runtime
 from ..dram.standard import load_standard
+from ..errors import ConfigError
+from ..workload.formats import resolve
 from ..workload.trace import DecodeTrace
 from .membw import dram_efficiency
 
@@ -62,21 +64,34 @@ def kernel_count(kernels_per_op: dict, op) -> int:
     return kernels_per_op.get(f"{op.kind}:{op.shape.get('fn')}", kernels_per_op[op.kind])
 
 
+def dequant_ops(rt: Runtime, dtype: str) -> float:
+    """Instructions per weight to dequantize ``dtype`` on the fly: the runtime's entry for the
+    format, else for the format's family (``gguf_k``, ``int4``, ...), else 0."""
+    d = rt.dequant_ops_per_weight
+    if dtype in d:
+        return d[dtype]
+    try:
+        return d.get(resolve(dtype).family, 0)
+    except ConfigError:
+        return 0
+
+
 def lower(trace: DecodeTrace, dev: Device, rt: Runtime, mode: str) -> list:
     m = rt.mode(mode)
     weights = trace.header.get("weights", "bf16")
     bw = achievable_bandwidth_gbps(dev, rt)                          # bytes per ns
-    flops_per_ns = dev.peak_flops(weights) * rt.compute_efficiency / 1e9
+    flops_per_ns = dev.peak_flops(resolve(weights).compute) * rt.compute_efficiency / 1e9
     t_min = rt.calibration.get("gpu_min_kernel_us", {"value": 0.0})["value"] * 1e3
     t_host = rt.param("host_dispatch_us") * 1e3 if m["host_dispatch"] else 0.0
-    deq = rt.dequant_ops_per_weight.get(weights, 0)
     simt_per_ns = dev.compute["fp32_tflops"] * 1e12 / 2 / 1e9       # FP32 lane instructions per ns
     rates = (bw, flops_per_ns, simt_per_ns, t_min)
     out = []
     for op in trace.ops:
         k = kernel_count(m["kernels_per_op"], op)
         flops = float(op.flops)
-        simt = float(deq * op.shape["n"] * op.shape["k"]) if op.kind in MATRIX_KINDS else 0.0
+        simt = 0.0
+        if op.kind in MATRIX_KINDS or op.kind == "lm_head":
+            simt = dequant_ops(rt, op.dtype) * op.shape["n"] * op.shape["k"] * op.shape.get("experts_read", 1)
         if k == 0 and out:                     # fused into the previous kernel (e.g. SDPA)
             prev = out[-1]
             prev.bytes += op.bytes
