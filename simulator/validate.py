@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .devices.config import CALIBRATION, load_calibration, load_device, load_runtime
+from .devices.config import CALIBRATION, load_calibration, load_device, load_runtime, runtime_for
 from .engine.sim import simulate_step
 from .lowering.gpu import achievable_bandwidth_gbps
 from .workload import Workload, load_model
@@ -36,7 +36,7 @@ def _group_size(row) -> int:
 
 def _step_ms(row, calibration, device=None):
     dev = device or load_device(row["device"])
-    rt = load_runtime(dev.runtime, calibration)
+    rt = runtime_for(dev, row["mode"], calibration)
     w = Workload(load_model(row["model"]), weights=row["weights"], kv=row["kv"], batch=int(row["batch"]),
                  group_size=_group_size(row))
     return simulate_step(w, int(row["context"]), dev, row["mode"], rt).latency_ms

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 import pandas as pd
 import simpy
 
-from ..devices.config import Device, Runtime, load_device, load_runtime
+from ..devices.config import Device, Runtime, load_device, runtime_for
 from ..lowering.gpu import lower
 from ..workload import Workload, generate_trace, load_model
 
@@ -81,7 +81,7 @@ def run_segment(env, kernels, dev: Device, rt: Runtime, mode: str, rows):
 
 def simulate_step(workload: Workload, context: int, dev: Device, mode: str = "eager",
                   runtime: Runtime | None = None) -> StepResult:
-    rt = runtime or load_runtime(dev.runtime)
+    rt = runtime or runtime_for(dev, mode)
     kernels = lower(generate_trace(workload, context), dev, rt, mode)
     env = simpy.Environment()
     rows = []
@@ -103,7 +103,7 @@ def simulate_split(model, context: int, k: int, edge: Device, server: Device, ed
     t_srv = generate_trace(Workload(m, weights=server_weights), context)
     t_edge.ops = [o for o in t_edge.ops if o.layer < k]
     t_srv.ops = [o for o in t_srv.ops if o.layer >= k]
-    rt_e, rt_s = load_runtime(edge.runtime), load_runtime(server.runtime)
+    rt_e, rt_s = runtime_for(edge, edge_mode), runtime_for(server, server_mode)
     ke, ks = lower(t_edge, edge, rt_e, edge_mode), lower(t_srv, server, rt_s, server_mode)
     env = simpy.Environment()
     rows = []
@@ -121,8 +121,14 @@ def simulate_split(model, context: int, k: int, edge: Device, server: Device, ed
     return StepResult(pd.DataFrame(rows, columns=COLUMNS), env.now)
 
 
-def predict(model: str, device: str, context: int, weights="bf16", kv="bf16", batch=1, mode="eager") -> StepResult:
-    w = Workload(load_model(model), weights=weights, kv=kv, batch=batch)
+def predict(model, device: str, context: int, weights="bf16", kv="bf16", batch=1, mode="eager",
+            group_size=0) -> StepResult:
+    """One decode step. ``model``: catalog name, model YAML or Hugging Face config.json path;
+    ``weights``: any name in :mod:`simulator.workload.formats` (``bf16``, ``q4_k_m``, ``awq``,
+    ``exl2-4.65`` ...); ``mode``: ``eager``, ``cuda_graphs``, ``compiled`` (PyTorch), ``llamacpp``
+    (the device backend's llama.cpp profile) or an engine (``tensorrt_llm``, ``mlc``,
+    ``exllamav2``, ``tinychat``, ``vllm``). ConfigError for unknown names."""
+    w = Workload(load_model(model), weights=weights, kv=kv, batch=batch, group_size=group_size)
     return simulate_step(w, context, load_device(device), mode)
 
 

@@ -80,6 +80,10 @@ class Format:
 
 
 def _f(name, bits, group, group_bytes, family, compute="bf16", fixed=False, source=""):
+    # llama.cpp multiplies GGUF weights with int8 dot products on q8-quantized activations
+    # (MMVQ on CUDA, vec_dot_*_q8 on CPU), so their math runs at the device's int8 rate
+    if family.startswith("gguf"):
+        compute = "int8"
     return Format(name, bits, group, group_bytes, family, compute, fixed, source)
 
 
