@@ -53,6 +53,7 @@ class Runtime:
     calibration: dict = field(default_factory=dict)
     backends: tuple = ("cuda", "rocm")
     host_reference_ghz: float = 0.0    # host clock the dispatch cost is calibrated for (0: not scaled)
+    gqa_shared_kv: bool = True         # False: the KV cache is read once per query head
 
     def host_scale(self, dev: "Device") -> float:
         """Host dispatch cost on ``dev``'s host relative to the calibrated one: reference clock /
@@ -118,7 +119,7 @@ def load_runtime(name: str, calibration: dict | None = None) -> Runtime:
     d = load_yaml(p)
     src = str(p)
     check_keys(src, "", d, {"name", "source", "modes", "compute_efficiency", "graph_launch_us",
-                            "dequant_ops_per_weight"}, {"backends", "host_reference_ghz", "kernel_structure"})
+                            "dequant_ops_per_weight"}, {"backends", "host_reference_ghz", "kernel_structure", "gqa_shared_kv"})
     for b in d.get("backends", ()):
         check_choice(src, "backends", b, BACKENDS)
     for mname, m in d["modes"].items():
@@ -134,7 +135,8 @@ def load_runtime(name: str, calibration: dict | None = None) -> Runtime:
     return Runtime(name=d["name"], modes=d["modes"], compute_efficiency=float(d["compute_efficiency"]),
                    graph_launch_us=float(d["graph_launch_us"]), dequant_ops_per_weight=d["dequant_ops_per_weight"],
                    calibration=cal, backends=tuple(d.get("backends", ("cuda", "rocm"))),
-                   host_reference_ghz=float(d.get("host_reference_ghz", 0.0)))
+                   host_reference_ghz=float(d.get("host_reference_ghz", 0.0)),
+                   gqa_shared_kv=bool(d.get("gqa_shared_kv", True)))
 
 
 def list_runtimes() -> list:

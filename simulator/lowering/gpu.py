@@ -71,9 +71,20 @@ def dequant_ops(rt: Runtime, dtype: str) -> float:
     if dtype in d:
         return d[dtype]
     try:
-        return d.get(resolve(dtype).family, 0)
+        family = resolve(dtype).family
     except ConfigError:
         return 0
+    key = f"dequant_ops_{family}"          # a fitted value (calibration.yaml) overrides the table
+    return rt.param(key) if key in rt.calibration else d.get(family, 0)
+
+
+def op_bytes(rt: Runtime, op) -> int:
+    """Bytes an op moves under this runtime. A runtime that does not share K/V between the
+    query heads of a GQA group (``gqa_shared_kv: false``, e.g. llama.cpp's broadcast mul_mat
+    without flash attention) reads the KV cache once per query head: heads / kv_heads times."""
+    if rt.gqa_shared_kv or op.kind not in ("attn_score", "attn_context") or not op.kv_read_bytes:
+        return op.bytes
+    return op.bytes + op.kv_read_bytes * (op.shape["heads"] // op.shape["kv_heads"] - 1)
 
 
 def lower(trace: DecodeTrace, dev: Device, rt: Runtime, mode: str) -> list:
@@ -94,12 +105,12 @@ def lower(trace: DecodeTrace, dev: Device, rt: Runtime, mode: str) -> list:
             simt = dequant_ops(rt, op.dtype) * op.shape["n"] * op.shape["k"] * op.shape.get("experts_read", 1)
         if k == 0 and out:                     # fused into the previous kernel (e.g. SDPA)
             prev = out[-1]
-            prev.bytes += op.bytes
+            prev.bytes += op_bytes(rt, op)
             prev.flops += flops
             prev.simt_ops += simt
             _time(prev, *rates)
             continue
-        kern = Kernel(op.name, op.kind, op.layer, max(k, 1), op.bytes, flops, simt, max(k, 1) * t_host, 0.0, "")
+        kern = Kernel(op.name, op.kind, op.layer, max(k, 1), op_bytes(rt, op), flops, simt, max(k, 1) * t_host, 0.0, "")
         _time(kern, *rates)
         out.append(kern)
     return out
