@@ -388,9 +388,11 @@ def build_parser() -> argparse.ArgumentParser:
     rn.add_argument("--model", required=True)
     rn.add_argument("--hw", required=True, help="PIM preset or device")
     rn.add_argument("--context", type=int, default=512)
-    rn.add_argument("--weights", default="bf16")
+    rn.add_argument("--weights", default="bf16", help="weight format: bf16, int4, awq, q4_k_m, exl2-4.65, ... "
+                    "(simulator/workload/formats.py)")
     rn.add_argument("--batch", type=int, default=1)
-    rn.add_argument("--mode", default="eager", help="eager, cuda_graphs or compiled (devices)")
+    rn.add_argument("--mode", default="eager", help="eager, cuda_graphs, compiled (PyTorch), llamacpp (the device back end's "
+                    "llama.cpp profile), tensorrt_llm, mlc, exllamav2, tinychat, vllm (devices)")
     rn.add_argument("--timeline", help="write a Chrome trace / Perfetto JSON")
     rn.set_defaults(func=_cmd_run)
     pl = sub.add_parser("plot", help="figures (PNG and PDF)")

@@ -34,3 +34,18 @@ def test_floor_flag_and_groupings():
     assert bad.floor_pct[0] > 100
     text = report(bad)
     assert "FLAG x" in text and "runtime llamacpp-cuda" in text and "device class gpu" in text
+
+
+def test_published_set_breadth_and_no_regression():
+    """The published cells span >= 40 held-out cells, >= 12 devices (>= 4 edge) and >= 4 runtimes;
+    the cells that existed before llama.cpp/TinyChat/Ollama were added stay at 21.3% MAPE."""
+    from simulator.validate import mape
+    cells = published_cells()
+    e = evaluate(cells)
+    held = e[e.role == "heldout"]
+    assert len(held) >= 40
+    assert held.device.nunique() >= 12 and held[held.device_class == "edge"].device.nunique() >= 4
+    assert held.runtime.nunique() >= 4
+    old = held[~held.cell_id.str.startswith(("xd-", "tinychat-readme-", "gg-"))]
+    assert len(old) == 11 and mape(old) <= 21.3 + 0.05
+    assert e[e.role == "fit"].error_pct.abs().max() < 1.0
