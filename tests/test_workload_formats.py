@@ -113,3 +113,16 @@ def _gguf_file_gb(model, weights):
                                               ("q8_0", 7.16)])
 def test_gguf_file_sizes_llama_2_7b(weights, size_gb):
     assert _gguf_file_gb("llama-2-7b", weights) == pytest.approx(size_gb, abs=0.006)
+
+
+@pytest.mark.parametrize("alias,name", [("F16", "fp16"), ("f32", "fp32"), ("Q4_K_M", "q4_k_m"), ("fp8", "fp8_e4m3"),
+                                        ("exl2-4.65", "exl2-4.65"), ("AWQ", "awq")])
+def test_weight_aliases(alias, name):
+    assert Workload(load_model("llama-2-7b"), weights=alias).weights == name
+
+
+@pytest.mark.parametrize("alias,key", [("Llama-3.2-3B-Instruct", "llama-3.2-3b"), ("Qwen2.5-7B", "qwen-2.5-7b"),
+                                       ("Meta-Llama-3-8B", "llama-3-8b"), ("mistral-7b-v0.1", "mistral-7b"),
+                                       ("llama3.2:3b", "llama-3.2-3b"), ("phi-3-mini-4k-instruct", "phi-3-mini")])
+def test_model_name_spellings(alias, key):
+    assert load_model(alias).name == key

@@ -163,6 +163,12 @@ MIXES = {m.name: m for m in [
       for t in ("q4_0", "q4_1", "q5_0", "q5_1", "q8_0", "iq4_nl", "iq4_xs", "q2_k", "q3_k", "q4_k", "q5_k")],
 ]}
 
+# other spellings of the same formats (llama.cpp's f16/f32, vendors' names)
+ALIASES = {"f16": "fp16", "half": "fp16", "f32": "fp32", "float32": "fp32", "bfloat16": "bf16", "fp8": "fp8_e4m3",
+           "e4m3": "fp8_e4m3", "fp8_e4m3fn": "fp8_e4m3", "w4a16": "awq", "awq_int4": "awq", "gptq_int4": "gptq",
+           "awq_marlin": "marlin", "gptq_marlin": "marlin", "int8_weight_only": "int8", "w8a16": "int8",
+           "mxfp4_moe": "mxfp4"}
+
 _EXL2 = re.compile(r"^exl2[-_](\d+(?:\.\d+)?)(?:bpw)?$")
 
 
@@ -171,10 +177,20 @@ def weight_names() -> list:
     return sorted(set(FORMATS) | set(MIXES)) + ["exl2-4.0", "exl2-4.65", "exl2-5.0", "exl2-6.0", "exl2-8.0"]
 
 
+def canonical(name: str) -> str:
+    """The table's spelling of a format name: lower case, ``-`` as ``_`` (except in EXL2's
+    ``exl2-<bpw>``), aliases such as llama.cpp's ``f16`` resolved."""
+    key = str(name).strip().lower()
+    if _EXL2.match(key):
+        return key
+    key = key.replace("-", "_")
+    return ALIASES.get(key, key)
+
+
 def resolve(name: str) -> Format:
     """The format record for a name (``q4_k_m`` resolves to its base type, ``exl2-4.65`` to a
     4.65-bit format); ConfigError listing the names otherwise."""
-    key = str(name).lower()
+    key = canonical(name)
     if key in FORMATS:
         return FORMATS[key]
     if key in MIXES:

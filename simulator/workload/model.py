@@ -129,6 +129,23 @@ class ModelConfig:
         return self.embedding_params() + self.layers * self.params_per_layer() + final_norm + lm_head
 
 
+# common spellings of catalog names (Hugging Face repo names, Ollama tags) -> catalog keys
+_NAME_RULES = [(r"^meta-", ""), (r"_", "-"), (r":", "-"), (r"-(instruct|chat|hf|it|base)$", ""), (r"-v0\.\d$", ""),
+               (r"^qwen2\.5-", "qwen-2.5-"), (r"^llama(\d)(\.\d)?-", r"llama-\1\2-"), (r"^gemma(\d)-", r"gemma-\1-"),
+               (r"^phi-?3-mini(-4k|-128k)?$", "phi-3-mini"), (r"^phi-?3-mini(-4k|-128k)?-", "phi-3-mini-")]
+
+
+def catalog_key(name: str) -> str:
+    """The catalog key for a model name: ``Llama-3.2-3B-Instruct`` -> ``llama-3.2-3b``,
+    ``Qwen2.5-7B`` -> ``qwen-2.5-7b``, ``mistral-7b-v0.1`` -> ``mistral-7b``."""
+    import re
+    key = str(name).strip().lower()
+    for _ in range(2):                      # suffixes may stack (-instruct-hf)
+        for pat, rep in _NAME_RULES:
+            key = re.sub(pat, rep, key)
+    return key
+
+
 def list_models() -> list:
     return sorted(p.stem for p in MODEL_DIR.glob("*.yaml"))
 
@@ -140,7 +157,7 @@ def load_model(name_or_path) -> ModelConfig:
     if str(name_or_path).endswith(".json"):
         from .hf_config import load_hf_config
         return load_hf_config(name_or_path)
-    p = find_config(name_or_path, MODEL_DIR, "--model", "model")
+    p = find_config(name_or_path, MODEL_DIR, "--model", "model", normalise=catalog_key)
     return parse_model(load_yaml(p), p)
 
 

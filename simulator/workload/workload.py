@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from ..config_io import check_choice, check_int
 from ..errors import ConfigError
-from .formats import FORMATS, MIXES, Format, gguf_tensor_type, resolve, weight_names
+from .formats import FORMATS, MIXES, Format, canonical, gguf_tensor_type, resolve, weight_names
 from .model import ModelConfig
 
 WEIGHT_FORMATS = weight_names()   # every name `weights=` / `--weights` accepts (formats.py)
@@ -25,7 +25,7 @@ class Workload:
 
     def __post_init__(self):
         src = "workload"
-        object.__setattr__(self, "weights", str(self.weights).lower())
+        object.__setattr__(self, "weights", canonical(self.weights))
         fmt = resolve(self.weights)
         check_choice(src, "kv", self.kv, list(KV_FORMATS))
         check_int(src, "batch", self.batch, 1, 65536)
