@@ -14,6 +14,7 @@ HW = Path(__file__).resolve().parents[2] / "hw_configs"
 DEVICE_DIR = HW / "devices"
 RUNTIME_DIR = HW / "runtime"
 BACKENDS = ("cuda", "rocm", "metal", "cpu")
+DEFAULT_BACKENDS = ("cuda", "rocm")     # a runtime profile that names none runs on GPUs
 CALIBRATION = HW / "calibration.yaml"
 
 
@@ -51,7 +52,7 @@ class Runtime:
     graph_launch_us: float
     dequant_ops_per_weight: dict
     calibration: dict = field(default_factory=dict)
-    backends: tuple = ("cuda", "rocm")
+    backends: tuple = DEFAULT_BACKENDS
     host_reference_ghz: float = 0.0    # host clock the dispatch cost is calibrated for (0: not scaled)
     gqa_shared_kv: bool = True         # False: the KV cache is read once per query head
 
@@ -134,19 +135,13 @@ def load_runtime(name: str, calibration: dict | None = None) -> Runtime:
     cal = (calibration if calibration is not None else load_calibration()).get(name, {})
     return Runtime(name=d["name"], modes=d["modes"], compute_efficiency=float(d["compute_efficiency"]),
                    graph_launch_us=float(d["graph_launch_us"]), dequant_ops_per_weight=d["dequant_ops_per_weight"],
-                   calibration=cal, backends=tuple(d.get("backends", ("cuda", "rocm"))),
+                   calibration=cal, backends=tuple(d.get("backends", DEFAULT_BACKENDS)),
                    host_reference_ghz=float(d.get("host_reference_ghz", 0.0)),
                    gqa_shared_kv=bool(d.get("gqa_shared_kv", True)))
 
 
 def list_runtimes() -> list:
     return sorted(p.stem for p in RUNTIME_DIR.glob("*.yaml"))
-
-
-def list_modes() -> list:
-    """Every mode some runtime profile offers (``eager``, ``cuda_graphs``, ``compiled``,
-    ``llamacpp``, ...)."""
-    return sorted({m for r in list_runtimes() for m in load_yaml(RUNTIME_DIR / f"{r}.yaml")["modes"]})
 
 
 def runtime_for(dev: Device, mode: str, calibration: dict | None = None) -> Runtime:
@@ -156,12 +151,12 @@ def runtime_for(dev: Device, mode: str, calibration: dict | None = None) -> Runt
     rt = load_runtime(dev.runtime, calibration)
     if mode in rt.modes:
         return rt
+    allowed = set(rt.modes)
     for name in list_runtimes():
         d = load_yaml(RUNTIME_DIR / f"{name}.yaml")
-        if mode in d["modes"] and dev.backend in d.get("backends", ("cuda", "rocm")):
-            return load_runtime(name, calibration)
-    ok = sorted(m for name in list_runtimes() for m in load_yaml(RUNTIME_DIR / f"{name}.yaml")["modes"]
-                if dev.backend in load_yaml(RUNTIME_DIR / f"{name}.yaml").get("backends", ("cuda", "rocm"))
-                or name == dev.runtime)
+        if dev.backend in d.get("backends", DEFAULT_BACKENDS):
+            if mode in d["modes"]:
+                return load_runtime(name, calibration)
+            allowed |= set(d["modes"])
     raise ConfigError(dev.source_file or dev.key, "mode", f"{mode!r} is not available on {dev.key} "
-                      f"(backend {dev.backend}); allowed: {', '.join(sorted(set(ok)))}")
+                      f"(backend {dev.backend}); allowed: {', '.join(sorted(allowed))}")

@@ -116,8 +116,6 @@ FORMATS = {f.name: f for f in [
     _f("iq4_xs", 4, 256, 8, "gguf_k", fixed=True, source=_GGML + ": block_iq4_xs 136 B / 256"),
 ]}
 
-GGUF_TYPES = tuple(n for n, f in FORMATS.items() if f.family.startswith("gguf"))
-
 # llama.cpp's type fallback when a row is not a multiple of the block (tensor_type_fallback)
 GGUF_FALLBACK = {"q2_k": "q4_0", "q3_k": "q4_0", "q4_k": "q5_0", "q5_k": "q5_1", "q6_k": "q8_0",
                  "iq4_xs": "iq4_nl"}
