@@ -1,0 +1,99 @@
+"""Mutation test of the physical checker: remove each constraint row of every preset in turn,
+run the core on a fuzzed trace, and wherever the command log changes, the physical checker
+(which never reads the table) must report a violation the unmutated log does not have.
+
+Rows whose removal does not change the log (redundant on this trace: RDA/WRA rows under an
+open-page policy, rows implied by a stricter one) are listed in the output (-s), not failed.
+On a baseline that is physically clean (every preset with one rank except lpddr5 on today's
+core) "a violation the baseline does not have" means any violation at all; on the others it is
+a violation record (cycle, command, rule, detail) absent from the baseline's."""
+
+import copy
+
+import numpy as np
+import pytest
+import yaml
+
+from simulator.dram.physcheck import physical_check
+from simulator.dram.run import ControllerConfig, run_trace
+from simulator.dram.standard import CONFIG_DIR, list_standards, parse_standard
+
+# presets, plus two ranks where the standard has a rank level (the sibling rows)
+VARIANTS = [(n, None) for n in list_standards()] + [("ddr4-3200", 2), ("ddr5-4800", 2), ("lpddr5-6400", 2)]
+
+
+def _yaml(name, ranks):
+    d = yaml.safe_load((CONFIG_DIR / f"{name}.yaml").read_text())
+    if ranks:
+        d["organization"]["levels"]["rank"] = ranks
+    return d
+
+
+def _std(d, name):
+    std = parse_standard(d, name)
+    return std.with_channels(1) if std.channels > 1 else std
+
+
+def _trace(std, n=3000, seed=0):
+    """Hot rows (hits), scattered lines (misses/conflicts) and 30% writes, long enough for refresh."""
+    rng = np.random.default_rng(seed)
+    lines = std.channels * std.banks_per_channel * std.rows * std.column_bursts
+    hot = rng.integers(0, lines, 8)
+    a = np.where(rng.random(n) < 0.6, (hot[rng.integers(0, 8, n)] + rng.integers(0, 8, n)) % lines,
+                 rng.integers(0, lines, n))
+    return (a * std.tx_bytes).astype(np.uint64), rng.random(n) < 0.3
+
+
+CTRL = ControllerConfig(read_queue=8, write_queue=8)
+
+
+def _records(rep):
+    return {(v.cycle, v.command, v.rule, v.detail) for v in rep.violations}
+
+
+def _needs_fixed_yaml(row):
+    """HBM's two-cycle ACT: today a table row (ACT -> row commands 2 cycles at channel level);
+    the physical checker sees it only once the YAML says ``command_cycles: {ACT: 2}`` (issue #10
+    item 3, the other branch)."""
+    return row["level"] == "channel" and row["from"] == "ACT" and row["latency"] == 2
+
+
+@pytest.mark.parametrize("name,ranks", VARIANTS, ids=[f"{n}{'x%d' % r if r else ''}" for n, r in VARIANTS])
+def test_every_row_whose_removal_changes_the_log_is_caught(name, ranks):
+    d = _yaml(name, ranks)
+    std = _std(d, name)
+    tr = _trace(std)
+    base_log = run_trace(std, *tr, log=True, controller=CTRL).log
+    base = physical_check(std, base_log, max_records=1_000_000)
+    unchanged, missed, waiting = [], [], []
+    for i, row in enumerate(d["constraints"]):
+        d2 = copy.deepcopy(d)
+        del d2["constraints"][i]
+        log = run_trace(_std(d2, f"{name} without constraints[{i}]"), *tr, log=True, controller=CTRL).log
+        if log.shape == base_log.shape and (log == base_log).all():
+            unchanged.append(i)
+            continue
+        rep = physical_check(std, log, max_records=1_000_000)
+        caught = rep.total > 0 if base.total == 0 else bool(_records(rep) - _records(base))
+        if not caught:
+            (waiting if "command_cycles" not in d and _needs_fixed_yaml(row) else missed).append(i)
+    print(f"\n{name}{' x%d ranks' % ranks if ranks else ''}: {len(d['constraints'])} rows, "
+          f"baseline {base.summary()}; removal changes nothing for rows {unchanged}; "
+          f"caught only with the fixed YAML: {waiting}")
+    assert not missed, [d["constraints"][i] for i in missed]
+
+
+@pytest.mark.xfail(strict=True, reason="HBM's ACT holds the row command bus for two cycles: needs "
+                                       "command_cycles: {ACT: 2} in hbm2.yaml (issue #10 item 3, other branch)")
+@pytest.mark.parametrize("name", ["hbm2", "hbm2e", "hbm3"])
+def test_hbm_two_cycle_act_row_is_caught(name):
+    d = _yaml(name, None)
+    std = _std(d, name)
+    tr = _trace(std)
+    rows = [i for i, r in enumerate(d["constraints"]) if _needs_fixed_yaml(r)]
+    assert rows, "the two-cycle ACT is no longer a table row: drop this test"
+    d2 = copy.deepcopy(d)
+    for i in reversed(rows):
+        del d2["constraints"][i]
+    log = run_trace(_std(d2, name), *tr, log=True, controller=CTRL).log
+    assert physical_check(std, log).total > 0
