@@ -103,6 +103,14 @@ def test_ddr4_single_rule(ddr4, case):
     assert _rules(ddr4, rows) == {rule: 1}
 
 
+def test_refresh_rate_at_most_nine_trefi_apart(ddr4):
+    """At most 8 REFs postponed: <= 9 x tREFI = 9 x 12480 = 112320 cycles between refreshes."""
+    assert _rules(ddr4, [d4ref(100), d4ref(100 + 112320)]) == {}
+    assert _rules(ddr4, [d4ref(100), d4ref(100 + 112321)]) == {"refresh-rate": 1}
+    # and at the end of the log: no refresh at all for 112321 cycles
+    assert _rules(ddr4, [d4(0, "ACT"), d4(112321, "PREpb")]) == {"refresh-rate": 1}
+
+
 # ---- two ranks: only the data bus is shared (rank switch gap nCS = 2) ---------------------------
 @pytest.fixture(scope="module")
 def ddr4x2():
@@ -190,6 +198,45 @@ def test_gddr6_per_bank_refresh_counts_in_tfaw():
     assert _rules(std, rows) == {"tFAW": 1}
     rows[-1] = g6(50, "REFpb", bank=1, row=-1, col=-1)
     assert _rules(std, rows) == {}
+
+
+# ---- GDDR6-PIM all-bank commands: nCL 28, nCWL 7, nBL 2, nRCDRD 35, nRAS 69, nRTP 5, nMAC 2, nMACLAT 4
+def pim(t, cmd, row=5, col=0):
+    return (t, cmd, 0, -1, -1, row, col)
+
+
+PIM_CLEAN = [pim(0, "WRGB", row=-1), pim(1, "ACTab", col=-1), pim(36, "MACab"), pim(38, "MACab", col=1),
+             pim(42, "RDRES", row=-1), pim(70, "PREab", row=-1, col=-1)]
+PIM_CASES = {
+    "MACab 34 after ACTab (tRCD 35)": ({2: pim(35, "MACab")}, "tRCD"),
+    "MACab 1 after MACab (nMAC 2)": ({3: pim(37, "MACab", col=1)}, "tMAC"),
+    "RDRES 3 after the last MACab (nMACLAT 4)": ({4: pim(41, "RDRES", row=-1)}, "tMACLAT"),
+    "MACab before the global-buffer burst landed (WRGB + nCWL + nBL = 9)":
+        ({0: pim(28, "WRGB", row=-1)}, "pim-gb-data"),     # MACab at 36 < 37; the one at 38 is fine
+    "MACab on another row than the open one": ({2: pim(36, "MACab", row=6)}, "bank-state"),
+    "PREab 68 after ACTab (tRAS 69)": ({5: pim(69, "PREab", row=-1, col=-1)}, "tRAS"),
+}
+
+
+def test_pim_clean_log_passes():
+    assert _rules(load_standard("gddr6-pim"), PIM_CLEAN) == {}
+
+
+@pytest.mark.parametrize("case", list(PIM_CASES))
+def test_pim_single_rule(case):
+    change, rule = PIM_CASES[case]
+    rows = sorted([change.get(i, r) for i, r in enumerate(PIM_CLEAN)], key=lambda r: r[0])
+    assert _rules(load_standard("gddr6-pim"), rows) == {rule: 1}
+
+
+def test_pim_gemv_streams_are_physically_clean():
+    from simulator.pim.config import list_pims, load_pim
+    from simulator.pim.lowering import gemv_stream, run_stream
+    for name in list_pims():
+        p = load_pim(name)
+        log, _ = run_stream(p, *gemv_stream(p, 512, 4096))
+        rep = physical_check(p.std, log)
+        assert rep.total == 0 and rep.commands > 1000, (name, rep.summary())
 
 
 # ---- HBM2: command buses as data; pseudo-channels have their own data bus ----------------------

@@ -28,7 +28,15 @@ Rules (each a rule name in the violations; JEDEC clauses cited at
 * refresh: every covered bank precharged at least tRP (tRPab) before REFab or
   REFpb (``refresh-after-precharge``) and tRC after its last ACT (``tRC``);
   nothing to the covered banks for ``tRFC`` (REFab) / ``tRFCpb`` (REFpb)
-  after; per-bank refresh spacing ``tRREFD``/``tPBR2PBR`` and ``tPBR2ACT``.
+  after; per-bank refresh spacing ``tRREFD``/``tPBR2PBR`` and ``tPBR2ACT``;
+  ``refresh-rate``: no bank goes more than 9 x tREFI without a refresh (8 may
+  be postponed), also checked at the end of the log.
+* PIM all-bank commands (not JEDEC; AiM / PIM-GPT): ACTab opens every bank as
+  an ACT would (tRP, tRC, tRCD before MACab; no tRRD/tFAW: one command);
+  MACab reads the open row of every bank (tRTP before the precharge),
+  ``tMAC`` apart, not before the global-buffer write burst has landed
+  (``pim-gb-data``: WRGB + nCWL + nBL); RDRES ``tMACLAT`` after the last MAC;
+  WRGB and RDRES are bursts on the data bus.
 
 Sibling ranks share only the data bus and the command bus: no tRRD, tFAW,
 tCCD or tWTR across ranks, only the rank-switch gap on the data bus.
@@ -84,7 +92,13 @@ TIMINGS = {
     "PBR2PBR": (("nPBR2PBR", "nRREFD"), False, "REFpb to REFpb, same rank (LPDDR5 tpbR2pbR; GDDR6 tRREFD)"),
     "PBR2ACT": (("nPBR2ACT", "nRREFD"), False, "REFpb to ACT of another bank (LPDDR5 tpbR2act; GDDR6 tRREFD)"),
     "AAD":     (("nAAD",), False, "ACT1 to ACT2 deadline (LPDDR5 tAAD, JESD209-5 §7.4.1)"),
+    "REFI":    (("nREFI",), False, "average refresh interval (tREFI); at most 8 refreshes postponed "
+                                  "(JESD79-4 §4.24, JESD209-5 §7.5.4), so <= 9 x tREFI between two"),
+    # PIM (not JEDEC): SK hynix AiM (Lee et al., ISSCC 2022), PIM-GPT (Wu et al., 2023)
+    "MAC":     (("nMAC",), False, "all-bank MAC to all-bank MAC: the MAC units' issue interval"),
+    "MACLAT":  (("nMACLAT",), False, "last all-bank MAC to its result readable (MAC pipeline depth)"),
 }
+REFRESH_POSTPONE = 8    # refreshes that may be postponed (JESD79-4 §4.24; JESD209-5 §7.5.4; JESD235D §6.9)
 _TNAMES = list(TIMINGS)
 _T = {k: i for i, k in enumerate(_TNAMES)}
 
@@ -103,13 +117,14 @@ assert set(_K) == set(ROLES)
 
 RULES = ("command-bus", "data-bus", "rank-switch", "bank-state", "tRCD", "tRAS", "tRP", "tRC",
          "tRTP", "tWR", "tAAD", "tRRD_S", "tRRD_L", "tFAW", "tCCD_S", "tCCD_L", "tWTR_S", "tWTR_L",
-         "tPPD", "refresh-after-precharge", "tRFC", "tRFCpb", "tPBR2PBR", "tPBR2ACT")
+         "tPPD", "refresh-after-precharge", "tRFC", "tRFCpb", "tPBR2PBR", "tPBR2ACT", "refresh-rate",
+         "tMAC", "pim-gb-data", "tMACLAT")
 _R = {k: i for i, k in enumerate(RULES)}
 N_RULES = len(RULES)
 # rule codes in the kernel (index into RULES)
 (V_COMMAND_BUS, V_DATA_BUS, V_RANK_SWITCH, V_BANK_STATE, V_TRCD, V_TRAS, V_TRP, V_TRC, V_TRTP, V_TWR,
  V_TAAD, V_TRRD_S, V_TRRD_L, V_TFAW, V_TCCD_S, V_TCCD_L, V_TWTR_S, V_TWTR_L, V_TPPD, V_REF_AFTER_PRE,
- V_TRFC, V_TRFCPB, V_TPBR2PBR, V_TPBR2ACT) = range(N_RULES)
+ V_TRFC, V_TRFCPB, V_TPBR2PBR, V_TPBR2ACT, V_REF_RATE, V_TMAC, V_PIM_GB, V_TMACLAT) = range(N_RULES)
 
 
 class MissingTiming(ValueError):
@@ -250,6 +265,8 @@ def _check_kernel(log, order, nlev, sizes, kind, scope, bus, cyc, nbus, tm, dom_
     CCD_S, CCD_L, CCD_S_WR, CCD_L_WR = tm[11], tm[12], tm[13], tm[14]
     RRD_S, RRD_L, FAW, WTR_S, WTR_L = tm[15], tm[16], tm[17], tm[18], tm[19]
     RFC_AB, RFC_PB, RSW, PPD, PBR2PBR, PBR2ACT, AAD = tm[20], tm[21], tm[22], tm[23], tm[24], tm[25], tm[26]
+    REFI, MAC, MACLAT = tm[27], tm[28], tm[29]
+    max_ref_gap = (REFRESH_POSTPONE + 1) * REFI if REFI > 0 else -1
     if RSW < 0:
         RSW = 0
     n = log.shape[0]
@@ -277,6 +294,11 @@ def _check_kernel(log, order, nlev, sizes, kind, scope, bus, cyc, nbus, tm, dom_
     ref_until = np.full(nbank, NEG, np.int64)
     ref_at = np.full(nbank, NEG, np.int64)
     ref_pb = np.zeros(nbank, np.bool_)
+    last_ref = np.zeros(nbank, np.int64)          # the device is taken as refreshed at cycle 0
+    # PIM state per channel
+    mac_ch = np.full(nch, NEG, np.int64)
+    seen_ch = np.zeros(nch, np.bool_)             # channels the log uses (the end-of-log refresh check)
+    gb_ch = np.full(nch, NEG, np.int64)
     # rank (activation domain) state
     faw = np.full((ndom, 4), NEG, np.int64)       # last four ACT times (ring)
     faw_k = np.zeros(ndom, np.int64)
@@ -304,6 +326,7 @@ def _check_kernel(log, order, nlev, sizes, kind, scope, bus, cyc, nbus, tm, dom_
         c = log[i, 1]
         k = kind[c]
         ch = log[i, 2]
+        seen_ch[ch] = True
         r_row = log[i, 2 + nlev]
         # bank range covered by the command: its address down to its scope level
         lo = 0
@@ -415,7 +438,15 @@ def _check_kernel(log, order, nlev, sizes, kind, scope, bus, cyc, nbus, tm, dom_
                 if t - t_act[b] < rcd:   # tRCD from the (first) activate
                     _flag(counts, rec, nrec, maxrec, i, V_TRCD, t_act[b], rcd, t - t_act[b])
                     break
-            if k != _PMAC:
+            if k == _PMAC:
+                # the MAC units take one all-bank step per nMAC; the global buffer's operand must be
+                # on the device: its write burst ends at WRGB + nCWL + nBL
+                if MAC >= 0 and t - mac_ch[ch] < MAC:
+                    _flag(counts, rec, nrec, maxrec, i, V_TMAC, mac_ch[ch], MAC, t - mac_ch[ch])
+                if t - gb_ch[ch] < CWL + BL:
+                    _flag(counts, rec, nrec, maxrec, i, V_PIM_GB, gb_ch[ch], CWL + BL, t - gb_ch[ch])
+                mac_ch[ch] = t
+            else:
                 # tCCD_S / tCCD_L between CAS of the same kind, same rank (JESD79-4 Table 169)
                 if is_rd:
                     if t - rd_bg[bgi] < CCD_L:
@@ -454,6 +485,10 @@ def _check_kernel(log, order, nlev, sizes, kind, scope, bus, cyc, nbus, tm, dom_
                 pre_ready[lo] = tp + RP
         elif k == _PWGB or k == _PRES:
             # PIM global-buffer write / result read: one burst on the data bus
+            if k == _PWGB:
+                gb_ch[ch] = t
+            elif MACLAT >= 0 and t - mac_ch[ch] < MACLAT:
+                _flag(counts, rec, nrec, maxrec, i, V_TMACLAT, mac_ch[ch], MACLAT, t - mac_ch[ch])
             _burst(counts, rec, nrec, maxrec, i, b_s, b_e, b_r, b_k, busi, 0,
                    t + (CL if k == _PRES else CWL), BL, RSW)
         elif k == _REFAB or k == _REFPB:
@@ -482,10 +517,23 @@ def _check_kernel(log, order, nlev, sizes, kind, scope, bus, cyc, nbus, tm, dom_
                     faw[dom, faw_k[dom]] = t
                     faw_k[dom] = (faw_k[dom] + 1) % 4
             rfc = RFC_AB if k == _REFAB else RFC_PB
+            if max_ref_gap > 0:
+                for b in range(lo, hi):
+                    if t - last_ref[b] > max_ref_gap:
+                        _flag(counts, rec, nrec, maxrec, i, V_REF_RATE, last_ref[b], max_ref_gap, t - last_ref[b])
+                        break
             for b in range(lo, hi):
+                last_ref[b] = t
                 ref_at[b] = t
                 ref_until[b] = t + rfc
                 ref_pb[b] = k == _REFPB
+    if max_ref_gap > 0 and n > 0:
+        i = order[n - 1]
+        t = log[i, 0]
+        for b in range(nbank):
+            if seen_ch[b // below[1]] and t - last_ref[b] > max_ref_gap:
+                _flag(counts, rec, nrec, maxrec, i, V_REF_RATE, last_ref[b], max_ref_gap, t - last_ref[b])
+                break
     return counts, rec[:nrec[0]]
 
 
