@@ -38,6 +38,11 @@ Rules (each a rule name in the violations; JEDEC clauses cited at
   (``pim-gb-data``: WRGB + nCWL + nBL); RDRES ``tMACLAT`` after the last MAC;
   WRGB and RDRES are bursts on the data bus.
 
+Limits (left to the table layer): a same-rank RD -> WR needs, beyond non-overlapping
+bursts, the DQS preamble/turnaround clocks of JESD79-4 tRTW (RL + BL/2 - WL + 2); this
+layer only requires the bursts not to overlap. LPDDR5 tRCD/tRAS/tRC are measured from
+ACT-1, as the presets do (not checked against JESD209-5's figures). No WCK2CK sync rule.
+
 Sibling ranks share only the data bus and the command bus: no tRRD, tFAW,
 tCCD or tWTR across ranks, only the rank-switch gap on the data bus.
 
@@ -52,6 +57,7 @@ from dataclasses import dataclass
 import numpy as np
 from numba import njit
 
+from ..errors import ConfigError
 from .standard import ROLES
 
 # ---------------------------------------------------------------------------
@@ -127,8 +133,9 @@ N_RULES = len(RULES)
  V_TRFC, V_TRFCPB, V_TPBR2PBR, V_TPBR2ACT, V_REF_RATE, V_TMAC, V_PIM_GB, V_TMACLAT) = range(N_RULES)
 
 
-class MissingTiming(ValueError):
-    """A physical rule needs a timing parameter the standard does not define."""
+class MissingTiming(ConfigError):
+    """A physical rule needs a timing parameter the standard does not define (a
+    :class:`~simulator.errors.ConfigError`: the CLI prints it as one line, exit 2)."""
 
 
 def physical_timings(std) -> dict:
@@ -140,12 +147,15 @@ def physical_timings(std) -> dict:
     for k, (cands, required, meaning) in TIMINGS.items():
         v = next((std.timing[c] for c in cands if c in std.timing), None)
         if v is None and required:
-            raise MissingTiming(f"{std.source_file}: timing: needs one of {', '.join(cands)} ({meaning})")
+            raise MissingTiming(std.source_file, "timing", f"needs one of {', '.join(cands)} ({meaning})")
         out[k] = v
     if "rank" in std.level_names and std.level_sizes[std.level_names.index("rank")] > 1 \
             and out["RANK_SWITCH"] is None:
-        raise MissingTiming(f"{std.source_file}: timing: needs nCS (rank-to-rank data-bus gap, tRTRS) "
-                            "for more than one rank")
+        raise MissingTiming(std.source_file, "timing",
+                            "needs nCS (rank-to-rank data-bus gap, tRTRS) for more than one rank")
+    if "refresh_bank" in std.roles and out["RFC_PB"] is None:
+        raise MissingTiming(std.source_file, "timing",
+                            "needs nRFCpb (per-bank refresh cycle time) for the per-bank refresh command")
     return out
 
 
