@@ -369,3 +369,12 @@ def test_check_result_runs_both_layers():
     both = check_result(res)
     phys = physical_check(res.standard, res.log)
     assert len(both) == phys.total + len(check_result(res, physical=False))
+
+
+@pytest.mark.xfail(strict=True, reason="core fault (issue #10 item 2, case f3): per-bank refresh on lpddr5-6400 "
+                                       "overflows the priority buffer (RuntimeError)")
+def test_core_lpddr5_per_bank_refresh_is_physically_clean():
+    std = _std("lpddr5-6400", refresh={"scope": "bank", "interval": "nREFIpb"})
+    res = run_trace(std, *_fuzz(std, n=3000), log=True)
+    rep = physical_check(std, res.log)
+    assert res.command_counts["REFpb"] > 0 and rep.total == 0, rep.summary()
