@@ -64,20 +64,20 @@ from .standard import ROLES
 # Timing parameters the physical rules use, each resolved from the first of
 # its candidate names the standard's ``timing:`` block has. ``None`` = the rule
 # is off when no candidate exists (the standard has no such constraint).
-# Sources: JESD79-4C (DDR4) Table 169 / §13.3 timing parameters by speed bin;
-# JESD79-5B (DDR5) Table 435; JESD209-5B (LPDDR5) Tables 305-318;
-# JESD250C (GDDR6) Table 100 (AC timings); JESD235D (HBM2) Table 94;
-# JESD238A (HBM3) Table 116.
+# Sources (cited by section title; the clause numbers differ between revisions):
+# the "Timing Parameters by Speed Bin" / "AC timing" tables and the command
+# descriptions of JESD79-4 (DDR4), JESD79-5 (DDR5), JESD209-5 (LPDDR5),
+# JESD250 (GDDR6), JESD235 (HBM2) and JESD238 (HBM3).
 # ---------------------------------------------------------------------------
 TIMINGS = {
     # name: (candidates, required, meaning)
-    "CL":      (("nCL",), True, "read latency: RD to first data beat (JESD79-4 §4.2 RL)"),
-    "CWL":     (("nCWL",), True, "write latency: WR to first data beat (JESD79-4 §4.2 WL)"),
+    "CL":      (("nCL",), True, "read latency: RD to first data beat (JESD79-4 'Read Operation': RL)"),
+    "CWL":     (("nCWL",), True, "write latency: WR to first data beat (JESD79-4 'Write Operation': WL)"),
     "BL":      (("nBL", "nBL_min"), True, "data-bus cycles of one burst (BL/2 on a DDR bus; LPDDR5 BL/n_min)"),
     "RCD_RD":  (("nRCDRD", "nRCD"), True, "ACT to RD, same bank (tRCD; GDDR6/HBM tRCDRD)"),
     "RCD_WR":  (("nRCDWR", "nRCD"), True, "ACT to WR, same bank (tRCD; GDDR6/HBM tRCDWR)"),
     "RP":      (("nRP", "nRPpb"), True, "PRE to ACT/REF, same bank (tRP / tRPpb)"),
-    "RP_AB":   (("nRPab", "nRP"), True, "PREab to ACT/REF (LPDDR5 tRPab, JESD209-5 Table 314)"),
+    "RP_AB":   (("nRPab", "nRP"), True, "PREab to ACT/REF (LPDDR5 tRPab, JESD209-5 core AC timing)"),
     "RAS":     (("nRAS",), True, "ACT to PRE, same bank (tRAS)"),
     "RC":      (("nRC",), True, "ACT to ACT/REF, same bank (tRC)"),
     "RTP":     (("nRTP", "nRTPL"), True, "RD to PRE, same bank (tRTP; HBM tRTP_L)"),
@@ -93,23 +93,24 @@ TIMINGS = {
     "WTR_L":   (("nWTRL", "nWTRS"), True, "end of write data to RD, same bank group (tWTR_L)"),
     "RFC_AB":  (("nRFC", "nRFCab"), True, "REFab to any command to the refreshed banks (tRFC / tRFCab)"),
     "RFC_PB":  (("nRFCpb",), False, "REFpb to any command to that bank (tRFCpb)"),
-    "RANK_SWITCH": (("nCS", "nRTRS"), False, "gap between bursts of different ranks (tRTRS; JESD79-4 §4.? read-to-read other rank)"),
-    "PPD":     (("nPPD",), False, "PRE to PRE, same rank (LPDDR5 tPPD JESD209-5 §7.4.3; GDDR6 tPPD)"),
+    "RANK_SWITCH": (("nCS", "nRTRS"), False, "gap between bursts of different ranks (the system's rank-to-rank switch time, tRTRS; nCS in the presets)"),
+    "PPD":     (("nPPD",), False, "PRE to PRE, same rank (LPDDR5 and GDDR6 tPPD)"),
     "PBR2PBR": (("nPBR2PBR", "nRREFD"), False, "REFpb to REFpb, same rank (LPDDR5 tpbR2pbR; GDDR6 tRREFD)"),
     "PBR2ACT": (("nPBR2ACT", "nRREFD"), False, "REFpb to ACT of another bank (LPDDR5 tpbR2act; GDDR6 tRREFD)"),
-    "AAD":     (("nAAD",), False, "ACT1 to ACT2 deadline (LPDDR5 tAAD, JESD209-5 §7.4.1)"),
+    "AAD":     (("nAAD",), False, "ACT1 to ACT2 deadline (LPDDR5 tAAD, JESD209-5 'Activate')"),
     "REFI":    (("nREFI",), False, "average refresh interval (tREFI); at most 8 refreshes postponed "
-                                  "(JESD79-4 §4.24, JESD209-5 §7.5.4), so <= 9 x tREFI between two"),
+                                  "(JESD79-4 and JESD209-5 'Refresh'), so <= 9 x tREFI between two"),
     # PIM (not JEDEC): SK hynix AiM (Lee et al., ISSCC 2022), PIM-GPT (Wu et al., 2023)
     "MAC":     (("nMAC",), False, "all-bank MAC to all-bank MAC: the MAC units' issue interval"),
     "MACLAT":  (("nMACLAT",), False, "last all-bank MAC to its result readable (MAC pipeline depth)"),
 }
-REFRESH_POSTPONE = 8    # refreshes that may be postponed (JESD79-4 §4.24; JESD209-5 §7.5.4; JESD235D §6.9)
+REFRESH_POSTPONE = 8    # refreshes that may be postponed (JESD79-4, JESD209-5 'Refresh'); the same bound
+                        # is applied to GDDR6 and HBM
 _TNAMES = list(TIMINGS)
 _T = {k: i for i, k in enumerate(_TNAMES)}
 
 # GDDR6 counts a per-bank refresh as an activate in the tFAW window (JESD250C
-# §7.13: "REFpb ... tFAW and tRRD apply as for ACT").
+# 'Per-bank refresh': a REFpb counts as an activate in the tFAW window).
 REFPB_IN_FAW = {"GDDR6"}
 
 # Internal role codes of the kernel (from the standard's role names).
@@ -356,15 +357,15 @@ def _check_kernel(log, order, nlev, sizes, kind, scope, bus, cyc, nbus, tm, dom_
         bgi = b0 // per_bg
         busi = b0 // per_bus
         rank = (b0 // per_dom) % rank_sz
-        # ---- command bus (JESD79-4 §4.1 command truth table: one command per CK edge per bus;
-        #      HBM JESD235D §6.3: row and column command interfaces, ACT takes two cycles)
+        # ---- command bus (JESD79-4 'Command Truth Table': one command per clock per bus;
+        #      JESD235 HBM: separate row and column command interfaces, ACT takes two cycles)
         cb = ch * nbus + bus[c]
         if t < cmd_busy[cb]:
             _flag(counts, rec, nrec, maxrec, i, V_COMMAND_BUS, cmd_busy[cb], -1, t)
         if t + cyc[c] > cmd_busy[cb]:
             cmd_busy[cb] = t + cyc[c]
         # ---- refresh in progress on any covered bank (tRFC / tRFCpb: only DES/NOP to the refreshing banks,
-        #      JESD79-4 §4.25, JESD209-5 §7.5.4, JESD250C §7.13, JESD235D §6.9)
+        #      'Refresh Command' sections of JESD79-4, JESD209-5, JESD250, JESD235)
         if k != _CAS:
             for b in range(lo, hi):
                 if t < ref_until[b]:
@@ -385,14 +386,14 @@ def _check_kernel(log, order, nlev, sizes, kind, scope, bus, cyc, nbus, tm, dom_
                     _flag(counts, rec, nrec, maxrec, i, V_TRC, t_act[b], RC, t - t_act[b])
                     break
             if k != _PACT:
-                # tRRD_S / tRRD_L (JESD79-4 Table 169; rank scope, bank group for _L)
+                # tRRD_S / tRRD_L (JESD79-4 timing table; rank scope, bank group for _L)
                 if t - act_bg[bgi] < RRD_L:
                     _flag(counts, rec, nrec, maxrec, i, V_TRRD_L, act_bg[bgi], RRD_L, t - act_bg[bgi])
                 elif t - act_dom[dom] < RRD_S:
                     _flag(counts, rec, nrec, maxrec, i, V_TRRD_S, act_dom[dom], RRD_S, t - act_dom[dom])
                 if PBR2ACT >= 0 and t - refpb_dom[dom] < PBR2ACT:
                     _flag(counts, rec, nrec, maxrec, i, V_TPBR2ACT, refpb_dom[dom], PBR2ACT, t - refpb_dom[dom])
-                # tFAW: no more than four ACTs in any tFAW window (JESD79-4 §4.? tFAW)
+                # tFAW: no more than four ACTs in any tFAW window (JESD79-4 timing table, tFAW)
                 old = faw[dom, faw_k[dom]]
                 if t - old < FAW:
                     _flag(counts, rec, nrec, maxrec, i, V_TFAW, old, FAW, t - old)
@@ -405,7 +406,7 @@ def _check_kernel(log, order, nlev, sizes, kind, scope, bus, cyc, nbus, tm, dom_
                 row[b] = r_row
                 t_act[b] = t
         elif k == _ACT2:
-            # LPDDR5 ACT-2 completes the ACT-1 of the same bank (JESD209-5 §7.4.1) within tAAD
+            # LPDDR5 ACT-2 completes the ACT-1 of the same bank (JESD209-5 'Activate') within tAAD
             if st[lo] != 1 or row[lo] != r_row:
                 _flag(counts, rec, nrec, maxrec, i, V_BANK_STATE, -1, -1, -1)
             elif AAD >= 0 and t - t_act[lo] > AAD:
@@ -422,7 +423,7 @@ def _check_kernel(log, order, nlev, sizes, kind, scope, bus, cyc, nbus, tm, dom_
             f_wr = False
             for b in range(lo, hi):
                 if st[b] == 0:
-                    continue                 # precharge of an idle bank is a NOP (JESD79-4 §4.18)
+                    continue                 # precharge of an idle bank is a NOP (JESD79-4 'Precharge Command')
                 if (not f_ras) and t - t_act[b] < RAS:
                     _flag(counts, rec, nrec, maxrec, i, V_TRAS, t_act[b], RAS, t - t_act[b])
                     f_ras = True
@@ -457,13 +458,13 @@ def _check_kernel(log, order, nlev, sizes, kind, scope, bus, cyc, nbus, tm, dom_
                     _flag(counts, rec, nrec, maxrec, i, V_PIM_GB, gb_ch[ch], CWL + BL, t - gb_ch[ch])
                 mac_ch[ch] = t
             else:
-                # tCCD_S / tCCD_L between CAS of the same kind, same rank (JESD79-4 Table 169)
+                # tCCD_S / tCCD_L between CAS of the same kind, same rank (JESD79-4 timing table)
                 if is_rd:
                     if t - rd_bg[bgi] < CCD_L:
                         _flag(counts, rec, nrec, maxrec, i, V_TCCD_L, rd_bg[bgi], CCD_L, t - rd_bg[bgi])
                     elif t - rd_dom[dom] < CCD_S:
                         _flag(counts, rec, nrec, maxrec, i, V_TCCD_S, rd_dom[dom], CCD_S, t - rd_dom[dom])
-                    # tWTR: end of write data to RD (JESD79-4 §4.? tWTR_S/_L: WL + BL/2 + tWTR)
+                    # tWTR: end of write data to RD (JESD79-4 'Write to Read': WL + BL/2 + tWTR_S/_L)
                     if t - wr_bg[bgi] < CWL + BL + WTR_L:
                         _flag(counts, rec, nrec, maxrec, i, V_TWTR_L, wr_bg[bgi], CWL + BL + WTR_L, t - wr_bg[bgi])
                     elif t - wr_dom[dom] < CWL + BL + WTR_S:
@@ -486,7 +487,7 @@ def _check_kernel(log, order, nlev, sizes, kind, scope, bus, cyc, nbus, tm, dom_
                     t_wr[b] = t
             if k == _RDA or k == _WRA:
                 # auto-precharge starts at max(RD + tRTP, ACT + tRAS) or WR + WL + BL/2 + tWR
-                # (JESD79-4 §4.19 "Auto-precharge operation")
+                # (JESD79-4 'Auto-Precharge Operation')
                 tp = t + RTP if k == _RDA else t + CWL + BL + WRc
                 if t_act[lo] + RAS > tp:
                     tp = t_act[lo] + RAS
