@@ -1,6 +1,7 @@
 """Fuzz the DRAM core and judge every command with the physical checker.
 
-Runs seeded random traffic (hot rows, scattered lines, streams, 0-60% writes, queue depths
+Runs seeded random traffic (hot rows, scattered lines, streams, case f2's row ping-pong in one
+bank, 0-60% writes, queue depths
 4-64, 1-2 requests per cycle, several address mappings) on every preset, with 1-4 ranks
 where the standard has a rank level, 1-8 channels, and both refresh scopes where the
 standard has a per-bank refresh command (``refresh: {scope: bank, interval: nREFIpb}``;
@@ -58,16 +59,20 @@ def build(name, d, ranks, channels, scope):
 
 def traffic(std, n, rng):
     lines = std.channels * std.banks_per_channel * std.rows * std.column_bursts
-    kind = rng.integers(0, 3)
+    kind = rng.integers(0, 4)
     if kind == 0:       # hot rows + scattered lines
         hot = rng.integers(0, lines, 16)
         a = np.where(rng.random(n) < 0.6, (hot[rng.integers(0, 16, n)] + rng.integers(0, 16, n)) % lines,
                      rng.integers(0, lines, n))
     elif kind == 1:     # uniform random
         a = rng.integers(0, lines, n)
-    else:               # a few interleaved streams
+    elif kind == 2:     # a few interleaved streams
         starts = rng.integers(0, lines, 4)
         a = (starts[np.arange(n) % 4] + np.arange(n) // 4) % lines
+    else:               # case f2: two rows of one bank in turns of 20-40 requests
+        i = np.arange(n)
+        row_lines = std.channels * std.banks_per_channel * std.column_bursts
+        a = np.where((i // rng.integers(20, 41)) % 2 == 0, 1, 2) * row_lines + (i % std.column_bursts) * std.channels
     w = rng.random(n) < rng.choice([0.0, 0.2, 0.4, 0.6])
     return (a * std.tx_bytes).astype(np.uint64), w
 

@@ -378,3 +378,8 @@ def test_core_lpddr5_per_bank_refresh_is_physically_clean():
     res = run_trace(std, *_fuzz(std, n=3000), log=True)
     rep = physical_check(std, res.log)
     assert res.command_counts["REFpb"] > 0 and rep.total == 0, rep.summary()
+
+
+def test_out_of_range_log_is_rejected(ddr4):
+    with pytest.raises(ValueError, match="outside DDR4-3200"):
+        physical_check(ddr4, [(0, "ACT", 1, 0, 0, 0, 1, 0)])     # channel 1 of a 1-channel standard

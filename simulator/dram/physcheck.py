@@ -219,6 +219,7 @@ def physical_check(std, log, max_records=1000) -> PhysicalReport:
     bus_lvl = 1 if nlev > 2 and names[1] == "pseudochannel" else 0
     bg_lvl = names.index("bankgroup") if "bankgroup" in names else nlev - 1
     refpb_faw = any(std.family.upper().startswith(f) for f in REFPB_IN_FAW)
+    _check_ranges(std, arr)
     order = np.argsort(arr[:, 0], kind="stable")
     counts, rec = _check_kernel(arr, order, nlev, sizes, kind, scope, bus, cyc, len(bus_names), tvec,
                                 dom_lvl, bus_lvl, bg_lvl, refpb_faw, max_records)
@@ -238,6 +239,19 @@ def _detail(rule, ref, need, got):
     if rule == "rank-switch":
         return f"burst {got} cycle(s) from another rank's burst ending at cycle {ref}; needs {need}"
     return f"needs {need} cycles after the command at cycle {ref}, got {got}"
+
+
+def _check_ranges(std, arr):
+    """The kernel indexes arrays by address: reject out-of-range rows first (ValueError)."""
+    nlev = std.n_levels
+    bad = (arr[:, 1] < 0) | (arr[:, 1] >= len(std.commands)) | (arr[:, 2] < 0)
+    for lvl, size in enumerate(std.level_sizes):
+        bad |= (arr[:, 2 + lvl] < -1) | (arr[:, 2 + lvl] >= size)
+    bad |= arr[:, 2 + nlev] >= std.rows
+    if bad.any():
+        i = int(np.argmax(bad))
+        raise ValueError(f"command log row {i} {arr[i].tolist()} is outside {std.name} "
+                         f"(commands 0..{len(std.commands) - 1}, level sizes {std.level_sizes}, rows {std.rows})")
 
 
 def _as_array(std, log):
