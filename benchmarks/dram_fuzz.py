@@ -80,7 +80,7 @@ def traffic(std, n, rng):
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--commands", type=float, default=1e7, help="stop after this many DRAM commands (default 1e7)")
-    ap.add_argument("--requests", type=int, default=150_000, help="requests per configuration (default 150000)")
+    ap.add_argument("--requests", type=int, default=40_000, help="requests per configuration (default 40000)")
     ap.add_argument("--seed", type=int, default=0, help="RNG seed (default 0)")
     ap.add_argument("--csv", help="also write one row per configuration as CSV")
     args = ap.parse_args()
