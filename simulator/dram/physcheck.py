@@ -107,7 +107,10 @@ TIMINGS = {
 REFRESH_POSTPONE = 8    # refreshes that may be postponed (JESD79-4, JESD209-5 'Refresh'); the same bound
                         # is applied to GDDR6 and HBM
 _TNAMES = list(TIMINGS)
-_T = {k: i for i, k in enumerate(_TNAMES)}
+# the kernel unpacks the timing vector in this order
+assert _TNAMES == ["CL", "CWL", "BL", "RCD_RD", "RCD_WR", "RP", "RP_AB", "RAS", "RC", "RTP", "WR", "CCD_S", "CCD_L",
+                   "CCD_S_WR", "CCD_L_WR", "RRD_S", "RRD_L", "FAW", "WTR_S", "WTR_L", "RFC_AB", "RFC_PB",
+                   "RANK_SWITCH", "PPD", "PBR2PBR", "PBR2ACT", "AAD", "REFI", "MAC", "MACLAT"]
 
 # GDDR6 counts a per-bank refresh as an activate in the tFAW window (JESD250C
 # 'Per-bank refresh': a REFpb counts as an activate in the tFAW window).
@@ -126,7 +129,6 @@ RULES = ("command-bus", "data-bus", "rank-switch", "bank-state", "tRCD", "tRAS",
          "tRTP", "tWR", "tAAD", "tRRD_S", "tRRD_L", "tFAW", "tCCD_S", "tCCD_L", "tWTR_S", "tWTR_L",
          "tPPD", "refresh-after-precharge", "tRFC", "tRFCpb", "tPBR2PBR", "tPBR2ACT", "refresh-rate",
          "tMAC", "pim-gb-data", "tMACLAT")
-_R = {k: i for i, k in enumerate(RULES)}
 N_RULES = len(RULES)
 # rule codes in the kernel (index into RULES)
 (V_COMMAND_BUS, V_DATA_BUS, V_RANK_SWITCH, V_BANK_STATE, V_TRCD, V_TRAS, V_TRP, V_TRC, V_TRTP, V_TWR,
@@ -171,7 +173,7 @@ def command_buses(std):
     cycles = getattr(std, "command_cycles", None) or {}
     bus = np.zeros(len(names), np.int64)
     bus_names = list(buses) or ["command"]
-    for bi, (bname, cmds) in enumerate(buses.items()):
+    for bi, cmds in enumerate(buses.values()):
         for c in cmds:
             bus[names.index(c) if isinstance(c, str) else int(c)] = bi
     cyc = np.ones(len(names), np.int64)
