@@ -383,3 +383,12 @@ def test_core_lpddr5_per_bank_refresh_is_physically_clean():
 def test_out_of_range_log_is_rejected(ddr4):
     with pytest.raises(ValueError, match="outside DDR4-3200"):
         physical_check(ddr4, [(0, "ACT", 1, 0, 0, 0, 1, 0)])     # channel 1 of a 1-channel standard
+
+
+@pytest.mark.xfail(strict=True, reason="core fault (issue #10 item 2): rank-to-rank CAS turnaround "
+                                       "(RD -> WR and WR -> WR on another rank overlap or miss nCS)")
+@pytest.mark.parametrize("name", ["ddr4-3200", "ddr5-4800", "lpddr5-6400"])
+def test_core_two_rank_fuzz_is_physically_clean(name):
+    std = _std(name, ranks=2)
+    rep = physical_check(std, run_trace(std, *_fuzz(std), log=True).log)
+    assert rep.counts["data-bus"] + rep.counts["rank-switch"] == 0, rep.summary()
