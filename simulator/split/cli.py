@@ -40,6 +40,8 @@ def add_split_options(p, required=True):
                    "edge device's capacity)")
     g.add_argument("--latency-ms", type=float, default=float("inf"),
                    help="target: slowest time between tokens at the edge (ms/token; default: none)")
+    g.add_argument("--ttft-ms", type=float, default=float("inf"),
+                   help="target: time to the first token at the edge (ms; default: none)")
     g.add_argument("--server-ms", type=float, default=float("inf"),
                    help="budget: server compute per token (ms/token; default: none)")
     g.add_argument("--prompt", type=int, default=128, help="prompt length (tokens; default 128)")
@@ -88,10 +90,11 @@ def build(args):
                        args.staging_us, args.samples)
     budget = edge.memory["capacity_gb"] if args.edge_memory_gb is None else \
         check_float("--edge-memory-gb", "", args.edge_memory_gb, 1e-6, 1e6)
-    for flag, v in (("--latency-ms", args.latency_ms), ("--server-ms", args.server_ms)):
+    for flag, v in (("--latency-ms", args.latency_ms), ("--server-ms", args.server_ms), ("--ttft-ms", args.ttft_ms)):
         if not v > 0:
             raise ConfigError(flag, "", f"{v} out of range; allowed > 0 ms")
-    c = Constraints(budget, server.memory["capacity_gb"], args.server_ms, args.latency_ms, args.edge_workspace_mb)
+    c = Constraints(budget, server.memory["capacity_gb"], args.server_ms, args.latency_ms, args.ttft_ms,
+                    args.edge_workspace_mb)
     layers = None
     if args.layers:
         layers = _csv(args.layers, "--layers", int)
@@ -146,6 +149,8 @@ def _describe(setup, c) -> list:
         cons.append(f"server <= {c.server_ms:g} ms/token")
     if c.latency_ms != float("inf"):
         cons.append(f"latency <= {c.latency_ms:g} ms/token")
+    if c.ttft_ms != float("inf"):
+        cons.append(f"TTFT <= {c.ttft_ms:g} ms")
     return [f"{setup.model.name}: edge {setup.edge.name} ({setup.edge_mode}), server {setup.server.name} "
             f"({setup.server_mode}), link {lk.name}: {lk.uplink_mbps:g}/{lk.downlink_mbps:g} Mbit/s up/down, "
             f"RTT {lk.rtt_ms:g} ms",

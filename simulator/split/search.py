@@ -8,9 +8,11 @@ point is simulated (:func:`.pipeline.simulate_generation`) and checked, in this 
   names the first token position that does not ("out of edge memory at token N");
 * ``server_memory``: the same for the server against its capacity;
 * ``server_time``: the server's compute per decode step (the slowest step) within the budget;
-* ``latency``: the slowest time between tokens at the edge within the target.
+* ``latency``: the slowest time between tokens at the edge within the target;
+* ``ttft``: the time to the first token at the edge (prefill, the prompt's hidden states on the
+  uplink) within its target.
 
-A point that passes all four is feasible. The Pareto front is taken over the feasible points on
+A point that passes all of them is feasible. The Pareto front is taken over the feasible points on
 (per-token latency, edge memory at the last token, link bytes), all minimised. The best point:
 ``objective="latency"``: the lowest per-token latency, then the least edge memory, then the
 fewest link bytes; ``objective="bits"``: the most weight bits per layer on average, then the
@@ -28,7 +30,7 @@ from .memory import first_oom_token, side_memory
 from .pipeline import SplitPoint, SplitResult, SplitSetup, simulate_generation
 
 GB = 1e9
-CONSTRAINTS = ("edge_memory", "server_memory", "server_time", "latency")
+CONSTRAINTS = ("edge_memory", "server_memory", "server_time", "latency", "ttft")
 OBJECTIVES = ("latency", "bits")
 
 
@@ -38,6 +40,7 @@ class Constraints:
     server_memory_gb: float = float("inf")
     server_ms: float = float("inf")       # server compute per token
     latency_ms: float = float("inf")      # time between tokens at the edge
+    ttft_ms: float = float("inf")         # time to the first token at the edge
     edge_workspace_mb: float | None = None
     server_workspace_mb: float | None = None
 
@@ -123,6 +126,8 @@ def evaluate(setup: SplitSetup, p: SplitPoint, c: Constraints) -> Evaluated:
         v["server_time"] = f"server {r.server_ms_per_token:.3f} ms/token > budget {c.server_ms:g} ms"
     if r.tpot_max_ms > c.latency_ms:
         v["latency"] = f"{r.tpot_max_ms:.3f} ms/token > target {c.latency_ms:g} ms"
+    if r.ttft_ms > c.ttft_ms:
+        v["ttft"] = f"TTFT {r.ttft_ms:.1f} ms > target {c.ttft_ms:g} ms"
     return Evaluated(r, e_mem, s_mem, max_tokens, v)
 
 
