@@ -75,7 +75,8 @@ def make_link(preset=None, mbps=None, rtt_ms=None, down_mbps=None) -> Link:
     if down_mbps is not None:
         down = check_float("--down-mbps", "", down_mbps, 1e-3, 1e6)
     rtt = base.rtt_ms if rtt_ms is None else check_float("--rtt-ms", "", rtt_ms, 0.0, 1e5)
-    name = base.name if (mbps, rtt_ms, down_mbps) == (None, None, None) else f"{base.name} ({up:g}/{down:g} Mbit/s, {rtt:g} ms)"
+    overridden = preset is not None and (mbps, rtt_ms, down_mbps) != (None, None, None)
+    name = f"{base.name}, overridden" if overridden else base.name
     return Link(name, up, down, rtt, base.source)
 
 

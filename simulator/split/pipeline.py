@@ -96,6 +96,7 @@ class SplitSetup:
         self.server_runtime.mode(self.server_mode)
         self._kernels = {}
         self._segments = {}
+        self._results = {}
 
     # ---- device segments ---------------------------------------------------------------
     def _lowered(self, side: str, weights: str, kv: str, batch: int, context: int) -> list:
@@ -192,7 +193,15 @@ def check_point(setup: SplitSetup, p: SplitPoint):
 
 def simulate_generation(setup: SplitSetup, p: SplitPoint) -> SplitResult:
     """One request (prefill + ``generate`` tokens) at split point ``p`` through the SimPy
-    pipeline; returns latencies, throughput, edge energy and link bytes."""
+    pipeline; returns latencies, throughput, edge energy and link bytes. Memoised on the
+    setup per (point, link, staging, request, samples)."""
+    key = (p, setup.link, setup.staging_us, setup.prompt, setup.generate, setup.samples)
+    if key not in setup._results:
+        setup._results[key] = _simulate_generation(setup, p)
+    return setup._results[key]
+
+
+def _simulate_generation(setup: SplitSetup, p: SplitPoint) -> SplitResult:
     check_point(setup, p)
     m, L, G, P = setup.model, setup.model.layers, setup.generate, setup.prompt
     k = p.layer

@@ -112,7 +112,7 @@ def evaluate(setup: SplitSetup, p: SplitPoint, c: Constraints) -> Evaluated:
     cap = setup.model.max_positions
     oom_any = first_oom_token(setup.model, p.layer, "edge", ew, p.kv, setup.edge.runtime, budget, 0, cap,
                               c.edge_workspace_mb)
-    max_tokens = cap if oom_any is None else oom_any - 1
+    max_tokens = cap if oom_any is None else max(oom_any - 1, 0)
     v = {}
     n = _oom(setup, p, "edge", budget, c.edge_workspace_mb)
     if n is not None:
