@@ -117,3 +117,12 @@ def test_readme_split_commands_run(tmp_path):
     o = json.loads((tmp_path / "split.json").read_text())
     assert {p["point"]["layer"] for p in o["points"]} == {0, 8, 16, 24, 32}
     assert (tmp_path / "split.png").stat().st_size > 10_000
+
+
+def test_link_yaml_is_checked(tmp_path, capsys):
+    p = tmp_path / "mylink.yaml"
+    p.write_text(yaml.safe_dump({"name": "x", "source": "y", "uplink_mbps": -3, "downlink_mbps": 10, "rtt_ms": 1}))
+    assert main(["configs", "check", str(p)]) == 1
+    assert "uplink_mbps: -3 is out of range" in capsys.readouterr().out
+    assert main(BASE + ["--link", str(p)]) == 2
+    assert "mylink.yaml: uplink_mbps" in capsys.readouterr().err

@@ -213,7 +213,8 @@ def cmd_plot_split(args) -> int:
                         "feasible": e.feasible} for e in ev])
     files = split_layers(df, args.out, edge_budget_gb=c.edge_memory_gb,
                          latency_ms=None if c.latency_ms == float("inf") else c.latency_ms,
-                         title=f"{setup.model.name}: {setup.edge.name} + {setup.server.name}, {setup.link.name}")
+                         title=f"{setup.model.name}: {setup.edge.name} + {setup.server.name}, {setup.link.name} "
+                               f"({setup.link.uplink_mbps:g} Mbit/s up, RTT {setup.link.rtt_ms:g} ms)")
     for f in files:
         print(f"wrote {f}")
     return 0

@@ -67,7 +67,7 @@ def make_link(preset=None, mbps=None, rtt_ms=None, down_mbps=None) -> Link:
         if mbps is None or rtt_ms is None:
             raise ConfigError("--link", "", "give a preset (--link NAME, one of "
                               f"{', '.join(list_links())}) or both --link-mbps and --rtt-ms")
-        base = Link("custom", float(mbps), float(mbps), float(rtt_ms), "given on the command line")
+        base = Link("custom link", float(mbps), float(mbps), float(rtt_ms), "given on the command line")
     else:
         base = load_link(preset)
     up = base.uplink_mbps if mbps is None else check_float("--link-mbps", "", mbps, 1e-3, 1e6)
