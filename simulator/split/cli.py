@@ -81,7 +81,7 @@ def build(args):
     m = load_model(args.model)
     edge, server = load_device(args.edge), load_device(args.server)
     link = make_link(args.link, args.link_mbps, args.rtt_ms, args.down_mbps)
-    check_int("--prompt", "", args.prompt, 1, 1 << 20)
+    check_int("--prompt", "", args.prompt, 1, 65536)
     check_int("--generate", "", args.generate, 1, 1 << 20)
     check_int("--samples", "", args.samples, 0, 1 << 20)
     if args.staging_us is not None:
@@ -222,7 +222,11 @@ def cmd_plot_split(args) -> int:
 
 def add_split_parser(subparsers):
     p = subparsers.add_parser("split", help="edge/server split computing: search split layer and precisions "
-                              "under memory, server-time and latency constraints")
+                              "under memory, server-time and latency constraints",
+                              description="Simulates a whole request (prefill + generation) for every point of "
+                              "the search space, prints the feasible Pareto front and the best point. Exit status "
+                              "1 when no point meets every constraint, 2 on bad input. Worked example: "
+                              "docs/split_computing.md.")
     add_split_options(p)
     p.add_argument("--all", action="store_true", help="print every point with the constraint it breaks")
     p.add_argument("--json", action="store_true", help="print every point, the Pareto front and the best as JSON")

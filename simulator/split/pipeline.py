@@ -83,8 +83,8 @@ class SplitSetup:
     samples: int = 5
 
     def __post_init__(self):
-        if not 1 <= self.prompt <= 1 << 20:
-            raise ConfigError("split", "--prompt", f"{self.prompt} out of range; allowed [1, {1 << 20}]")
+        if not 1 <= self.prompt <= 65536:            # prefill is timed as one batch of the prompt
+            raise ConfigError("split", "--prompt", f"{self.prompt} out of range; allowed [1, 65536]")
         if not 1 <= self.generate <= 1 << 20:
             raise ConfigError("split", "--generate", f"{self.generate} out of range; allowed [1, {1 << 20}]")
         if self.model.position == "learned" and self.prompt + self.generate > self.model.max_positions:
