@@ -19,7 +19,8 @@ def test_split_json_marks_infeasible_points_and_picks_a_feasible_best(capsys):
     assert main(BASE + ["--link", "lte", "--edge-memory-gb", "0.7", "--server-ms", "1.5", "--json"]) == 0
     o = json.loads(capsys.readouterr().out)
     pts = o["points"]
-    assert {p["point"]["layer"] for p in pts} == {0, 4, 8, 12}
+    assert {p["point"]["layer"] for p in pts} == {0, 4, 8, 12} and {p["generate"] for p in pts} == {8}
+    o["best"], o["pareto"] = o["runs"][0]["best"], o["runs"][0]["pareto"]
     assert o["link"]["rtt_ms"] == 55 and "Opensignal" in o["link"]["source"]
     best = pts[o["best"]]
     assert best["feasible"] and best["edge_memory_gb"] <= 0.7 and best["server_ms_per_token"] <= 1.5
@@ -28,6 +29,24 @@ def test_split_json_marks_infeasible_points_and_picks_a_feasible_best(capsys):
     assert any("out of edge memory at token" in v for p in bad for v in p["violations"].values())
     assert any("server_time" in p["violations"] for p in bad)
     assert min(p["tpot_max_ms"] for p in pts if p["feasible"]) == best["tpot_max_ms"]
+
+
+def test_sequence_length_is_searched_too(capsys):
+    """A budget between the memory at 16 + 8 and at 16 + 200 tokens: the longer generation loses
+    points to the growing KV cache (edge memory is re-checked at its last token)."""
+    assert main(BASE + ["--link", "lte", "--generate", "8,200", "--edge-memory-gb", "0.705", "--json"]) == 0
+    o = json.loads(capsys.readouterr().out)
+    by = {n: [p for p in o["points"] if p["generate"] == n] for n in (8, 200)}
+    ok = {n: {(p["point"]["layer"], p["point"]["edge_weights"], p["point"]["act_bits"]) for p in v if p["feasible"]}
+          for n, v in by.items()}
+    assert ok[200] < ok[8]
+    lost = [p for p in by[200] if not p["feasible"] and "edge_memory" in p["violations"]
+            and (p["point"]["layer"], p["point"]["edge_weights"], p["point"]["act_bits"]) in ok[8]]
+    assert lost and all(16 + 8 <= int(p["violations"]["edge_memory"].split("token ")[1].split(":")[0]) <= 16 + 199
+                        for p in lost)
+    assert [r["generate"] for r in o["runs"]] == [8, 200]
+    assert main(BASE + ["--link", "lte", "--generate", "8,200", "--edge-memory-gb", "0.705"]) == 0
+    assert "best (latency) by sequence length" in capsys.readouterr().out
 
 
 def test_split_table_and_no_feasible_point(capsys):

@@ -45,7 +45,8 @@ def add_split_options(p, required=True):
     g.add_argument("--server-ms", type=float, default=float("inf"),
                    help="budget: server compute per token (ms/token; default: none)")
     g.add_argument("--prompt", type=int, default=128, help="prompt length (tokens; default 128)")
-    g.add_argument("--generate", type=int, default=128, help="tokens to generate (default 128)")
+    g.add_argument("--generate", default="128", help="tokens to generate; a comma-separated list searches "
+                   "several sequence lengths, each with its own front and best point (default 128)")
     g.add_argument("--layers", help="split layers to search, comma-separated (default: all, 0..L; "
                    "0 = all on the server, L = all on the edge)")
     g.add_argument("--edge-weights", default=DEFAULTS["edge_weights"],
@@ -82,11 +83,11 @@ def build(args):
     edge, server = load_device(args.edge), load_device(args.server)
     link = make_link(args.link, args.link_mbps, args.rtt_ms, args.down_mbps)
     check_int("--prompt", "", args.prompt, 1, 65536)
-    check_int("--generate", "", args.generate, 1, 1 << 20)
+    lengths = [check_int("--generate", "", n, 1, 1 << 20) for n in _csv(args.generate, "--generate", int)]
     check_int("--samples", "", args.samples, 0, 1 << 20)
     if args.staging_us is not None:
         check_float("--staging-us", "", args.staging_us, 0.0, 1e6)
-    setup = SplitSetup(m, edge, server, link, args.prompt, args.generate, args.edge_mode, args.server_mode,
+    setup = SplitSetup(m, edge, server, link, args.prompt, max(lengths), args.edge_mode, args.server_mode,
                        args.staging_us, args.samples)
     budget = edge.memory["capacity_gb"] if args.edge_memory_gb is None else \
         check_float("--edge-memory-gb", "", args.edge_memory_gb, 1e-6, 1e6)
@@ -109,22 +110,28 @@ def build(args):
                          args.outlier_frac, args.kv)
     for p in space:
         check_point(setup, p)
-    return setup, c, space
+    return setup, c, space, sorted(set(lengths))
 
 
 def search(args):
+    """(setup, constraints, runs): one run per generation length, ``(generate, evaluated points,
+    Pareto front, best point or None)``."""
     from .search import best_point, pareto_front, run_search
-    setup, c, space = build(args)
+    setup, c, space, lengths = build(args)
     bar = None
     if sys.stderr.isatty():
         from tqdm import tqdm
-        bar = tqdm(total=len(space), unit="pt", desc="split search", leave=False)
+        bar = tqdm(total=len(space) * len(lengths), unit="pt", desc="split search", leave=False)
+    runs = []
     try:
-        ev = run_search(setup, c, space, progress=bar.update if bar else None)
+        for n in lengths:
+            setup.generate = n
+            ev = run_search(setup, c, space, progress=bar.update if bar else None)
+            runs.append((n, ev, pareto_front(ev), best_point(ev, args.objective, setup.model.layers)))
     finally:
         if bar:
             bar.close()
-    return setup, c, ev, pareto_front(ev), best_point(ev, args.objective, setup.model.layers)
+    return setup, c, runs
 
 
 def _row(e) -> str:
@@ -142,7 +149,7 @@ HEADER_NOTE = ("k = split layer (0 all server, L all edge); ms/token = slowest t
                "budget admits")
 
 
-def _describe(setup, c) -> list:
+def _describe(setup, c, lengths) -> list:
     lk = setup.link
     cons = [f"edge memory <= {c.edge_memory_gb:g} GB"]
     if c.server_ms != float("inf"):
@@ -154,33 +161,50 @@ def _describe(setup, c) -> list:
     return [f"{setup.model.name}: edge {setup.edge.name} ({setup.edge_mode}), server {setup.server.name} "
             f"({setup.server_mode}), link {lk.name}: {lk.uplink_mbps:g}/{lk.downlink_mbps:g} Mbit/s up/down, "
             f"RTT {lk.rtt_ms:g} ms",
-            f"request: {setup.prompt}-token prompt, {setup.generate} tokens generated; constraints: "
+            f"request: {setup.prompt}-token prompt, {'/'.join(map(str, lengths))} tokens generated; constraints: "
             + ", ".join(cons)]
 
 
 def cmd_split(args) -> int:
-    from collections import Counter
-    from .search import CONSTRAINTS
-    setup, c, ev, front, best = search(args)
+    setup, c, runs = search(args)
     if args.json:
-        idx = {id(e): i for i, e in enumerate(ev)}
+        points, out_runs = [], []
+        for n, ev, front, best in runs:
+            idx = {id(e): len(points) + i for i, e in enumerate(ev)}
+            points += [{**e.as_dict(), "generate": n} for e in ev]
+            out_runs.append({"generate": n, "pareto": [idx[id(e)] for e in front],
+                             "best": None if best is None else idx[id(best)]})
         out = {"model": setup.model.name, "edge": setup.edge.key, "server": setup.server.key,
                "link": {"name": setup.link.name, "uplink_mbps": setup.link.uplink_mbps,
                         "downlink_mbps": setup.link.downlink_mbps, "rtt_ms": setup.link.rtt_ms,
                         "source": setup.link.source},
-               "prompt": setup.prompt, "generate": setup.generate, "objective": args.objective,
+               "prompt": setup.prompt, "objective": args.objective,
                "constraints": {k: (None if v == float("inf") else v) for k, v in vars(c).items()},
-               "points": [e.as_dict() for e in ev], "pareto": [idx[id(e)] for e in front],
-               "best": None if best is None else idx[id(best)]}
+               "points": points, "runs": out_runs}
         print(json.dumps(out, indent=2))
         return 0
-    for line in _describe(setup, c):
+    for line in _describe(setup, c, [r[0] for r in runs]):
         print(line)
+    print(HEADER_NOTE)
+    found = [_print_run(args, *r, many=len(runs) > 1) for r in runs]
+    if len(runs) > 1:
+        print(f"\nbest ({args.objective}) by sequence length:")
+        for (n, _, _, best) in runs:
+            print(f"  {setup.prompt} + {n} tokens: " + ("none feasible" if best is None else
+                  f"{best.point.label()}, {best.result.tpot_max_ms:.2f} ms/token, edge "
+                  f"{best.edge_memory_bytes / 1e9:.3f} GB"))
+    return 0 if all(found) else 1
+
+
+def _print_run(args, n, ev, front, best, many) -> bool:
+    from collections import Counter
+    from .search import CONSTRAINTS
+    if many:
+        print(f"\n=== {n} tokens generated ===")
     bad = Counter(k for e in ev for k in e.violations)
     n_ok = sum(e.feasible for e in ev)
     print(f"{len(ev)} points, {n_ok} feasible; infeasible by constraint: "
           + (", ".join(f"{bad[k]} {k.replace('_', ' ')}" for k in CONSTRAINTS if bad[k]) or "none"))
-    print(HEADER_NOTE)
     if args.all:
         print(f"\nall points:\n{HEADER}  status")
         for e in ev:
@@ -193,13 +217,13 @@ def cmd_split(args) -> int:
               "then lowest latency):")
         for e in sorted(ev, key=lambda e: (len(e.violations), e.result.tpot_max_ms))[:5]:
             print(_row(e) + "  " + "; ".join(e.violations.values()))
-        return 1
+        return False
     r = best.result
     print(f"\nbest ({args.objective}): {best.point.label()}: {r.tpot_max_ms:.2f} ms/token (mean {r.tpot_ms:.2f}), "
           f"TTFT {r.ttft_ms:.1f} ms, {r.tokens_per_s:.2f} tokens/s, edge {best.edge_memory_bytes / 1e9:.3f} GB, "
           f"server {r.server_ms_per_token:.3f} ms/token, link {r.link_bytes / 1e3:.1f} kB, "
           f"edge energy {r.edge_energy_mj / 1e3:.2f} J")
-    return 0
+    return True
 
 
 def cmd_plot_split(args) -> int:
@@ -207,13 +231,15 @@ def cmd_plot_split(args) -> int:
     import pandas as pd
     if not (args.model and args.edge and args.server):
         raise ConfigError("plot split", "--model/--edge/--server", "all three are required")
-    setup, c, ev, _, _ = search(args)
+    setup, c, runs = search(args)
+    ev = runs[-1][1]                      # the longest generation
     df = pd.DataFrame([{"layer": e.point.layer, "edge_weights": e.point.edge_weights,
                         "ms_per_token": e.result.tpot_max_ms, "edge_memory_gb": e.edge_memory_bytes / 1e9,
                         "feasible": e.feasible} for e in ev])
     files = split_layers(df, args.out, edge_budget_gb=c.edge_memory_gb,
                          latency_ms=None if c.latency_ms == float("inf") else c.latency_ms,
-                         title=f"{setup.model.name}: {setup.edge.name} + {setup.server.name}, {setup.link.name} "
+                         title=f"{setup.model.name}: {setup.edge.name} + {setup.server.name}, {setup.prompt} + {runs[-1][0]} "
+                               f"tokens, {setup.link.name} "
                                f"({setup.link.uplink_mbps:g} Mbit/s up, RTT {setup.link.rtt_ms:g} ms)")
     for f in files:
         print(f"wrote {f}")
