@@ -90,15 +90,19 @@ def test_split_keys_in_a_sweep_spec(tmp_path):
                      "split": {"server": "h100-sxm5", "layer": 6, "prompt": 16, "generate": 8, "edge_memory_gb": 1},
                      "link": {"preset": "wifi-6"}},
             "axes": {"split.layer": [0, 6, 12], "split.edge_weights": ["int4", "bf16"], "split.act_bits": [8],
-                     "link.mbps": [10, 1000], "link.rtt_ms": [5]},
+                     "link.mbps": [10, 1000], "link.rtt_ms": [5], "device.power.tdp_w": [15, 30]},
             "filters": ["split.layer > 0 or split.edge_weights == 'int4'"]}
     p = tmp_path / "s.yaml"
     p.write_text(yaml.safe_dump(spec))
     info = run_sweep(p, tmp_path / "store", workers=1, progress=False)
-    assert info["points"] == 10
+    assert info["points"] == 20
     df = read_store(tmp_path / "store")
     assert (df.error == "").all(), df.error.tolist()
     assert {"split.layer", "split.edge_weights", "link.mbps", "latency_ms", "edge_memory_gb", "feasible"} <= set(df)
+    # edge energy scales with the edge's TDP while it computes (device.* overrides reach the edge)
+    e = df[(df["split.layer"] == 12) & (df["link.mbps"] == 10)].set_index(["split.edge_weights", "device.power.tdp_w"])
+    assert e.energy_mj[("int4", 30)] == pytest.approx(2 * e.energy_mj[("int4", 15)])      # all edge: busy throughout
+    df = df[df["device.power.tdp_w"] == 15]
     mid = df[(df["split.layer"] == 6) & (df["split.edge_weights"] == "int4")].set_index("link.mbps")
     # 8-bit hidden state of GPT-2 small: 768 + 2 bytes; at 10 Mbit/s 616 us, at 1 Gbit/s 6.16 us
     assert mid.latency_ms[10] - mid.latency_ms[1000] == pytest.approx((770 + 4) * 8 * (1 / 10 - 1 / 1000) / 1e3, rel=1e-6)

@@ -9,6 +9,7 @@
     axes:
       split.layer: [0, 8, 16, 24, 32]
       link.mbps: [10, 100, 1000]
+      device.memory.peak_gbps: [68, 102]     # device.* overrides apply to the edge device
 """
 
 from __future__ import annotations
@@ -27,6 +28,8 @@ def evaluate_point(cfg: dict) -> dict:
     energy_mj (edge energy per generated token), ttft_ms, tokens_per_s, edge/server memory (GB),
     server_ms_per_token, link_bytes, max_tokens, feasible and the constraints broken."""
     from ..devices.config import load_device
+    from ..dse.point import _set
+    from ..errors import ConfigError
     from ..workload import load_model
     from .link import make_link
     from .pipeline import SplitPoint, SplitSetup
@@ -37,6 +40,11 @@ def evaluate_point(cfg: dict) -> dict:
     check_keys(src, "link", lk, set(), LINK_KEYS)
     m = load_model(cfg["workload"]["model"])
     edge, server = load_device(cfg["hw"]), load_device(s["server"])
+    for k, v in cfg.get("overrides", {}).items():
+        if not k.startswith("device."):
+            raise ConfigError(src, k, "a split point takes split.*, link.* and device.* (edge device) keys")
+        _set({"memory": edge.memory, "compute": edge.compute, "power": edge.power, "cache": edge.cache}, k[7:], v,
+             f"{cfg['hw']}.yaml")
     link = make_link(lk.get("preset"), lk.get("mbps"), lk.get("rtt_ms"), lk.get("down_mbps"))
     setup = SplitSetup(m, edge, server, link, check_int(src, "split.prompt", s.get("prompt", 128), 1, 1 << 20),
                        check_int(src, "split.generate", s.get("generate", 128), 1, 1 << 20),
