@@ -28,7 +28,7 @@ def add_split_options(p, required=True):
     from ..workload.workload import KV_FORMATS
     from .link import list_links
     from .search import OBJECTIVES
-    g = p.add_argument_group("split computing") if not required else p
+    g = p.add_argument_group("split computing (plot split only)") if not required else p
     g.add_argument("--model", required=required, help="catalog model (see workloads/models) or a YAML path")
     g.add_argument("--edge", required=required, help="edge device (hw_configs/devices) or a YAML path")
     g.add_argument("--server", required=required, help="server device (hw_configs/devices) or a YAML path")
