@@ -3,7 +3,8 @@
 The PyTorch side: the project's op-level model (simulator/workload/torch_model.py) with seeded
 random weights, run token by token on CPU so its KV cache tensors hold exactly n tokens; for
 int8 the front end's linear weights are quantized in the test (int8 tensor + one fp16 scale per
-output row, biases / norms / embedding cast to 16 bit). Bytes are counted from the tensors
+output row; int4: codes packed two per byte + fp16 scale and zero per 128; biases / norms /
+embedding cast to 16 bit). Bytes are counted from the tensors
 (numel x element_size, shared storage once), never from the model under test.
 """
 
@@ -37,6 +38,26 @@ def _run(m, dtype, n):
 def _tensor_bytes(modules, quantize_int8: bool) -> int:
     """Parameter bytes of ``modules``; with ``quantize_int8`` every Linear weight (not the LM
     head) becomes int8 + fp16 per-row scales and every other tensor 16-bit."""
+    return _quantized_bytes(modules, _int8 if quantize_int8 else None)
+
+
+def _int8(w):
+    scale = (w.abs().amax(dim=1) / 127).to(torch.float16)
+    q = torch.round(w / scale.float()[:, None]).clamp(-127, 127).to(torch.int8)
+    return [q, scale]
+
+
+def _int4_g128(w):
+    """GPTQ/AWQ-style: 4-bit codes packed two per byte, fp16 scale and zero point per 128 weights."""
+    g = w.reshape(-1, 128)
+    lo, hi = g.amin(1), g.amax(1)
+    scale = ((hi - lo) / 15).clamp(min=1e-8)
+    codes = torch.round((g - lo[:, None]) / scale[:, None]).clamp(0, 15).to(torch.uint8).reshape(-1)
+    packed = codes[0::2] | (codes[1::2] << 4)
+    return [packed, scale.to(torch.float16), (-lo / scale).to(torch.float16)]
+
+
+def _quantized_bytes(modules, quantize) -> int:
     seen, total = set(), 0
     for mod in modules:
         for sub in mod.modules():
@@ -45,12 +66,9 @@ def _tensor_bytes(modules, quantize_int8: bool) -> int:
                     continue
                 seen.add(p.data_ptr())
                 t = p.detach()
-                if quantize_int8 and type(sub) is Linear and name == "weight":
-                    w = t.float()
-                    scale = (w.abs().amax(dim=1) / 127).to(torch.float16)
-                    q = torch.round(w / scale.float()[:, None]).clamp(-127, 127).to(torch.int8)
-                    total += q.numel() * q.element_size() + scale.numel() * scale.element_size()
-                elif quantize_int8:
+                if quantize and type(sub) is Linear and name == "weight":
+                    total += sum(x.numel() * x.element_size() for x in quantize(t.float()))
+                elif quantize:
                     h = t.to(torch.bfloat16)
                     total += h.numel() * h.element_size()
                 else:
@@ -78,6 +96,16 @@ def test_memory_equals_pytorch_tensor_bytes(m, prec, n):
         assert params_bytes(m, k, "server", weights) == _tensor_bytes(back, q), (k, "server params")
         assert kv_bytes(m, k, "edge", kv, n) == _kv_tensor_bytes(lm.layers[:k]), (k, "edge KV")
         assert kv_bytes(m, k, "server", kv, n) == _kv_tensor_bytes(lm.layers[k:]), (k, "server KV")
+
+
+@pytest.mark.parametrize("n", TOKENS)
+def test_int4_front_end_equals_packed_pytorch_tensors(n):
+    m = LLAMA_GQA.scaled(name="llama-gqa-128", hidden=128, heads=8, kv_heads=2, intermediate=384)
+    lm = _run(m, torch.bfloat16, n)
+    for k in range(m.layers + 1):
+        front = ([lm.embed] if k else []) + list(lm.layers[:k]) + ([lm.final_norm, lm.lm_head] if k == m.layers else [])
+        assert params_bytes(m, k, "edge", "int4") == _quantized_bytes(front, _int4_g128), k
+        assert kv_bytes(m, k, "edge", "bf16", n) == _kv_tensor_bytes(lm.layers[:k]), k
 
 
 def test_tied_head_counted_once_on_the_edge_and_copied_to_the_server():
