@@ -245,6 +245,9 @@ def _cmd_run(args) -> int:
 def _cmd_plot(args) -> int:
     from .report import plots
     kind = args.kind
+    if kind == "split":
+        from .split.cli import cmd_plot_split
+        return cmd_plot_split(args)
     if kind in ("speedup", "breakdown"):
         from .pim.compare import PIM_GPT_MODELS, compare
         models = args.workload or (PIM_GPT_MODELS if kind == "speedup" else ["gpt2-small", "gpt3-xl"])
@@ -395,8 +398,10 @@ def build_parser() -> argparse.ArgumentParser:
                     "llama.cpp profile), tensorrt_llm, mlc, exllamav2, tinychat, vllm (devices)")
     rn.add_argument("--timeline", help="write a Chrome trace / Perfetto JSON")
     rn.set_defaults(func=_cmd_run)
+    from .split.cli import add_split_parser, add_split_plot
+    add_split_parser(sub)
     pl = sub.add_parser("plot", help="figures (PNG and PDF)")
-    pl.add_argument("kind", choices=["speedup", "breakdown", "roofline", "context", "pareto", "validation"])
+    pl.add_argument("kind", choices=["speedup", "breakdown", "roofline", "context", "pareto", "validation", "split"])
     pl.add_argument("--out", required=True, help="output path stem (writes .png and .pdf)")
     pl.add_argument("--workload", action="append")
     pl.add_argument("--hw", action="append")
@@ -405,6 +410,7 @@ def build_parser() -> argparse.ArgumentParser:
     pl.add_argument("--batch", type=int, default=1)
     pl.add_argument("--mode", default="eager")
     pl.add_argument("--store", help="sweep results store (pareto)")
+    add_split_plot(pl)
     pl.set_defaults(func=_cmd_plot)
     cf = sub.add_parser("configs", help="list or check shipped and user configs")
     cf.add_argument("action", choices=["list", "check"])

@@ -21,6 +21,9 @@ def _set(d: dict, dotted: str, value, src):
 
 def evaluate(cfg: dict) -> dict:
     """Metrics of one point: latency (ms/token), energy (mJ/token), row-hit rate, time fractions."""
+    if "split" in cfg:
+        from ..split.sweep import evaluate_point
+        return evaluate_point(cfg)
     from ..devices.config import DEVICE_DIR, list_devices
     from ..pim.config import PIM_DIR, list_pims
     from ..workload import Workload, load_model

@@ -7,7 +7,8 @@
 * cuda_graphs / compiled: one graph launch per step puts every kernel in the
   queue at once.
 * synchronous (CPU): the host runs each op itself: dispatch then compute.
-* split: a prefix of layers on one device, a link, the rest on another.
+* split: a prefix of layers on one device, a link, the rest on another
+  (simulator/split/, which reuses :func:`run_segment`).
 
 SimPy stays at op level; DRAM behaviour enters through the lowering's
 bandwidth (from the command-level core, memoised).
@@ -90,35 +91,11 @@ def simulate_step(workload: Workload, context: int, dev: Device, mode: str = "ea
     return StepResult(pd.DataFrame(rows, columns=COLUMNS), env.now)
 
 
-def simulate_split(model, context: int, k: int, edge: Device, server: Device, edge_weights="int8",
-                   server_weights="bf16", link_gbps=0.1, link_latency_ms=20.0, act_bits=16,
-                   edge_mode="eager", server_mode="cuda_graphs") -> StepResult:
-    """First ``k`` layers (and the embedding) on ``edge``, the rest on ``server``; the
-    activation of one token crosses the link at ``act_bits`` per element."""
-    m = load_model(model) if isinstance(model, str) else model
-    if not 0 <= k <= m.layers:
-        from ..errors import ConfigError
-        raise ConfigError("split", "k", f"{k} out of range; allowed [0, {m.layers}]")
-    t_edge = generate_trace(Workload(m, weights=edge_weights), context)
-    t_srv = generate_trace(Workload(m, weights=server_weights), context)
-    t_edge.ops = [o for o in t_edge.ops if o.layer < k]
-    t_srv.ops = [o for o in t_srv.ops if o.layer >= k]
-    rt_e, rt_s = runtime_for(edge, edge_mode), runtime_for(server, server_mode)
-    ke, ks = lower(t_edge, edge, rt_e, edge_mode), lower(t_srv, server, rt_s, server_mode)
-    env = simpy.Environment()
-    rows = []
-    link_bytes = m.hidden * act_bits // 8
-
-    def flow():
-        yield env.process(run_segment(env, ke, edge, rt_e, edge_mode, rows))
-        start = env.now
-        yield env.timeout(link_latency_ms * 1e6 + link_bytes / link_gbps)
-        rows.append(("link", "link", k, "link", start, env.now, link_bytes, 0, "link", 0))
-        yield env.process(run_segment(env, ks, server, rt_s, server_mode, rows))
-
-    env.process(flow())
-    env.run()
-    return StepResult(pd.DataFrame(rows, columns=COLUMNS), env.now)
+def simulate_split(*args, **kwargs) -> StepResult:
+    """One split decode step with its timeline; kept here as the entry point of
+    :func:`simulator.split.pipeline.simulate_split` (the split model lives in simulator/split/)."""
+    from ..split.pipeline import simulate_split as _simulate_split
+    return _simulate_split(*args, **kwargs)
 
 
 def predict(model, device: str, context: int, weights="bf16", kv="bf16", batch=1, mode="eager",

@@ -9,7 +9,8 @@ from ..errors import ConfigError
 from .formats import FORMATS, MIXES, Format, canonical, gguf_tensor_type, resolve, weight_names
 from .model import ModelConfig
 
-WEIGHT_FORMATS = weight_names()   # every name `weights=` / `--weights` accepts (formats.py)
+# every name `weights=` / `--weights` accepts (formats.py) -> (payload bits, group, bytes per group)
+WEIGHT_FORMATS = {n: (f.bits, f.group, f.group_bytes) for n in weight_names() for f in (resolve(n),)}
 
 KV_FORMATS = {"fp32": 32, "bf16": 16, "fp16": 16, "fp8": 8, "int8": 8, "int4": 4}
 
