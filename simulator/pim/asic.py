@@ -69,12 +69,18 @@ def op_shape(kind: str, fn: str, lanes: int) -> tuple:
 
 def asic_cycles(kind: str, fn: str, rows: int, row_elems: int, lanes: int, chunk_elems: int) -> AsicCost:
     """Cycles of an ASIC op over ``rows`` rows of ``row_elems`` elements; ``chunk_elems`` is
-    the granularity at which its input arrives and its output is consumed (the global buffer)."""
+    the granularity at which a single row's input arrives and its output is consumed (the
+    global buffer). Several rows (attention heads) are independent: the first row's output
+    is ready after that row's passes, and the last row needs only its own passes."""
     passes, depths, scalar = op_shape(kind, fn, lanes)
-    per_pass = rows * -(-row_elems // lanes)
-    chunk = min(-(-chunk_elems // lanes), per_pass)
+    per_row = -(-row_elems // lanes)
+    per_pass = rows * per_row
     depth = sum(depths) + scalar
     total = passes * per_pass + depth
-    first = (passes - 1) * per_pass + chunk + depth
-    tail = chunk + (passes - 1) * per_pass + depth
+    if rows > 1:
+        first = tail = passes * per_row + depth
+    else:
+        chunk = min(-(-chunk_elems // lanes), per_pass)
+        first = (passes - 1) * per_pass + chunk + depth
+        tail = chunk + (passes - 1) * per_pass + depth
     return AsicCost(total, min(first, total), min(tail, total))

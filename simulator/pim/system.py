@@ -130,7 +130,9 @@ def _lower(pim: PimConfig, workload: Workload, tr, memo: bool):
             cost = gemv_cost(pim, n * C, k, memo)
             count(cost, heads_per_ch)
             dur = cost.ns * heads_per_ch
-            ops.append(_Op(op.name, op.kind, op.layer, "pim", "attention", dur, cost.ns, dur, cost.bank_ns / cost.ns,
+            # heads run one after another: the first head's output is ready after one head, and
+            # the last head's input (q, or its softmax row) needs one head's GEMV after it arrives
+            ops.append(_Op(op.name, op.kind, op.layer, "pim", "attention", dur, cost.ns, cost.ns, cost.bank_ns / cost.ns,
                            bytes=op.bytes, flops=op.flops))
         elif op.kind == "kv_append":                       # ordinary writes spread over the channels' buses
             bursts = -(-op.kv_write_bytes // (std.tx_bytes * C))
