@@ -57,12 +57,6 @@ class PimStep:
     def energy_mj(self) -> float:
         return sum(self.energy_pj.values()) / 1e9
 
-    @property
-    def ops(self) -> list:
-        """(op, kind, ns) of the ops on the critical units (channel 0 and the ASIC), in start order."""
-        tl = self.timeline[self.timeline.device.isin(["PIM ch0", "ASIC"])].sort_values("start_ns")
-        return list(zip(tl.op, tl.kind, tl.end_ns - tl.start_ns))
-
 
 def result_dict(step: PimStep) -> dict:
     """JSON-ready summary of one PIM token: latency_ms, energy_mj, row_hit_rate, breakdown_ns
