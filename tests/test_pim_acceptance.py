@@ -1,8 +1,8 @@
 """Issue #11 acceptance: PIM-GPT's claims about itself, on the shipped `pim-gpt-gddr6` preset at
 context 128, through the Python API with the same dotted-path overrides `--set` uses. The
 paper's numbers (Wu, Wang, Lu, arXiv 2310.09385) are the expected values; nothing is fitted
-to them. Claims a faithful model does not reach are marked xfail(strict=True) with the
-measured value in the reason, so a change that meets them shows up as XPASS."""
+to them. A claim the model does not reach xfails with the measured value in the reason (and
+passes as soon as a change meets it); the sanity bounds before it still fail hard."""
 
 import pytest
 
@@ -23,10 +23,16 @@ def non_vmm(r):
     return (bd["asic"] + bd["data_movement"] + bd["idle"]) / sum(bd.values())
 
 
-@pytest.mark.xfail(strict=True, reason="measured 4.1% (ASIC 1.5%, exposed GB writes/result reads 2.6%) in the "
-                   "overlap schedule; the GB is single-buffered, so a chunk's writes wait for the last MAC that reads it")
 def test_gpt3_xl_non_vmm_share_at_most_twice_the_paper():
-    assert non_vmm(run("gpt3-xl")) <= 0.023
+    r = run("gpt3-xl")
+    share = non_vmm(r)
+    assert 0 < share < 0.5
+    if share > 0.023:
+        bd, tot = r["breakdown_ns"], sum(r["breakdown_ns"].values())
+        pytest.xfail(f"non-VMM {100 * share:.2f}% (ASIC {100 * bd['asic'] / tot:.2f}%, exposed data movement "
+                     f"{100 * bd['data_movement'] / tot:.2f}%) > 2.3%: the single global buffer is rewritten per "
+                     "chunk only after the last MACab that reads it (see docs/pim_gpt_reproduction.md)")
+    assert share <= 0.023
 
 
 @pytest.mark.parametrize("model", PIM_GPT_MODELS)

@@ -15,12 +15,16 @@ RDRES reads them out. Two dataflows for matrices longer than the GB (``dataflow`
   ``result_latches`` outputs across all input chunks, so the input chunks are re-sent for
   every block and only finished outputs are read.
 
-Command order (``overlap``): the transfers a row depends on (the GB chunk it multiplies, the
-read-out of the latches it will reuse) are issued after that row's ACTab, inside tRCD, and
-the previous row's PREab, inside tRP; with ``overlap=False`` (the serial schedule) they are
-issued before the previous row's PREab, while the banks wait. Both orders keep every data
-dependency (a GB chunk is rewritten only after the last MACab that reads it; latches are read
-before the first MACab that reuses them) and both are checked by simulator/dram/checker.py.
+Command order. Serial schedule (``overlap=False``): the transfers a row depends on (the GB
+chunk it multiplies, the read-out of the latches it will reuse) are issued after the previous
+row's last MACab and before its PREab, while the banks wait. Overlap: latch i of every bank is
+read after the ACTab of the next row that reuses it, and a GB chunk is written after the ACTab
+of the first row that multiplies it, inside the row change (tRP + tRCD). A GB chunk cannot be
+written under the MACab steps: the table's WRGB -> MACab turnaround (nCWL + nBL) applies to
+every MACab after a WRGB, and the buffer is single (the paper gives no second one). Both
+orders keep every data dependency by construction (a GB chunk is rewritten only after the
+last MACab that reads it; latches are read before the first MACab that reuses them), and the
+command table decides the cycles; both are checked by simulator/dram/checker.py.
 """
 
 from __future__ import annotations
@@ -88,7 +92,7 @@ def gemv_stream(pim: PimConfig, n_out: int, k: int, channel: int = 0, overlap: b
     cols = [-(-min(chunk, k - j * chunk) // lanes) for j in range(n_chunks)]
 
     # rows: (row id, MAC steps, transfers before its MACs); transfers: (command, count, mark)
-    rows, pending = [], []
+    rows, pending, deferred = [], [], []
     row_id = 0
 
     def add_rows(j, block):
@@ -96,13 +100,21 @@ def gemv_stream(pim: PimConfig, n_out: int, k: int, channel: int = 0, overlap: b
         left = block
         while left > 0:
             outs = min(per_row, left)
-            rows.append((row_id, outs * cols[j], pending))
+            due = [d[1] for d in deferred if d[0] == 0]
+            deferred[:] = [[d[0] - 1, d[1]] for d in deferred if d[0] > 0]
+            rows.append((row_id, outs * cols[j], due + pending))
             pending = []
             row_id = (row_id + 1) % std.rows
             left -= outs
 
     def read_block(block, final_outs):
-        pending.append((c["pim_read_result"], -(-B * block * pim.result_bytes // burst), final_outs))
+        if not overlap:
+            pending.append((c["pim_read_result"], -(-B * block * pim.result_bytes // burst), final_outs))
+            return
+        # overlap: latch i of every bank is read before the next row that reuses it (row i // per_row)
+        per_latch = -(-B * pim.result_bytes // burst)
+        for i in range(block):
+            deferred.append([i // per_row, (c["pim_read_result"], per_latch, final_outs if i == block - 1 else None)])
 
     done = 0
     if pim.dataflow == "result_latches" or n_chunks == 1:
@@ -125,6 +137,7 @@ def gemv_stream(pim: PimConfig, n_out: int, k: int, channel: int = 0, overlap: b
                 if j == n_chunks - 1:
                     done = min(n_out, done + B * block)
                 read_block(block, done if j == n_chunks - 1 else None)
+    pending = [d[1] for d in deferred] + pending
 
     cmd, row, col = [], [], []
     final, last_chunk = [], [-1]
@@ -134,13 +147,16 @@ def gemv_stream(pim: PimConfig, n_out: int, k: int, channel: int = 0, overlap: b
         row.extend([r] * count)
         col.extend(range(colstart, colstart + count) if colstart >= 0 else [-1] * count)
 
+    def mark(m, count):
+        if m == "last_chunk" and last_chunk[0] < 0:
+            last_chunk[0] = len(cmd) - count
+        elif isinstance(m, int):
+            final.append((m, len(cmd) - 1))
+
     def transfers(lst):
-        for cm, count, mark in lst:
+        for cm, count, m in lst:
             emit(cm, count=count, colstart=0)
-            if mark == "last_chunk" and last_chunk[0] < 0:
-                last_chunk[0] = len(cmd) - count
-            elif isinstance(mark, int):
-                final.append((mark, len(cmd) - 1))
+            mark(m, count)
 
     for i, (rid, macs, pre) in enumerate(rows):
         if not overlap and i == 0:

@@ -115,7 +115,9 @@ def _lower(pim: PimConfig, workload: Workload, tr, memo: bool):
                            cost.ns - cost.last_chunk_ns, cost.bank_ns / cost.ns, bytes=op.bytes, flops=op.flops))
             if cost.partial_sums:
                 total = cost.partial_sums * C
-                a = _asic_op(pim, op.name + ".psum", "psum", op.layer, "", 1, total, n, total)
+                # the last chunk's partial sums arrive a read-out block (banks x latches per channel) at a time
+                a = _asic_op(pim, op.name + ".psum", "psum", op.layer, "", 1, total, pim.banks * pim.result_latches * C,
+                             total)
                 a.start_after = cost.first_read_ns
                 ops.append(a)
         elif op.kind in ("attn_score", "attn_context"):   # per head: K (L x hd) q, or V^T (hd x L) p
