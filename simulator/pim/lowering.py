@@ -18,8 +18,9 @@ RDRES reads them out. Two dataflows for matrices longer than the GB (``dataflow`
 Command order. Serial schedule (``overlap=False``): the transfers a row depends on (the GB
 chunk it multiplies, the read-out of the latches it will reuse) are issued after the previous
 row's last MACab and before its PREab, while the banks wait. Overlap: latch i of every bank is
-read after the ACTab of the next row that reuses it, and a GB chunk is written after the ACTab
-of the first row that multiplies it, inside the row change (tRP + tRCD). A GB chunk cannot be
+read before the next row that reuses it, and a GB chunk before the first row that multiplies
+it, both inside the row change: as many bursts as fit in tRP before that row's ACTab, the
+rest inside tRCD after it. A GB chunk cannot be
 written under the MACab steps: the table's WRGB -> MACab turnaround (nCWL + nBL) applies to
 every MACab after a WRGB, and the buffer is single (the paper gives no second one). Both
 orders keep every data dependency by construction (a GB chunk is rewritten only after the
@@ -158,9 +159,27 @@ def gemv_stream(pim: PimConfig, n_out: int, k: int, channel: int = 0, overlap: b
             emit(cm, count=count, colstart=0)
             mark(m, count)
 
+    # overlap: as many transfer bursts before a row's ACTab as fit in the precharge (tRP) of the
+    # row before, the rest after it (inside tRCD): the ACTab issues as soon as tRP allows
+    before_act = max(0, (std.timing["nRP"] - 1) // std.timing["nBL"])
+
+    def split(lst, k):
+        head, tail = [], []
+        for cm, count, m in lst:
+            a = min(count, max(k, 0))
+            k -= a
+            if a:
+                head.append((cm, a, m if a == count or m == "last_chunk" else None))
+            if count - a:
+                tail.append((cm, count - a, None if m == "last_chunk" and a else m))
+        return head, tail
+
     for i, (rid, macs, pre) in enumerate(rows):
         if not overlap and i == 0:
             transfers(pre)
+        if overlap:
+            head, pre = split(pre, before_act)
+            transfers(head)
         emit(c["pim_activate_all"], rid)
         if overlap:
             transfers(pre)

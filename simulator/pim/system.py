@@ -16,8 +16,8 @@ Decode is a dependency chain (each op consumes the previous op's output). ``sche
 
 The breakdown partitions the latency: time when the banks stream (``pim_gemv``,
 ``attention``), when a stream waits for its GB writes and result reads (``data_movement``),
-when only the ASIC works (``asic``), and when nothing works (``idle``; zero in the serial
-schedule). ``result_dict`` gives the JSON-ready summary.
+when only the ASIC works (``asic``, including a PIM op waiting for the ASIC's output), and
+when nothing works (``idle``; zero in the serial schedule). ``result_dict`` gives the JSON-ready summary.
 """
 
 from __future__ import annotations
@@ -196,25 +196,29 @@ def _run(pim: PimConfig, ops: list):
 
 
 def _breakdown(ops, tl, latency):
-    """Partition [0, latency]: PIM-busy time (split by each op's bank share), ASIC-only time, idle."""
+    """Partition [0, latency]. A PIM op's span can exceed its own time ``dur`` when it waits for
+    its input (overlap); its banks are taken to work in the last ``dur`` of the span (split by
+    the op's bank share into its bucket and data movement). ASIC time outside those intervals is
+    ``asic``; time when neither works is ``idle``."""
     bd = dict.fromkeys(BUCKETS, 0.0)
-    frac = {o.name: o.bank_frac for o in ops}
-    pim = tl[tl.device == "PIM ch0"].sort_values("start_ns")
+    info = {o.name: o for o in ops}
+    pim = tl[tl.device == "PIM ch0"].sort_values("end_ns")
+    busy = []
     for r in pim.itertuples():
-        d = r.end_ns - r.start_ns
-        f = frac[r.op]
-        bd[r.bound] += d * f
-        bd["data_movement"] += d * (1 - f)
-    busy = list(zip(pim.start_ns, pim.end_ns))
+        o = info[r.op]
+        d = min(o.dur, r.end_ns - r.start_ns)
+        bd[r.bound] += d * o.bank_frac
+        bd["data_movement"] += d * (1 - o.bank_frac)
+        busy.append((r.end_ns - d, r.end_ns))
     asic = tl[tl.device == "ASIC"].sort_values("start_ns")
     j = 0
-    for s, e in zip(asic.start_ns, asic.end_ns):        # ASIC time not under a PIM op
+    for s, e in zip(asic.start_ns, asic.end_ns):        # ASIC time not under a PIM op's work
         alone = e - s
         while j < len(busy) and busy[j][1] <= s:
             j += 1
         k = j
         while k < len(busy) and busy[k][0] < e:
-            alone -= min(e, busy[k][1]) - max(s, busy[k][0])
+            alone -= max(min(e, busy[k][1]) - max(s, busy[k][0]), 0.0)
             k += 1
         bd["asic"] += alone
     bd["idle"] = max(latency - sum(bd.values()), 0.0)
