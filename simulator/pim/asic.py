@@ -13,8 +13,8 @@ where ``depth`` is the sum of the passes' pipeline depths and the scalar steps b
 without draining it). The depths come from the algorithms simulator/pim/functional.py runs
 (``asic_stages``: Taylor degree of exp, Newton steps of the reciprocal and of the inverse
 square root) and the adder/comparator tree over the lanes (ceil(log2 lanes) levels, plus one
-to add into the running total). One floating-point operation per stage is an assumption
-(PIM-GPT gives no stage counts).
+to add into the running total), times ``asic.stage_cycles`` cycles per operation (1 in the
+presets: an assumption, PIM-GPT gives no stage counts).
 
 Cycle counts are for one op; simulator/pim/system.py turns them into nanoseconds at the
 ASIC clock and decides what overlaps what.
@@ -67,15 +67,17 @@ def op_shape(kind: str, fn: str, lanes: int) -> tuple:
     return 1, (1,), 0             # residual add, embedding copy
 
 
-def asic_cycles(kind: str, fn: str, rows: int, row_elems: int, lanes: int, chunk_elems: int) -> AsicCost:
+def asic_cycles(kind: str, fn: str, rows: int, row_elems: int, lanes: int, chunk_elems: int,
+                stage_cycles: int = 1) -> AsicCost:
     """Cycles of an ASIC op over ``rows`` rows of ``row_elems`` elements; ``chunk_elems`` is
     the granularity at which a single row's input arrives and its output is consumed (the
     global buffer). Several rows (attention heads) are independent: the first row's output
-    is ready after that row's passes, and the last row needs only its own passes."""
+    is ready after that row's passes, and the last row needs only its own passes.
+    ``stage_cycles``: clock cycles per floating-point operation stage (1: assumed)."""
     passes, depths, scalar = op_shape(kind, fn, lanes)
     per_row = -(-row_elems // lanes)
     per_pass = rows * per_row
-    depth = sum(depths) + scalar
+    depth = (sum(depths) + scalar) * stage_cycles
     total = passes * per_pass + depth
     if rows > 1:
         first = tail = passes * per_row + depth

@@ -87,7 +87,7 @@ class _Op:
 
 
 def _asic_op(pim, name, kind, layer, fn, rows, row_elems, chunk_elems, flops):
-    c = asic_cycles(kind, fn, rows, row_elems, pim.asic["lanes"], chunk_elems)
+    c = asic_cycles(kind, fn, rows, row_elems, pim.asic["lanes"], chunk_elems, pim.asic["stage_cycles"])
     ns = 1e3 / pim.asic["clock_mhz"]
     return _Op(name, kind, layer, "asic", "asic", c.total * ns, c.first * ns, c.tail * ns, flops=flops)
 
