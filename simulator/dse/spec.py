@@ -31,7 +31,7 @@ from ..errors import ConfigError
 _TOP = {"name", "base", "axes"}
 _OPT = {"filters", "outputs", "notes"}
 OUTPUTS = ("latency_ms", "energy_mj", "row_hit_rate", "frac_pim_gemv", "frac_attention", "frac_asic",
-           "frac_data_movement", "frac_idle", "frac_memory", "frac_overhead", "frac_compute")
+           "frac_data_movement", "frac_memory", "frac_overhead", "frac_compute")
 
 
 def load_spec(path) -> dict:
