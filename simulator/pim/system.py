@@ -106,6 +106,16 @@ def _lower(pim: PimConfig, workload: Workload, tr, memo: bool):
         for k in ("acts", "macs", "gb_writes", "result_reads", "refreshes"):
             counts[k] += getattr(cost, k) * times * C
 
+    def add_psum(op, cost, times):
+        """The ASIC adds a tiled GEMV's partial sums; the last chunk's arrive a read-out block
+        (banks x latches per channel) at a time."""
+        if cost.partial_sums:
+            total = cost.partial_sums * C * times
+            a = _asic_op(pim, op.name + ".psum", "psum", op.layer, "", 1, total, pim.banks * pim.result_latches * C,
+                         total)
+            a.start_after = cost.first_read_ns
+            ops.append(a)
+
     for op in tr.ops:
         if op.kind in ("gemv", "gemm", "lm_head"):
             n, k = op.shape["n"], op.shape["k"]
@@ -113,13 +123,7 @@ def _lower(pim: PimConfig, workload: Workload, tr, memo: bool):
             count(cost, 1)
             ops.append(_Op(op.name, op.kind, op.layer, "pim", "pim_gemv", cost.ns, cost.outputs_ready_ns(first_out),
                            cost.ns - cost.last_chunk_ns, cost.bank_ns / cost.ns, bytes=op.bytes, flops=op.flops))
-            if cost.partial_sums:
-                total = cost.partial_sums * C
-                # the last chunk's partial sums arrive a read-out block (banks x latches per channel) at a time
-                a = _asic_op(pim, op.name + ".psum", "psum", op.layer, "", 1, total, pim.banks * pim.result_latches * C,
-                             total)
-                a.start_after = cost.first_read_ns
-                ops.append(a)
+            add_psum(op, cost, 1)
         elif op.kind in ("attn_score", "attn_context"):   # per head: K (L x hd) q, or V^T (hd x L) p
             L, hd = op.shape["context"], op.shape["head_dim"]
             n, k = (L, hd) if op.kind == "attn_score" else (hd, L)
@@ -130,6 +134,7 @@ def _lower(pim: PimConfig, workload: Workload, tr, memo: bool):
             # the last head's input (q, or its softmax row) needs one head's GEMV after it arrives
             ops.append(_Op(op.name, op.kind, op.layer, "pim", "attention", dur, cost.ns, cost.ns, cost.bank_ns / cost.ns,
                            bytes=op.bytes, flops=op.flops))
+            add_psum(op, cost, heads_per_ch)
         elif op.kind == "kv_append":                       # ordinary writes spread over the channels' buses
             bursts = -(-op.kv_write_bytes // (std.tx_bytes * C))
             counts["writes"] += bursts * C
