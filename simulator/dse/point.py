@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 
-from ..config_io import load_yaml
 from ..errors import ConfigError
 
 
-def _set(d: dict, dotted: str, value, src):
+def set_dotted(d: dict, dotted: str, value, src):
+    """Set ``d[a][b][c] = value`` for ``dotted`` = "a.b.c"; ConfigError naming ``src`` and the key
+    when a key along the path does not exist (overrides never add keys)."""
     keys = dotted.split(".")
     cur = d
     for k in keys[:-1]:
@@ -33,14 +34,12 @@ def evaluate(cfg: dict) -> dict:
     hw = cfg["hw"]
     ov = cfg.get("overrides", {})
     if hw in list_pims():
-        from ..pim.config import parse_pim
+        from ..pim.config import load_pim
         from ..pim.system import simulate_token
-        raw = load_yaml(PIM_DIR / f"{hw}.yaml")
-        for k, v in ov.items():
+        for k in ov:
             if not k.startswith("pim."):
                 raise ConfigError(hw, k, "a PIM point takes pim.* overrides")
-            _set(raw, k[4:], v, f"{hw}.yaml")
-        pim = parse_pim(raw, PIM_DIR / f"{hw}.yaml", key=f"{hw}:{sorted(ov.items())}")
+        pim = load_pim(PIM_DIR / f"{hw}.yaml", ov)
         s = simulate_token(pim, Workload(m, weights="bf16", kv=wl.get("kv", "bf16")), context)
         tot = sum(s.breakdown_ns.values())
         return {"latency_ms": s.latency_ms, "energy_mj": s.energy_mj, "row_hit_rate": s.row_hit_rate,
@@ -53,7 +52,7 @@ def evaluate(cfg: dict) -> dict:
             if not k.startswith("device."):
                 raise ConfigError(hw, k, "a device point takes device.* overrides")
             d = {"memory": dev.memory, "compute": dev.compute, "power": dev.power, "cache": dev.cache}
-            _set(d, k[7:], v, f"{hw}.yaml")
+            set_dotted(d, k[7:], v, f"{hw}.yaml")
         r = simulate_step(Workload(m, weights=wl.get("weights", "bf16"), kv=wl.get("kv", "bf16"),
                                    batch=int(wl.get("batch", 1))), context, dev, wl.get("mode", "eager"))
         tl = r.timeline
