@@ -44,6 +44,9 @@ B_READ, B_WRITE, B_ACTIVE = 0, 1, 2
 
 BIG = np.int64(1) << np.int64(62)
 
+# Bump when the controller's semantics change (result caches key on it).
+CORE_VERSION = 2
+
 
 @njit(cache=True, inline="always")
 def _node_range(sizes, a, lvl):

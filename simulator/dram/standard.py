@@ -106,10 +106,6 @@ class DramStandard:
     transfers_per_clock: int = 2   # data transfers per pin per command clock
 
     @property
-    def refresh_per_bank(self) -> bool:
-        return self.refresh_scope == self.n_levels - 1
-
-    @property
     def refresh_unit_level(self) -> int:
         """Level whose nodes each run one per-bank refresh round robin (rank or
         pseudo-channel when present, else the channel)."""
@@ -160,6 +156,18 @@ class DramStandard:
         """Peak data bandwidth of all channels in GB/s."""
         per_bus = self.channel_width_bits / 8 * self.data_rate_mtps / 1000.0
         return per_bus * self.data_buses_per_channel * self.channels
+
+    def fingerprint(self) -> str:
+        """Hash of everything in the standard that affects a simulation result, and of the
+        core's semantics version (for result caches)."""
+        import hashlib
+        import json
+        from .core import CORE_VERSION
+        a = self.arrays()
+        blob = {k: (v.tolist() if isinstance(v, np.ndarray) else v) for k, v in a.items()}
+        blob.update(core=CORE_VERSION, tck_ns=self.tck_ns, tx=self.tx_bytes, rows=self.rows,
+                    cols=self.columns, bl=self.burst_length, rate=self.data_rate_mtps)
+        return hashlib.sha256(json.dumps(blob, sort_keys=True).encode()).hexdigest()[:16]
 
     def role_command(self, role: str) -> int:
         """Command id with this role, or -1 when the standard has none."""
