@@ -203,6 +203,14 @@ def test_per_bank_refresh_without_refpb_is_a_load_error(tmp_path, name):
         load_standard(p)
 
 
+def test_refresh_interval_shorter_than_trfc_is_a_load_error(tmp_path):
+    """DDR4-3200: nRFC = 576 cycles; an all-bank refresh every 500 cycles can never keep up."""
+    p = tmp_path / "fast.yaml"
+    p.write_text("extends: ddr4-3200\nrefresh: {scope: rank, interval: 500}\n")
+    with pytest.raises(ConfigError, match="refresh.interval.*nRFC"):
+        load_standard(p)
+
+
 @pytest.mark.parametrize("name,unit_banks", [("lpddr5-6400", 16), ("gddr6-16000", 16)])
 def test_per_bank_refresh_issues_refpb_round_robin(name, unit_banks):
     """scope bank, interval nREFI // 16: LPDDR5 195 cycles, GDDR6-16000 3800 // 16 = 237.

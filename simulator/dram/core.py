@@ -7,8 +7,8 @@ per command. Semantics (chosen to match the reference controller, Ramulator
 * One command per command bus per channel per cycle (one shared bus unless the
   standard lists ``command_buses``; HBM has a row and a column bus, served
   column first). For each bus a controller considers, in order: the *active*
-  buffer (requests whose row it has opened), the *priority* buffer (refresh), and - only when no refresh is pending - the
-  read or the write buffer, chosen by write-drain hysteresis (enter write mode
+  buffer (requests whose row it has opened), the *priority* buffer (refresh),
+  and - only when no refresh is pending - the read or the write buffer, chosen by write-drain hysteresis (enter write mode
   when the write queue exceeds the high watermark or the read queue is empty;
   leave when it falls below the low watermark and reads wait).
 * Within a buffer, FR-FCFS: among eligible requests, one whose next command

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ..config_io import check_float, check_int
+from ..errors import ConfigError
 from .core import simulate
 from .mapping import map_addresses
 from .standard import DramStandard
@@ -131,13 +132,21 @@ def run_trace(std: DramStandard, addrs, is_write, mapping="RoBaRaCoCh", controll
     arr = std.arrays()
     if max_cycles is None:
         max_cycles = 1 << 60
-    accept, complete, stats, cmd_count, lg, end, open_cycles = simulate(
-        arr["sizes"], arr["cmd_role"], arr["role_cmd"], arr["cons_ptr"], arr["cons"],
-        arr["read_latency"], arr["refresh_scope"], arr["refresh_interval"], arr["aad_cycles"],
-        arr["wck"], arr["wck_enabled"], arr["cmd_bus"], arr["n_buses"], arr["cmd_cycles"],
-        arr["refresh_unit_level"], addr_key, vec, np.asarray(is_write, np.bool_), req_time,
-        ctrl.read_queue, ctrl.write_queue, ctrl.write_high_watermark, ctrl.write_low_watermark,
-        ctrl.requests_per_cycle, bool(log), int(max_cycles))
+    try:
+        out = simulate(
+            arr["sizes"], arr["cmd_role"], arr["role_cmd"], arr["cons_ptr"], arr["cons"],
+            arr["read_latency"], arr["refresh_scope"], arr["refresh_interval"], arr["aad_cycles"],
+            arr["wck"], arr["wck_enabled"], arr["cmd_bus"], arr["n_buses"], arr["cmd_cycles"],
+            arr["refresh_unit_level"], addr_key, vec, np.asarray(is_write, np.bool_), req_time,
+            ctrl.read_queue, ctrl.write_queue, ctrl.write_high_watermark, ctrl.write_low_watermark,
+            ctrl.requests_per_cycle, bool(log), int(max_cycles))
+    except RuntimeError as exc:
+        if "priority buffer overflow" not in str(exc):
+            raise
+        raise ConfigError(std.source_file, "refresh.interval",
+                          f"{std.refresh_interval} cycles: refreshes fall due faster than they can issue "
+                          f"(more than 64 pending); use a longer interval") from None
+    accept, complete, stats, cmd_count, lg, end, open_cycles = out
     if (complete < 0).any():
         raise RuntimeError(f"simulation stopped at max_cycles={max_cycles} before all requests completed")
     tot = stats.sum(axis=0)

@@ -388,6 +388,11 @@ def parse_standard(d: dict, src) -> DramStandard:
     check_int(src, "refresh.interval", rint, 0, 100_000_000)
     if rscope == len(names) - 1 and rint > 0:
         _check_per_bank_refresh(src, names, sizes, roles, tvals, rint)
+    elif rint > 0:
+        rfc = next((k for k in ("nRFC", "nRFCab") if k in tvals), None)
+        if rfc and rint <= tvals[rfc]:
+            raise ConfigError(src, "refresh.interval", f"{rint} cycles is not longer than {rfc} "
+                              f"({tvals[rfc]}): refreshes could never keep up")
 
     ctrl = _parse_controller(src, d.get("controller", {}) or {}, tvals, roles)
     energy = d.get("energy", {}) or {}
