@@ -39,11 +39,11 @@ def dram_efficiency(standard: str, channels: int, pattern: str = "stream") -> fl
 
     ``stream``: consecutive addresses (weight matrices read row after row);
     ``gather``: 256-byte chunks at random places (KV-cache rows of many heads)."""
-    key = f"{standard}|{channels}|{pattern}|{REQUESTS_PER_CHANNEL}|{DEVICE_MAPPING}"
+    std = load_standard(standard).with_channels(channels)
+    key = f"{standard}|{std.fingerprint()}|{channels}|{pattern}|{REQUESTS_PER_CHANNEL}|{DEVICE_MAPPING}"
     disk = _disk()
     if key in disk:
         return disk[key]
-    std = load_standard(standard).with_channels(channels)
     n = REQUESTS_PER_CHANNEL * channels
     if pattern == "stream":
         addrs = np.arange(n, dtype=np.uint64) * np.uint64(std.tx_bytes)
