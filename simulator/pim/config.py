@@ -79,7 +79,7 @@ def parse_pim(d: dict, src, key: str) -> PimConfig:
     """A PIM preset from its YAML mapping; ``key`` names it in memo signatures."""
     src = str(src)
     check_keys(src, "", d, {"name", "source", "dram", "channels", "mac", "global_buffer_bytes", "result_latches",
-                            "result_bytes", "asic", "energy", "dataflow", "schedule"}, {"assumptions"})
+                            "result_bytes", "asic", "energy", "dataflow", "schedule"}, {"assumptions", "paper_facts"})
     check_choice(src, "dataflow", d["dataflow"], DATAFLOWS)
     check_choice(src, "schedule", d["schedule"], SCHEDULES)
     std = load_standard(d["dram"])
