@@ -6,7 +6,8 @@ are spread over channels, then over the banks of a channel; each bank row holds
 several to a row). The input vector is written into the global buffer (GB) in chunks of
 ``gb_elems``; one ACTab opens the same row in all banks and MACab steps stream its columns,
 so weights stream as whole rows (row hits). A bank holds ``result_latches`` outputs at once;
-RDRES reads them out. Two dataflows for matrices longer than the GB (``dataflow``):
+RDRES reads them out. Short outputs stay packed in their rows whatever the latch count: a latch
+block smaller than a row continues in the open row (its reads go between the MACab steps). Two dataflows for matrices longer than the GB (``dataflow``):
 
 * ``asic_partial_sums`` (PIM-GPT: "partial VMM results are summed in the ASIC"): each input
   chunk is written into the GB once; every output's partial sum over that chunk is read out

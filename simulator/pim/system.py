@@ -12,7 +12,10 @@ Decode is a dependency chain (each op consumes the previous op's output). ``sche
   the work on that chunk (``tail``): the ASIC works on finished chunks while the banks stream
   the next rows, the next GEMV's first input chunk goes out as soon as it is computed, and
   the ASIC adds a tiled GEMV's partial sums as they are read out. Inside a GEMV the GB writes
-  and result reads are issued in the gaps of the bank timing (simulator/pim/lowering.py).
+  and result reads are issued in the gaps of the bank timing (simulator/pim/lowering.py). A
+  GEMV's first GB chunk is written burst by burst as the ASIC produces it (``_stream_to_gb``),
+  and with ``asic.chaining`` an ASIC op consuming the previous ASIC op's output streams behind
+  it one lane vector at a time (``_chain``).
 
 The breakdown partitions the latency: time when the banks stream (``pim_gemv``,
 ``attention``), when a stream waits for its GB writes and result reads (``data_movement``),
