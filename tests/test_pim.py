@@ -57,8 +57,8 @@ def test_dataflows_move_what_they_should():
     asic_partial_sums: GB written once per chunk (4 x 64 bursts), every partial sum read
     (4 x 256 x 4 B / 32 = 128 bursts). result_latches: chunks re-sent per block (2 x 4 x 64),
     finished outputs read once (256 x 4 / 32 = 32)."""
-    ps = load_pim("pim-gpt-gddr6", {"dataflow": "asic_partial_sums", "channels": 1})
-    la = load_pim("pim-gpt-gddr6", {"dataflow": "result_latches", "channels": 1})
+    ps = load_pim("pim-gpt-gddr6", {"dataflow": "asic_partial_sums", "channels": 1, "result_latches": 8})
+    la = load_pim("pim-gpt-gddr6", {"dataflow": "result_latches", "channels": 1, "result_latches": 8})
     a, b = gemv_cost(ps, 256, 4096, memo=False), gemv_cost(la, 256, 4096, memo=False)
     assert (a.gb_writes, a.result_reads, a.partial_sums) == (256, 128, 256 * 3)
     assert (b.gb_writes, b.result_reads, b.partial_sums) == (512, 32, 0)
@@ -166,6 +166,30 @@ def test_overrides_use_the_sweep_paths_and_validate():
         load_pim("pim-gpt-gddr6", {"schedule": "eager"})
     with pytest.raises(ConfigError, match="channels"):
         load_pim("pim-gpt-gddr6", {"channels": 0})
+    with pytest.raises(ConfigError, match="asic.chaining"):
+        load_pim("pim-gpt-gddr6", {"asic.chaining": 2})
+
+
+def test_chained_asic_op_ends_one_vector_after_its_producer():
+    """GPT3-XL (d = 2048), overlap, 1 GHz ASIC with 64 lanes: the residual add after the attention
+    output's partial-sum adds takes one add per element (depth 1). Chained, it ends when the
+    producer's last lane vector has passed it: 1 cycle + depth 1 = 2 ns after the partial sums.
+    Not chained, it runs its whole pass after them: 2048 / 64 = 32 cycles + 1 = 33 ns."""
+    w = Workload(load_model("gpt3-xl"), weights="bf16")
+    for chaining, gap_ns in ((True, 2.0), (False, 33.0)):
+        tl = simulate_token(load_pim("pim-gpt-gddr6", {"asic.chaining": chaining}), w, 128).timeline
+        end = tl[tl.device == "ASIC"].set_index("op").end_ns
+        assert end["layers.1.residual1"] - end["layers.1.attn.out.psum"] == pytest.approx(gap_ns)
+
+
+@pytest.mark.parametrize("latches", [1, 8])
+def test_short_rows_stay_open_across_latch_blocks(latches):
+    """(256 x 64) GEMV on one channel: 16 outputs per bank, 64 bf16 weights each, so a bank row of
+    1024 values holds all 16 of a bank's outputs: one ACTab whatever the latch count, 16 x 64 / 16
+    = 64 MACab steps, every output read once (256 x 4 B / 32 B = 32 RDRES)."""
+    pim = load_pim("pim-gpt-gddr6", {"channels": 1, "result_latches": latches})
+    c = gemv_cost(pim, 256, 64, memo=False)
+    assert (c.acts, c.macs, c.result_reads) == (1, 64, 32)
 
 
 def test_pipelined_asic_depth_is_latency_not_throughput():

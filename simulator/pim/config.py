@@ -79,7 +79,7 @@ def parse_pim(d: dict, src, key: str) -> PimConfig:
     """A PIM preset from its YAML mapping; ``key`` names it in memo signatures."""
     src = str(src)
     check_keys(src, "", d, {"name", "source", "dram", "channels", "mac", "global_buffer_bytes", "result_latches",
-                            "result_bytes", "asic", "energy", "dataflow", "schedule"}, {"assumptions"})
+                            "result_bytes", "asic", "energy", "dataflow", "schedule"}, {"assumptions", "paper_facts"})
     check_choice(src, "dataflow", d["dataflow"], DATAFLOWS)
     check_choice(src, "schedule", d["schedule"], SCHEDULES)
     std = load_standard(d["dram"])
@@ -103,7 +103,9 @@ def parse_pim(d: dict, src, key: str) -> PimConfig:
     check_int(src, "global_buffer_bytes", d["global_buffer_bytes"], 64, 1 << 24)
     check_int(src, "result_latches", d["result_latches"], 1, 1024)
     check_int(src, "result_bytes", d["result_bytes"], 1, 8)
-    check_keys(src, "asic", d["asic"], {"clock_mhz", "lanes", "stage_cycles"}, {"source"})
+    check_keys(src, "asic", d["asic"], {"clock_mhz", "lanes", "stage_cycles", "chaining"}, {"source"})
+    if not isinstance(d["asic"]["chaining"], bool):
+        raise ConfigError(src, "asic.chaining", f"{d['asic']['chaining']!r} is not one of: true, false")
     check_int(src, "asic.stage_cycles", d["asic"]["stage_cycles"], 1, 64)
     check_float(src, "asic.clock_mhz", d["asic"]["clock_mhz"], 1.0, 10000.0)
     check_int(src, "asic.lanes", d["asic"]["lanes"], 1, 4096)

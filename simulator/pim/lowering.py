@@ -6,7 +6,8 @@ are spread over channels, then over the banks of a channel; each bank row holds
 several to a row). The input vector is written into the global buffer (GB) in chunks of
 ``gb_elems``; one ACTab opens the same row in all banks and MACab steps stream its columns,
 so weights stream as whole rows (row hits). A bank holds ``result_latches`` outputs at once;
-RDRES reads them out. Two dataflows for matrices longer than the GB (``dataflow``):
+RDRES reads them out. Short outputs stay packed in their rows whatever the latch count: a latch
+block smaller than a row continues in the open row (its reads go between the MACab steps). Two dataflows for matrices longer than the GB (``dataflow``):
 
 * ``asic_partial_sums`` (PIM-GPT: "partial VMM results are summed in the ASIC"): each input
   chunk is written into the GB once; every output's partial sum over that chunk is read out
@@ -92,20 +93,27 @@ def gemv_stream(pim: PimConfig, n_out: int, k: int, channel: int = 0, overlap: b
     gb_bursts = [-(-min(chunk, k - j * chunk) * 2 // burst) for j in range(n_chunks)]
     cols = [-(-min(chunk, k - j * chunk) // lanes) for j in range(n_chunks)]
 
-    # rows: (row id, MAC steps, transfers before its MACs); transfers: (command, count, mark)
+    # rows: (row id, MAC steps, transfers before its MACs, same row as the entry before, first column);
+    # transfers: (command, count, mark). Outputs are packed per_row to a bank row whatever the
+    # latch count: a block smaller than a row continues in the open row (row hits).
     rows, pending, deferred = [], [], []
-    row_id = 0
+    row_id, fill, fill_chunk = 0, 0, -1
 
     def add_rows(j, block):
-        nonlocal row_id, pending
+        nonlocal row_id, pending, fill, fill_chunk
         left = block
         while left > 0:
-            outs = min(per_row, left)
+            same = fill_chunk == j and 0 < fill < per_row
+            if not same:
+                if rows:
+                    row_id = (row_id + 1) % std.rows
+                fill = 0
+            outs = min(per_row - fill, left)
             due = [d[1] for d in deferred if d[0] == 0]
             deferred[:] = [[d[0] - 1, d[1]] for d in deferred if d[0] > 0]
-            rows.append((row_id, outs * cols[j], due + pending))
+            rows.append((row_id, outs * cols[j], due + pending, same, fill * cols[j]))
             pending = []
-            row_id = (row_id + 1) % std.rows
+            fill, fill_chunk = fill + outs, j
             left -= outs
 
     def read_block(block, final_outs):
@@ -174,19 +182,21 @@ def gemv_stream(pim: PimConfig, n_out: int, k: int, channel: int = 0, overlap: b
                 tail.append((cm, count - a, None if m == "last_chunk" and a else m))
         return head, tail
 
-    for i, (rid, macs, pre) in enumerate(rows):
+    for i, (rid, macs, pre, same, col0) in enumerate(rows):
         if not overlap and i == 0:
             transfers(pre)
-        if overlap:
-            head, pre = split(pre, before_act)
-            transfers(head)
-        emit(c["pim_activate_all"], rid)
+        if not same:
+            if overlap:
+                head, pre = split(pre, before_act)
+                transfers(head)
+            emit(c["pim_activate_all"], rid)
         if overlap:
             transfers(pre)
-        emit(c["pim_mac_all"], rid, macs, 0)
+        emit(c["pim_mac_all"], rid, macs, col0)
         if not overlap:
             transfers(rows[i + 1][2] if i + 1 < len(rows) else pending)
-        emit(c["precharge_all"])
+        if i + 1 == len(rows) or not rows[i + 1][3]:
+            emit(c["precharge_all"])
     if overlap:
         transfers(pending)
     if marks is not None:

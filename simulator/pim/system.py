@@ -12,7 +12,10 @@ Decode is a dependency chain (each op consumes the previous op's output). ``sche
   the work on that chunk (``tail``): the ASIC works on finished chunks while the banks stream
   the next rows, the next GEMV's first input chunk goes out as soon as it is computed, and
   the ASIC adds a tiled GEMV's partial sums as they are read out. Inside a GEMV the GB writes
-  and result reads are issued in the gaps of the bank timing (simulator/pim/lowering.py).
+  and result reads are issued in the gaps of the bank timing (simulator/pim/lowering.py). A
+  GEMV's first GB chunk is written burst by burst as the ASIC produces it (``_stream_to_gb``),
+  and with ``asic.chaining`` an ASIC op consuming the previous ASIC op's output streams behind
+  it one lane vector at a time (``_chain``).
 
 The breakdown partitions the latency: time when the banks stream (``pim_gemv``,
 ``attention``), when a stream waits for its GB writes and result reads (``data_movement``),
@@ -81,15 +84,45 @@ class _Op:
     tail: float               # ns from its input's last chunk to its end
     bank_frac: float = 1.0    # share of a PIM op's time the banks stream (rest: data movement)
     start_after: float = -1   # >= 0: may start this long after its producer starts (partial sums)
+    first_vec: float = -1     # ``first``/``tail`` at the granularity of one lane vector (ASIC -> ASIC chaining)
+    tail_vec: float = -1
+    chained: bool = False     # streams behind the ASIC op before it (asic.chaining, overlap schedule)
+    gb_first_ns: float = 0.0  # a PIM op's write of its first global-buffer chunk (its input's first chunk)
     bytes: int = 0
     flops: float = 0.0
     ev: dict = field(default_factory=dict)
 
 
 def _asic_op(pim, name, kind, layer, fn, rows, row_elems, chunk_elems, flops):
-    c = asic_cycles(kind, fn, rows, row_elems, pim.asic["lanes"], chunk_elems, pim.asic["stage_cycles"])
+    lanes, stage = pim.asic["lanes"], pim.asic["stage_cycles"]
+    c = asic_cycles(kind, fn, rows, row_elems, lanes, chunk_elems, stage)
+    v = asic_cycles(kind, fn, rows, row_elems, lanes, lanes, stage)       # one lane vector at a time
     ns = 1e3 / pim.asic["clock_mhz"]
-    return _Op(name, kind, layer, "asic", "asic", c.total * ns, c.first * ns, c.tail * ns, flops=flops)
+    return _Op(name, kind, layer, "asic", "asic", c.total * ns, c.first * ns, c.tail * ns, flops=flops,
+               first_vec=v.first * ns, tail_vec=v.tail * ns)
+
+
+def _stream_to_gb(ops: list):
+    """Overlap schedule: a GEMV's first global-buffer chunk is written burst by burst as the ASIC
+    op before it produces the elements (a WRGB needs one 32-byte burst, not the whole chunk), so
+    the GEMV may start up to min(the ASIC's time for one chunk, the chunk's WRGB time) before the
+    ASIC has the whole chunk: the write is paced by whichever of the two is slower."""
+    for a, b in zip(ops, ops[1:]):
+        if a.unit == "asic" and b.unit == "pim" and b.gb_first_ns > 0:
+            chunk_ns = a.first - a.first_vec                 # the ASIC's chunk minus its first lane vector
+            a.first = max(a.first_vec, a.first - min(chunk_ns, b.gb_first_ns))
+
+
+def _chain(ops: list):
+    """asic.chaining (overlap schedule): an ASIC op that consumes the output of the ASIC op
+    before it takes that op's elements one lane vector at a time as they leave the pipeline
+    (vector chaining, Russell, "The CRAY-1 computer system", CACM 21(1), 1978), instead of after
+    the whole op: it starts with the producer's first vector and ends no earlier than its own
+    remaining passes plus its depth after the producer's last vector (``tail_vec``). Each op
+    kind is taken to have its own functional units (an assumption: chained ops run at once)."""
+    for a, b in zip(ops, ops[1:]):
+        if a.unit == "asic" and b.unit == "asic":
+            b.tail, b.chained = b.tail_vec, True
 
 
 def _lower(pim: PimConfig, workload: Workload, tr, memo: bool):
@@ -101,6 +134,10 @@ def _lower(pim: PimConfig, workload: Workload, tr, memo: bool):
     counts = {"acts": 0, "macs": 0, "gb_writes": 0, "result_reads": 0, "refreshes": 0, "writes": 0}
     ops = []
     first_out = -(-pim.gb_elems // C)          # outputs per channel making up the consumer's first chunk
+
+    def gb_write_ns(k):
+        """WRGB bursts of the first global-buffer chunk of a length-k input."""
+        return -(-min(k, pim.gb_elems) * 2 // std.tx_bytes) * burst_ns
 
     def count(cost, times):
         for k in ("acts", "macs", "gb_writes", "result_reads", "refreshes"):
@@ -122,7 +159,8 @@ def _lower(pim: PimConfig, workload: Workload, tr, memo: bool):
             cost = gemv_cost(pim, n, k, memo)
             count(cost, 1)
             ops.append(_Op(op.name, op.kind, op.layer, "pim", "pim_gemv", cost.ns, cost.outputs_ready_ns(first_out),
-                           cost.ns - cost.last_chunk_ns, cost.bank_ns / cost.ns, bytes=op.bytes, flops=op.flops))
+                           cost.ns - cost.last_chunk_ns, cost.bank_ns / cost.ns, bytes=op.bytes, flops=op.flops,
+                           gb_first_ns=gb_write_ns(k)))
             add_psum(op, cost, 1)
         elif op.kind in ("attn_score", "attn_context"):   # per head: K (L x hd) q, or V^T (hd x L) p
             L, hd = op.shape["context"], op.shape["head_dim"]
@@ -133,7 +171,7 @@ def _lower(pim: PimConfig, workload: Workload, tr, memo: bool):
             # heads run one after another: the first head's output is ready after one head, and
             # the last head's input (q, or its softmax row) needs one head's GEMV after it arrives
             ops.append(_Op(op.name, op.kind, op.layer, "pim", "attention", dur, cost.ns, cost.ns, cost.bank_ns / cost.ns,
-                           bytes=op.bytes, flops=op.flops))
+                           bytes=op.bytes, flops=op.flops, gb_first_ns=gb_write_ns(k)))
             add_psum(op, cost, heads_per_ch)
         elif op.kind == "kv_append":                       # ordinary writes spread over the channels' buses
             bursts = -(-op.kv_write_bytes // (std.tx_bytes * C))
@@ -169,6 +207,8 @@ def _run(pim: PimConfig, ops: list):
             yield pred.ev["done"]
         elif o.start_after >= 0:
             yield env.process(after(pred.ev["start"], o.start_after))
+        elif o.chained:                 # from the producer's first lane vector out of its pipeline
+            yield env.process(after(pred.ev["start"], pred.first_vec))
         else:
             yield pred.ev["first"]
         start = env.now
@@ -184,12 +224,18 @@ def _run(pim: PimConfig, ops: list):
         yield env.all_of([env.timeout(o.dur), env.process(after(p_done, o.tail))])
         rows.append((o.name, o.kind, o.layer, unit_name, start, env.now, o.bytes, o.flops, o.bucket, 1))
 
+    def finish(o, pred, unit_name, signal, done_list):
+        yield env.process(run_op(o, pred, unit_name, signal))
+        done_list[id(o)].append(env.now)
+        if len(done_list[id(o)]) == (C if o.unit == "pim" else 1):
+            o.ev["done"].succeed()
+
     def unit(mine, unit_name, signal, done_list):
-        for o, pred in mine:
-            yield env.process(run_op(o, pred, unit_name, signal))
-            done_list[id(o)].append(env.now)
-            if len(done_list[id(o)]) == (C if o.unit == "pim" else 1):
-                o.ev["done"].succeed()
+        for i, (o, pred) in enumerate(mine):
+            p = env.process(finish(o, pred, unit_name, signal, done_list))
+            nxt = mine[i + 1] if i + 1 < len(mine) else None
+            if nxt is None or not (nxt[0].chained and nxt[1] is o):
+                yield p                 # a chained successor starts while this op still runs
 
     chain = list(zip(ops, [None] + ops[:-1]))
     done_list = {id(o): [] for o in ops}
@@ -216,8 +262,14 @@ def _breakdown(ops, tl, latency):
         bd["data_movement"] += d * (1 - o.bank_frac)
         busy.append((r.end_ns - d, r.end_ns))
     asic = tl[tl.device == "ASIC"].sort_values("start_ns")
+    spans = []                                          # union of the ASIC ops (chained ones overlap)
+    for s, e in zip(asic.start_ns, asic.end_ns):
+        if spans and s <= spans[-1][1]:
+            spans[-1][1] = max(spans[-1][1], e)
+        else:
+            spans.append([s, e])
     j = 0
-    for s, e in zip(asic.start_ns, asic.end_ns):        # ASIC time not under a PIM op's work
+    for s, e in spans:                                  # ASIC time not under a PIM op's work
         alone = e - s
         while j < len(busy) and busy[j][1] <= s:
             j += 1
@@ -235,6 +287,10 @@ def simulate_token(pim: PimConfig, workload: Workload, context: int, memo: bool 
     tr = generate_trace(workload, context)
     std = pim.std
     ops, counts = _lower(pim, workload, tr, memo)
+    if pim.schedule == "overlap":
+        _stream_to_gb(ops)
+        if pim.asic["chaining"]:
+            _chain(ops)
     tl, latency = _run(pim, ops)
     bd = _breakdown(ops, tl, latency)
     # energy
