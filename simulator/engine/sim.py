@@ -35,8 +35,13 @@ class StepResult:
         return self.latency_ns / 1e6
 
     def breakdown_ns(self) -> dict:
+        """Time of the step by what bounds it (``memory``, ``compute``, ``overhead``, ``link``)
+        plus ``idle``: the time no op runs (the device waiting for host dispatch, a graph
+        launch). The parts add up to ``latency_ns``."""
         tl = self.timeline
-        return (tl.end_ns - tl.start_ns).groupby(tl.bound).sum().to_dict()
+        busy = {k: float(v) for k, v in (tl.end_ns - tl.start_ns).groupby(tl.bound).sum().items()}
+        busy["idle"] = max(0.0, float(self.latency_ns) - sum(busy.values()))
+        return busy
 
 
 def _device_proc(env, q, n, name, rows):
@@ -121,9 +126,22 @@ def simulate_split(model, context: int, k: int, edge: Device, server: Device, ed
     return StepResult(pd.DataFrame(rows, columns=COLUMNS), env.now)
 
 
-def predict(model: str, device: str, context: int, weights="bf16", kv="bf16", batch=1, mode="eager") -> StepResult:
-    w = Workload(load_model(model), weights=weights, kv=kv, batch=batch)
-    return simulate_step(w, context, load_device(device), mode)
+def predict(model, device, context: int, weights="bf16", kv="bf16", batch=1, mode="eager") -> StepResult:
+    """One decode step of ``model`` (catalog name, YAML path or ModelConfig) on ``device`` (name,
+    YAML path or Device) with ``context`` tokens in the KV cache.
+
+    ``weights``/``kv``: storage formats (``simulator.workload.workload.WEIGHT_FORMATS``/``KV_FORMATS``);
+    ``mode``: a runtime mode of the device's profile (eager, cuda_graphs, compiled). Returns the
+    StepResult (``latency_ms``, ``breakdown_ns()``, per-op ``timeline``). Raises ConfigError on
+    unknown names, bad values, a context beyond the model's positions or a workload that does
+    not fit the device's memory."""
+    from ..checks import check_fits, check_positions
+    m = load_model(model) if isinstance(model, str) else model
+    dev = load_device(device) if isinstance(device, str) else device
+    w = Workload(m, weights=weights, kv=kv, batch=batch)
+    check_positions(m, context)
+    check_fits(w, context, float(dev.memory["capacity_gb"]) * 1e9, dev.name)
+    return simulate_step(w, context, dev, mode)
 
 
 def memory_floor_ms(model: str, device: str, context: int, weights="bf16", kv="bf16") -> float:

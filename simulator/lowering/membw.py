@@ -2,8 +2,9 @@
 
 The fraction of peak a device's memory reaches for an access pattern comes from
 running the DRAM core on the device's memory configuration (standard x channels)
-with a representative request stream; results are memoised by signature
-(standard, channels, pattern), in memory and on disk (``.cache/membw.json``).
+with a representative request stream; results are memoised in memory and on disk
+(``.cache/membw.json``) under :func:`simulator.keys.inputs_key` of the request and the
+standard's YAML *contents*, so an edited DRAM table is re-simulated, never served stale.
 """
 
 from __future__ import annotations
@@ -33,17 +34,27 @@ def _disk():
         return {}
 
 
-@lru_cache(maxsize=None)
 def dram_efficiency(standard: str, channels: int, pattern: str = "stream") -> float:
-    """Achieved / peak bandwidth of ``channels`` channels of ``standard`` for reads.
+    """Achieved / peak bandwidth of ``channels`` channels of ``standard`` (a preset name or a
+    YAML path) for reads.
 
     ``stream``: consecutive addresses (weight matrices read row after row);
     ``gather``: 256-byte chunks at random places (KV-cache rows of many heads)."""
-    key = f"{standard}|{channels}|{pattern}|{REQUESTS_PER_CHANNEL}|{DEVICE_MAPPING}"
+    from ..config_io import find_config
+    from ..dram.standard import CONFIG_DIR
+    from ..keys import inputs_key
+    path = find_config(standard, CONFIG_DIR, "memory.standard", "DRAM standard",
+                       normalise=lambda n: n.lower().replace("_", "-"))
+    key = inputs_key([channels, pattern, REQUESTS_PER_CHANNEL, DEVICE_MAPPING], [path])
+    return _efficiency(key, str(path), channels, pattern)
+
+
+@lru_cache(maxsize=None)
+def _efficiency(key: str, path: str, channels: int, pattern: str) -> float:
     disk = _disk()
     if key in disk:
         return disk[key]
-    std = load_standard(standard).with_channels(channels)
+    std = load_standard(path).with_channels(channels)
     n = REQUESTS_PER_CHANNEL * channels
     if pattern == "stream":
         addrs = np.arange(n, dtype=np.uint64) * np.uint64(std.tx_bytes)

@@ -37,6 +37,10 @@ class Workload:
         check_int(src, "batch", self.batch, 1, 65536)
         check_int(src, "kv_window", self.kv_window, 0, 1 << 24)
         check_int(src, "group_size", self.group_size, 0, 1 << 20)
+        if self.group_size and not WEIGHT_FORMATS[self.weights][2]:
+            grouped = [k for k, v in WEIGHT_FORMATS.items() if v[2]]
+            raise ConfigError(src, "group_size", f"{self.weights} weights have no quantisation groups; "
+                              f"group_size applies to {', '.join(grouped)} (0 = the format's default)")
 
     # ---- sizes ---------------------------------------------------------------
     @property
