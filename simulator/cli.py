@@ -175,6 +175,11 @@ def _cmd_trace_diff(args) -> int:
 
 def _cmd_measure(args) -> int:
     from .measure import run_harness
+    from .workload import load_model
+    load_model(args.model)                      # names checked before the first measurement
+    if args.device_config:
+        from .devices.config import load_device
+        load_device(args.device_config)
     device = _torch_device("--device", args.device)
     df = run_harness(args.model, args.contexts, steps=args.steps, warmup=args.warmup, device=device,
                      weights=args.weights, device_config=args.device_config, fit_first=not args.all_heldout)
@@ -373,8 +378,8 @@ def _add_dram(sub):
     d.add_argument("--channels", type=int_in(1, 4096), default=None,
                    help="override the number of channels (default: the standard's)")
     d.add_argument("--mapping", default="RoBaRaCoCh", help=f"address mapping, MSB first ({', '.join(MAPPINGS)})")
-    d.add_argument("--queue", type=int, default=32, help="read and write queue depth (default 32)")
-    d.add_argument("--requests-per-cycle", type=int, default=1,
+    d.add_argument("--queue", type=int_in(1, 1 << 16), default=32, help="read and write queue depth (default 32)")
+    d.add_argument("--requests-per-cycle", type=int_in(1, 1024), default=1,
                    help="frontend width: requests offered per cycle (default 1)")
     d.add_argument("--commands", metavar="OUT.csv", type=out_file, help="write the command log as CSV")
     d.add_argument("--check", action="store_true", help="verify the command log with the independent checker")

@@ -259,3 +259,19 @@ def test_hw_path_resolved_by_content_and_nested_paths_relative(capsys, tmp_path,
     capsys.readouterr()
     bad = _pim_yaml_elsewhere(tmp_path, "nope.yaml")
     _err2(capsys, ["run", "--model", "gpt2-small", "--hw", str(bad)], str(bad), "dram")
+
+
+def test_demo_path_needs_no_torch():
+    """`make demo` installs no torch: the simulator's commands run with torch unimportable."""
+    env = {"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin", "MPLBACKEND": "Agg"}
+    code = ("import sys; sys.modules['torch'] = None; from simulator.cli import main; "
+            "sys.exit(main(['compare', '--model', 'gpt2-small', '--hw', 'pim-gpt-gddr6', '--hw', 't4', "
+            "'--context', '16']))")
+    p = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=300)
+    assert p.returncode == 0, p.stderr[-2000:]
+    mk = (ROOT / "Makefile").read_text()
+    demo_install = mk.split("$(STAMP): pyproject.toml")[1].split("\n\n")[0]
+    assert "pip install -q -e ." in demo_install and "[" not in demo_install.split("pip install")[1]
+    import tomllib
+    extras = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    assert not any(d.startswith("torch") for d in extras["dependencies"])
