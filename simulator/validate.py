@@ -66,11 +66,23 @@ def published_cells() -> pd.DataFrame:
     return pd.read_csv(PUBLISHED)
 
 
+# the columns `decodesim measure` writes that a cell needs; other CSVs in the folder (e.g. the
+# gpu_info.csv of validation/gpu_session.sh) are not cells
+HARNESS_COLUMNS = {"model", "weights", "batch", "context", "mode", "ms_per_step_median", "probe_gbps",
+                   "device_config", "role"}
+# the calibrated parameter a harness row marked `fit` fits, per runtime profile: on a CPU the
+# GEMV bandwidth ratio, on a GPU (eager, batch 1: dispatch-bound) the host dispatch cost
+MEASURED_FIT_PARAMETER = {"cpu-pytorch": "memory_efficiency", "gpu-pytorch": "host_dispatch_us"}
+
+
 def measured_cells() -> pd.DataFrame:
-    """Harness CSVs turned into cells (metric ms_per_step), device from each file's probe."""
+    """Harness CSVs turned into cells (metric ms_per_step), device from each file's probe;
+    CSVs without the harness's columns are skipped."""
     frames = []
     for p in sorted(MEASURED_DIR.glob("*.csv")):
         df = pd.read_csv(p)
+        if not HARNESS_COLUMNS <= set(df.columns):
+            continue
         df["file"] = p.name
         frames.append(df)
     if not frames:
@@ -114,6 +126,7 @@ def refit(cells: pd.DataFrame, calibration: dict) -> dict:
     rounds since they interact)."""
     cal = copy.deepcopy(calibration)
     by_id = {r.cell_id: r._asdict() for r in cells.itertuples(index=False)}
+    _adopt_fit_cells(cells, cal)
     for _ in range(4):
         for prof, params in cal.items():
             for name, spec in params.items():
@@ -142,6 +155,17 @@ def refit(cells: pd.DataFrame, calibration: dict) -> dict:
                         hi = mid
                 spec["value"] = round(0.5 * (lo + hi), 4)
     return cal
+
+
+def _adopt_fit_cells(cells: pd.DataFrame, cal: dict):
+    """Cells with role ``fit`` (as ``decodesim measure`` marks them) that no parameter names yet
+    join the ``fitted_on`` of their runtime's MEASURED_FIT_PARAMETER (written back by --refit)."""
+    named = {c for params in cal.values() for spec in params.values() for c in spec["fitted_on"]}
+    for r in cells[(cells.role == "fit") & ~cells.cell_id.isin(named)].itertuples(index=False):
+        profile = load_device(r.device).runtime
+        param = MEASURED_FIT_PARAMETER.get(profile)
+        if profile in cal and param in cal[profile]:
+            cal[profile][param]["fitted_on"].append(r.cell_id)
 
 
 def write_calibration(cal: dict, path=CALIBRATION):
