@@ -193,24 +193,40 @@ def report(df: pd.DataFrame) -> str:
     return "\n".join(lines)
 
 
+METRIC_UNITS = {"ms_per_step": "time per token (ms)", "tokens_per_s": "tokens per second",
+                "achievable_bandwidth_gbps": "bandwidth (GB/s)", "graphs_speedup": "CUDA Graphs speed-up (x)",
+                "floor_fraction": "memory floor / time per token (ratio)"}
+
+
 def plot(df: pd.DataFrame, path):
-    import matplotlib
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-    fig, ax = plt.subplots(figsize=(5.5, 5))
-    for role, mk in (("fit", "s"), ("heldout", "o")):
-        sub = df[df.role == role]
-        ax.scatter(sub.measured, sub.predicted, marker=mk, label=role)
-    lim = [min(df.measured.min(), df.predicted.min()) * 0.8, max(df.measured.max(), df.predicted.max()) * 1.25]
-    ax.plot(lim, lim, "k--", lw=1, label="y = x")
-    ax.set_xscale("log")
-    ax.set_yscale("log")
-    ax.set_xlim(lim)
-    ax.set_ylim(lim)
-    ax.set_xlabel("measured (cell metric: ms/step, tokens/s, ratio)")
-    ax.set_ylabel("predicted (same unit)")
-    ax.set_title("decodesim: predicted vs measured")
-    ax.legend()
-    fig.tight_layout()
-    fig.savefig(path)
-    plt.close(fig)
+    """Predicted vs measured, one panel per metric (never two units on one axis), fitted and
+    held-out cells apart, y = x for reference; written through simulator.report.style."""
+    from .report import style
+    metrics = list(dict.fromkeys(df.metric))
+    ncols = min(3, len(metrics))
+    nrows = -(-len(metrics) // ncols)
+    with style.figure(2.6 * ncols + 1.6, 2.6 * nrows, nrows=nrows, ncols=ncols, squeeze=False) as (fig, axes):
+        flat = list(axes.ravel())
+        for ax in flat[len(metrics):]:
+            ax.remove()
+        for ax, metric in zip(flat, metrics):
+            sub_m = df[df.metric == metric]
+            for i, role in enumerate(("fit", "heldout")):
+                sub = sub_m[sub_m.role == role]
+                if len(sub):
+                    ax.scatter(sub.measured, sub.predicted, marker=style.marker(i), color=style.colour(i), s=14,
+                               label=f"{'fitted' if role == 'fit' else 'held-out'} cells")
+            vals = pd.concat([sub_m.measured, sub_m.predicted])
+            lim = [float(vals.min()) * 0.7, float(vals.max()) * 1.4]
+            ax.plot(lim, lim, "k--", lw=0.8, label="y = x")
+            style.plain_log_axis(ax, "x")
+            style.plain_log_axis(ax, "y")
+            ax.set_xlim(lim)
+            ax.set_ylim(lim)
+            unit = METRIC_UNITS.get(metric, metric.replace("_", " "))
+            ax.set_xlabel(f"measured {unit}")
+            ax.set_ylabel(f"predicted {unit}")
+            ax.set_title(f"{metric.replace('_', ' ')}: {len(sub_m)} cells", fontsize=7.5)
+        fig.tight_layout()
+        style.legend_outside(flat[ncols - 1])
+        style.save(fig, Path(path).with_suffix(""), exts=(Path(path).suffix,))
