@@ -67,3 +67,23 @@ def test_refit_honours_the_fit_role_measure_assigns(tmp_path, monkeypatch):
     assert set(fit.cell_id) <= named
     df = v.evaluate(fit, {**load_calibration(), **new})
     assert (df.error_pct.abs() < 5).all()
+
+
+def test_plain_clone_finds_the_vendored_oracle(monkeypatch, tmp_path):
+    """Without a sibling shared/ folder the oracle tests use tests/data/oracle (not skipped)."""
+    import simulator.dram.refdata as rd
+    fake = tmp_path / "clone"
+    (fake / "tests" / "data").mkdir(parents=True)
+    (fake / "tests" / "data" / "oracle").symlink_to(ROOT / "tests" / "data" / "oracle")
+    monkeypatch.delenv("DECODESIM_ORACLE", raising=False)
+    monkeypatch.setattr(rd, "REPO", fake)
+    assert rd.oracle_dir() == fake / "tests" / "data" / "oracle"
+    assert len(rd.small_cases()) == 15
+
+
+def test_sample_dram_trace_runs(capsys):
+    import json
+    assert main(["dram", str(ROOT / "tests/data/sample_ddr4_3200_mix5050.trace"), "--standard", "ddr4-3200",
+                 "--json"]) == 0
+    o = json.loads(capsys.readouterr().out)
+    assert o["requests"] == 2048 and o["writes"] > 0
