@@ -127,33 +127,38 @@ def refit(cells: pd.DataFrame, calibration: dict) -> dict:
     cal = copy.deepcopy(calibration)
     by_id = {r.cell_id: r._asdict() for r in cells.itertuples(index=False)}
     _adopt_fit_cells(cells, cal)
+    from tqdm import tqdm
+    jobs = [(prof, name) for prof, params in cal.items() for name in params]
+    bar = tqdm(total=4 * len(jobs), desc="refit", unit="parameter", disable=None)
     for _ in range(4):
-        for prof, params in cal.items():
-            for name, spec in params.items():
-                rows = [by_id[c] for c in spec["fitted_on"] if c in by_id]
-                if not rows:
-                    continue
+        for prof, name in jobs:
+            spec = cal[prof][name]
+            bar.update(1)
+            rows = [by_id[c] for c in spec["fitted_on"] if c in by_id]
+            if not rows:
+                continue
 
-                def err(v):
-                    spec["value"] = v
-                    e = 0.0
-                    for row in rows:
-                        p, m = predict_cell(row, cal, _device_for(row))
-                        e += (p - m) / m
-                    return e
-                lo, hi = (0.05, 1.2) if name.startswith("memory_efficiency") else (0.0, 200.0)
-                e_lo, e_hi = err(lo), err(hi)
-                if e_lo * e_hi > 0:
-                    spec["value"] = lo if abs(e_lo) < abs(e_hi) else hi
-                    continue
-                for _ in range(40):
-                    mid = 0.5 * (lo + hi)
-                    e_mid = err(mid)
-                    if e_mid * e_lo > 0:
-                        lo, e_lo = mid, e_mid
-                    else:
-                        hi = mid
-                spec["value"] = round(0.5 * (lo + hi), 4)
+            def err(v):
+                spec["value"] = v
+                e = 0.0
+                for row in rows:
+                    p, m = predict_cell(row, cal, _device_for(row))
+                    e += (p - m) / m
+                return e
+            lo, hi = (0.05, 1.2) if name.startswith("memory_efficiency") else (0.0, 200.0)
+            e_lo, e_hi = err(lo), err(hi)
+            if e_lo * e_hi > 0:
+                spec["value"] = lo if abs(e_lo) < abs(e_hi) else hi
+                continue
+            for _ in range(40):
+                mid = 0.5 * (lo + hi)
+                e_mid = err(mid)
+                if e_mid * e_lo > 0:
+                    lo, e_lo = mid, e_mid
+                else:
+                    hi = mid
+            spec["value"] = round(0.5 * (lo + hi), 4)
+    bar.close()
     return cal
 
 

@@ -275,3 +275,17 @@ def test_demo_path_needs_no_torch():
     import tomllib
     extras = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
     assert not any(d.startswith("torch") for d in extras["dependencies"])
+
+
+def test_python_api_is_even():
+    from simulator.devices.config import load_device
+    from simulator.engine.sim import predict, simulate_split
+    assert predict.__doc__ and "ConfigError" in predict.__doc__
+    a = predict("gpt2-small", "t4", 64).latency_ms
+    assert predict("gpt2-small", load_device("t4"), 64).latency_ms == a
+    s1 = simulate_split("gpt2-small", 64, 6, "jetson-orin-nano", "h100-sxm5")
+    s2 = simulate_split("gpt2-small", 64, 6, load_device("jetson-orin-nano"), load_device("h100-sxm5"))
+    assert s1.latency_ms == s2.latency_ms
+    from simulator.errors import ConfigError
+    with pytest.raises(ConfigError):
+        predict("llama-2-7b", "t4", 100_000)

@@ -99,8 +99,11 @@ def simulate_split(model, context: int, k: int, edge: Device, server: Device, ed
                    server_weights="bf16", link_gbps=0.1, link_latency_ms=20.0, act_bits=16,
                    edge_mode="eager", server_mode="cuda_graphs") -> StepResult:
     """First ``k`` layers (and the embedding) on ``edge``, the rest on ``server``; the
-    activation of one token crosses the link at ``act_bits`` per element."""
+    activation of one token crosses the link at ``act_bits`` per element. ``model``, ``edge``
+    and ``server`` are names (or YAML paths) or loaded objects, as in :func:`predict`."""
     m = load_model(model) if isinstance(model, str) else model
+    edge = load_device(edge) if isinstance(edge, str) else edge
+    server = load_device(server) if isinstance(server, str) else server
     if not 0 <= k <= m.layers:
         from ..errors import ConfigError
         raise ConfigError("split", "k", f"{k} out of range; allowed [0, {m.layers}]")

@@ -64,7 +64,11 @@ def _efficiency(key: str, path: str, channels: int, pattern: str) -> float:
         base = np.random.default_rng(0).integers(0, lines // per, n // per) * per
         addrs = ((base[:, None] + np.arange(per)[None, :]).ravel() * std.tx_bytes).astype(np.uint64)
     ctrl = ControllerConfig(requests_per_cycle=channels * std.data_buses_per_channel)
-    res = run_trace(std, addrs, np.zeros(len(addrs), bool), mapping=DEVICE_MAPPING, controller=ctrl)
+    from tqdm import tqdm
+    with tqdm(total=1, desc=f"cold start: {std.name} x{channels} {pattern} bandwidth (cached after)", unit="run",
+              disable=None, leave=False) as bar:       # shown on a terminal only
+        res = run_trace(std, addrs, np.zeros(len(addrs), bool), mapping=DEVICE_MAPPING, controller=ctrl)
+        bar.update(1)
     eff = min(1.0, res.achieved_gbps / std.peak_gbps)
     disk[key] = eff
     try:
