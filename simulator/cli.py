@@ -149,6 +149,8 @@ def _cmd_trace_show(args) -> int:
     from .workload.report import trace_table
     from .workload.trace_io import read_trace
     if args.file:
+        from .cli_options import reject_unused
+        reject_unused(args, {"totals_only"}, "trace show FILE")
         tr = read_trace(args.file)
         w = None
     else:
@@ -247,6 +249,8 @@ def _cmd_compare(args) -> int:
 def _cmd_sweep(args) -> int:
     from .dse.run import PointFailed, run_sweep
     from .dse.store import read_store
+    if args.scheduler and args.executor != "dask":
+        raise ConfigError("sweep", "--scheduler", "is a Dask scheduler address; it needs --executor dask")
     out = Path(args.out)
     try:
         info = run_sweep(args.spec, out, executor=args.executor, workers=args.workers, scheduler=args.scheduler,
@@ -295,8 +299,10 @@ def _cmd_run(args) -> int:
 
 
 def _cmd_plot(args) -> int:
+    from .cli_options import reject_unused
     from .report import plots
     kind = args.kind
+    reject_unused(args, PLOT_USES[kind] | {"out"}, f"plot {kind}")
     opts = _options(args)
     if kind in ("speedup", "breakdown"):
         from .pim.compare import PIM_GPT_MODELS, compare
@@ -336,6 +342,13 @@ def _cmd_plot(args) -> int:
     for f in files:
         print(f"wrote {f}")
     return 0
+
+
+_WORKLOAD_DESTS = {"model", "hw", "context", "batch", "weights", "group_size", "kv", "kv_window", "mode", "set",
+                   "allow_overcommit"}
+# the options each figure kind uses (anything else given is an error, never silently ignored)
+PLOT_USES = {"speedup": _WORKLOAD_DESTS, "breakdown": _WORKLOAD_DESTS, "roofline": _WORKLOAD_DESTS,
+             "context": (_WORKLOAD_DESTS - {"context"}) | {"contexts"}, "pareto": {"store"}, "validation": set()}
 
 
 def _pareto_rows(store):
@@ -392,7 +405,7 @@ HARDWARE = ("set", "allow-overcommit")
 
 
 def _add_trace(sub):
-    from .cli_options import add_options, int_in, out_file
+    from .cli_options import add_options, int_in, out_file, register
     t = sub.add_parser("trace", help="decode traces: generate, record from PyTorch, show, diff")
     tsub = t.add_subparsers(dest="trace_command", required=True, parser_class=type(t))
     g = tsub.add_parser("generate", help="generate the trace of one decode step from the model config")
@@ -410,7 +423,7 @@ def _add_trace(sub):
     s.add_argument("file", nargs="?", help="a trace file (or use --model to generate one)")
     add_options(s, *WORKLOAD)
     s.add_argument("--totals-only", action="store_true", help="print only the totals, not each layer")
-    s.set_defaults(func=_cmd_trace_show)
+    register(s, _cmd_trace_show)
     df = tsub.add_parser("diff", help="compare two traces op by op")
     df.add_argument("a", help="first trace (.jsonl)")
     df.add_argument("b", help="second trace (.jsonl)")
@@ -447,7 +460,7 @@ def _add_compare(sub):
 
 
 def _add_sweep(sub):
-    from .cli_options import int_in, out_dir
+    from .cli_options import int_in, out_dir, register
     sw = sub.add_parser("sweep", help="run a design-space sweep spec (resumable; one row per point)")
     sw.add_argument("spec", help="sweep spec YAML (see hw_configs/sweeps/)")
     sw.add_argument("--out", required=True, type=out_dir,
@@ -458,7 +471,7 @@ def _add_sweep(sub):
     sw.add_argument("--keep-going", action="store_true",
                     help="run past failing points (default: stop at the first; failures are retried on resume)")
     sw.add_argument("--quiet", action="store_true", help="no progress bar")
-    sw.set_defaults(func=_cmd_sweep)
+    register(sw, _cmd_sweep)
 
 
 def _add_run(sub):
@@ -470,7 +483,7 @@ def _add_run(sub):
 
 
 def _add_plot(sub):
-    from .cli_options import add_options, int_list, out_file
+    from .cli_options import add_options, int_list, out_file, register
     pl = sub.add_parser("plot", help="figures (PNG and PDF)")
     pl.add_argument("kind", choices=["speedup", "breakdown", "roofline", "context", "pareto", "validation"],
                     help="figure kind")
@@ -480,7 +493,7 @@ def _add_plot(sub):
     pl.add_argument("--contexts", type=int_list(0), default=[128, 256, 512, 1000],
                     help="context lengths in tokens for `plot context` (default 128,256,512,1000)")
     pl.add_argument("--store", help="sweep results store (pareto)")
-    pl.set_defaults(func=_cmd_plot)
+    register(pl, _cmd_plot)
 
 
 def _add_configs(sub):

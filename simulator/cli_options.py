@@ -134,9 +134,20 @@ def add_options(p, *names, **overrides):
         p.add_argument(*flags, **kw)
 
 
-def workload_given(args) -> dict:
-    """The workload options as given (None where not given), for backend checks."""
-    return {k: getattr(args, k, None) for k in ("weights", "batch", "mode", "group_size")}
+def register(parser, func):
+    """Set the subcommand's function and remember its option defaults (for :func:`reject_unused`)."""
+    parser.set_defaults(func=func, _defaults={a.dest: a.default for a in parser._actions
+                                              if a.option_strings and a.dest not in ("help", "version")})
+
+
+def reject_unused(args, used, where: str):
+    """ConfigError for an option given a value that this use of the command would ignore."""
+    from .errors import ConfigError
+    given = sorted(d for d, v in args._defaults.items() if getattr(args, d, v) != v and d not in used)
+    if given:
+        takes = ", ".join("--" + d.replace("_", "-") for d in sorted(used)) or "no options"
+        raise ConfigError(where, "--" + given[0].replace("_", "-"), f"is not used here (it would be ignored); "
+                          f"{where} takes {takes}")
 
 
 def stdout_closed_quietly():

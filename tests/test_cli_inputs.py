@@ -289,3 +289,20 @@ def test_python_api_is_even():
     from simulator.errors import ConfigError
     with pytest.raises(ConfigError):
         predict("llama-2-7b", "t4", 100_000)
+
+
+@pytest.mark.parametrize("argv,flag", [
+    (["plot", "speedup", "--contexts", "16,32"], "--contexts"),
+    (["plot", "pareto", "--model", "gpt2-small"], "--model"),
+    (["plot", "validation", "--hw", "t4"], "--hw"),
+    (["plot", "context", "--store", "x"], "--store"),
+    (["sweep", str(ROOT / "hw_configs/sweeps/quickstart.yaml"), "--scheduler", "tcp://x:1"], "--scheduler"),
+    (["trace", "show", "FILE", "--model", "gpt2-small"], "--model"),
+])
+def test_options_a_command_would_ignore_are_rejected(capsys, tmp_path, argv, flag):
+    argv = [str(_trace_file(tmp_path)) if a == "FILE" else a for a in argv]
+    if argv[0] == "plot":
+        argv += ["--out", str(tmp_path / "f")]
+    if argv[0] == "sweep":
+        argv += ["--out", str(tmp_path / "s")]
+    _err2(capsys, argv, flag)
