@@ -254,7 +254,8 @@ def _cmd_sweep(args) -> int:
     out = Path(args.out)
     try:
         info = run_sweep(args.spec, out, executor=args.executor, workers=args.workers, scheduler=args.scheduler,
-                         progress=not args.quiet, keep_going=args.keep_going)
+                         progress=not args.quiet, keep_going=args.keep_going,
+                         allow_overcommit=args.allow_overcommit)
     except KeyboardInterrupt:
         n = len(list(out.glob("*.parquet"))) if out.exists() else 0
         print(f"\ninterrupted: {n} finished points are in {out}; run the same command to resume", file=sys.stderr)
@@ -460,7 +461,7 @@ def _add_compare(sub):
 
 
 def _add_sweep(sub):
-    from .cli_options import int_in, out_dir, register
+    from .cli_options import add_options, int_in, out_dir, register
     sw = sub.add_parser("sweep", help="run a design-space sweep spec (resumable; one row per point)")
     sw.add_argument("spec", help="sweep spec YAML (see hw_configs/sweeps/)")
     sw.add_argument("--out", required=True, type=out_dir,
@@ -471,6 +472,7 @@ def _add_sweep(sub):
     sw.add_argument("--keep-going", action="store_true",
                     help="run past failing points (default: stop at the first; failures are retried on resume)")
     sw.add_argument("--quiet", action="store_true", help="no progress bar")
+    add_options(sw, "allow-overcommit")
     register(sw, _cmd_sweep)
 
 

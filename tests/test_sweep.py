@@ -221,3 +221,14 @@ def test_membw_cache_keyed_by_contents(tmp_path, monkeypatch):
     std.write_text(yaml.safe_dump(d, sort_keys=False))
     e1 = membw.dram_efficiency(str(std), 1, "gather")
     assert e1 < e0
+
+
+def test_sweep_capacity_needs_explicit_overcommit(tmp_path, capsys):
+    # LLaMA-2-70B does not fit an 8 GB Orin Nano: the point fails unless overcommit is explicit
+    p = _spec(tmp_path, {"workload.context": [16]}, base={"hw": "jetson-orin-nano",
+                                                           "workload": {"model": "llama-2-70b"}})
+    assert _cli(["sweep", str(p), "--out", str(tmp_path / "a"), "--workers", "1", "--quiet"]) == 1
+    assert "--allow-overcommit" in capsys.readouterr().err
+    assert _cli(["sweep", str(p), "--out", str(tmp_path / "b"), "--workers", "1", "--quiet",
+                 "--allow-overcommit"]) == 0
+    assert (read_store(tmp_path / "b").error == "").all()

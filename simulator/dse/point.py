@@ -45,5 +45,6 @@ def evaluate(cfg: dict) -> dict:
     wl = cfg["workload"]
     r = run_one(wl["model"], cfg["hw"], int(wl.get("context", 512)), weights=wl.get("weights", "bf16"),
                 batch=wl.get("batch", 1), kv=wl.get("kv", "bf16"), kv_window=wl.get("kv_window", 0),
-                group_size=wl.get("group_size", 0), mode=wl.get("mode"), overrides=cfg.get("overrides"))
+                group_size=wl.get("group_size", 0), mode=wl.get("mode"), overrides=cfg.get("overrides"),
+                allow_overcommit=cfg.get("allow_overcommit", False))
     return {k: v for k, v in r.items() if k not in ("hw", "kind", "breakdown_ns", "result")}

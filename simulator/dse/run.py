@@ -22,12 +22,14 @@ class PointFailed(Exception):
 
 
 def run_sweep(spec_path, store, executor="local", workers=None, scheduler=None, progress=True,
-              limit=None, keep_going=False) -> dict:
+              limit=None, keep_going=False, allow_overcommit=False) -> dict:
     """Run every point of the spec not yet in ``store``. Every point is checked before the first
     runs (ConfigError); a failing point stops the sweep (PointFailed) unless ``keep_going``, when
     failures are reported as they happen and counted in ``failed``. Failed points are retried
-    by the next run."""
+    by the next run. ``allow_overcommit`` (or the spec's ``allow_overcommit: true``) simulates
+    points whose workload exceeds the memory capacity."""
     spec = load_spec(spec_path)
+    spec["allow_overcommit"] = spec.get("allow_overcommit", False) or allow_overcommit
     points = expand(spec)
     done = done_keys(store)
     todo = pending = [p for p in points if p["key"] not in done]

@@ -28,7 +28,7 @@ from ..errors import ConfigError
 from ..keys import inputs_key
 
 _TOP = {"name", "base", "axes"}
-_OPT = {"filters", "outputs", "notes"}
+_OPT = {"filters", "outputs", "notes", "allow_overcommit"}
 OUTPUTS = ("latency_ms", "energy_mj", "row_hit_rate", "frac_pim_gemv", "frac_attention", "frac_asic",
            "frac_data_movement", "frac_memory", "frac_overhead", "frac_compute")
 
@@ -53,6 +53,8 @@ def load_spec(path) -> dict:
     for o in d.get("outputs", []) or []:
         if o not in OUTPUTS:
             raise ConfigError(src, "outputs", f"{o!r} not one of {', '.join(OUTPUTS)}")
+    if not isinstance(d.get("allow_overcommit", False), bool):
+        raise ConfigError(src, "allow_overcommit", "must be true or false")
     d["_source"] = src
     return d
 
@@ -68,6 +70,8 @@ def expand(spec: dict) -> list:
     for combo in itertools.product(*(spec["axes"][k] for k in keys)):
         cfg = copy.deepcopy(spec["base"])
         cfg.setdefault("overrides", {})
+        if spec.get("allow_overcommit"):
+            cfg["allow_overcommit"] = True          # part of the key: such a point is another result
         for k, v in zip(keys, combo):
             if k == "hw":
                 cfg["hw"] = v
