@@ -274,7 +274,7 @@ def _cmd_sweep(args) -> int:
 def _cmd_run(args) -> int:
     from .pim.compare import run_one
     from .report.timeline import chrome_trace, rows_from_engine, rows_from_pim
-    r = run_one(args.model, args.hw, args.context, **_options(args))
+    r = run_one(args.model, args.hw, args.context, **{**_options(args), "weights": args.weights or "bf16"})
     lat_ns = r["latency_ms"] * 1e6
     out = {"model": args.model, "hw": args.hw, "kind": r["kind"], "context": args.context,
            "latency_ms": r["latency_ms"], "energy_mj": r["energy_mj"], "breakdown_ns": r["breakdown_ns"]}
@@ -282,7 +282,7 @@ def _cmd_run(args) -> int:
         out["row_hit_rate"] = r["row_hit_rate"]
         rows = rows_from_pim(r["result"])
     else:
-        out.update(mode=args.mode or "eager", weights=args.weights or "fp16/fp32 (baseline)", batch=args.batch or 1)
+        out.update(mode=args.mode or "eager", weights=args.weights or "bf16", batch=args.batch or 1)
         rows = rows_from_engine(r["result"].timeline)
     if args.json:
         print(json.dumps(out, indent=2))

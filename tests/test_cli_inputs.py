@@ -306,3 +306,11 @@ def test_options_a_command_would_ignore_are_rejected(capsys, tmp_path, argv, fla
     if argv[0] == "sweep":
         argv += ["--out", str(tmp_path / "s")]
     _err2(capsys, argv, flag)
+
+
+def test_run_default_weights_are_the_documented_bf16(capsys):
+    from simulator.engine.sim import predict
+    assert main(["run", "--model", "gpt2-small", "--hw", "xeon-gold-6154", "--context", "64", "--json"]) == 0
+    o = json.loads(capsys.readouterr().out)
+    assert o["weights"] == "bf16"
+    assert o["latency_ms"] == pytest.approx(predict("gpt2-small", "xeon-gold-6154", 64, weights="bf16").latency_ms)
