@@ -303,6 +303,9 @@ def _cmd_plot(args) -> int:
     from .cli_options import reject_unused
     from .report import plots
     kind = args.kind
+    if kind == "split":
+        from .split.cli import cmd_plot_split
+        return cmd_plot_split(args)
     reject_unused(args, PLOT_USES[kind] | {"out"}, f"plot {kind}")
     opts = _options(args)
     if kind in ("speedup", "breakdown"):
@@ -487,7 +490,7 @@ def _add_run(sub):
 def _add_plot(sub):
     from .cli_options import add_options, int_list, out_file, register
     pl = sub.add_parser("plot", help="figures (PNG and PDF)")
-    pl.add_argument("kind", choices=["speedup", "breakdown", "roofline", "context", "pareto", "validation"],
+    pl.add_argument("kind", choices=["speedup", "breakdown", "roofline", "context", "pareto", "validation", "split"],
                     help="figure kind")
     pl.add_argument("--out", required=True, type=out_file, help="output path stem (writes .png and .pdf)")
     add_options(pl, "models", "hws", "context", "batch", "weights", "group-size", "kv", "kv-window", "mode",
@@ -495,7 +498,14 @@ def _add_plot(sub):
     pl.add_argument("--contexts", type=int_list(0), default=[128, 256, 512, 1000],
                     help="context lengths in tokens for `plot context` (default 128,256,512,1000)")
     pl.add_argument("--store", help="sweep results store (pareto)")
+    from .split.cli import add_split_plot
+    add_split_plot(pl)
     register(pl, _cmd_plot)
+
+
+def _add_split(sub):
+    from .split.cli import add_split_parser
+    add_split_parser(sub)
 
 
 def _add_configs(sub):
@@ -515,8 +525,8 @@ def _add_validate(sub):
 
 
 # a new subcommand is one more entry here (a function that adds its parser to ``sub``)
-SUBCOMMANDS = [_add_dram, _add_trace, _add_measure, _add_compare, _add_sweep, _add_run, _add_plot, _add_configs,
-               _add_validate]
+SUBCOMMANDS = [_add_dram, _add_trace, _add_measure, _add_compare, _add_sweep, _add_run, _add_split, _add_plot,
+               _add_configs, _add_validate]
 
 
 def build_parser() -> argparse.ArgumentParser:

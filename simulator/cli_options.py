@@ -84,11 +84,6 @@ def key_value(text):
         raise argparse.ArgumentTypeError(f"value of {key!r} is not a YAML scalar or list: {value!r}") from None
 
 
-def _weight_formats():
-    from .workload.workload import WEIGHT_FORMATS
-    return list(WEIGHT_FORMATS)
-
-
 def _kv_formats():
     from .workload.workload import KV_FORMATS
     return list(KV_FORMATS)
@@ -107,15 +102,17 @@ def common_options() -> dict:
                     help=f"tokens already in the KV cache (default {DEFAULT_CONTEXT}; below the model's max positions)")),
         "batch": (["--batch"], dict(type=int_in(1, 65536), default=None,
                   help="sequences decoded together (default 1; PIM presets: 1 only)")),
-        "weights": (["--weights"], dict(default=None, choices=_weight_formats(),
-                    help="weight format (default bf16; PIM presets: bf16 only; baselines of compare: fp16 GPU, fp32 CPU)")),
+        "weights": (["--weights"], dict(default=None, help="weight format: bf16, fp16, int8, int4, awq, q4_k_m, "
+                    "exl2-4.65, ... (simulator/workload/formats.py; default bf16; PIM presets: bf16 only; "
+                    "baselines of compare: fp16 GPU, fp32 CPU)")),
         "group-size": (["--group-size"], dict(type=int_in(0, 1 << 20), default=0,
                        help="weights per quantisation scale for int4/nf4/int8 (default 0 = the format's default)")),
         "kv": (["--kv"], dict(default="bf16", choices=_kv_formats(), help="KV cache format (default bf16)")),
         "kv-window": (["--kv-window"], dict(type=int_in(0), default=0,
                       help="keep only the last W tokens in the KV cache (default 0 = full cache)")),
-        "mode": (["--mode"], dict(default=None, choices=["eager", "cuda_graphs", "compiled"],
-                 help="runtime mode of a device (default eager; PIM presets take none)")),
+        "mode": (["--mode"], dict(default=None, help="runtime mode of a device: eager, cuda_graphs, compiled "
+                 "(PyTorch), llamacpp (the device back end's llama.cpp profile), tensorrt_llm, mlc, exllamav2, "
+                 "tinychat, vllm (default eager; PIM presets take none)")),
         "set": (["--set"], dict(action="append", type=key_value, default=[], metavar="KEY=VALUE",
                 help="override a hardware-config key by dotted path, e.g. memory.peak_gbps=3000 or "
                      "pim.channels=16 (repeatable; checked like the YAML)")),

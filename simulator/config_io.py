@@ -140,8 +140,10 @@ TIMING_NAMES = ("nAAD", "nBL", "nBL_max", "nBL_min", "nCAS", "nCCDL", "nCCDL_WR"
                 "nCKE", "nCCD", "nRRD", "nWTR", "nRTW", "nCPDED", "nMOD", "nMRD", "nDQSCK", "nWPRE", "nRPRE")
 # a zero here makes a row cycle, a precharge or an access free (JEDEC JESD79-4, JESD250: all > 0)
 TIMING_AT_LEAST_ONE = ("nRP", "nRAS", "nRC", "nRCD", "nRCDRD", "nRCDWR", "nCL", "nBL", "nRFC", "nRFCab")
-# JEDEC: tRC = tRAS + tRP at least (a row cycle is the activate's restore then the precharge)
+# JEDEC: tRC = tRAS + tRP at least (a row cycle is the activate's restore then the precharge);
+# in cycles each term is rounded up on its own, so the sum may exceed nRC by one cycle
 TIMING_SUMS = (("nRC", ("nRAS", "nRP")),)
+ROUNDING_CYCLES = 1
 
 
 def check_timing_table(source, d: dict, values: dict):
@@ -161,6 +163,7 @@ def check_timing_table(source, d: dict, values: dict):
         if name in values and values[name] < 1:
             raise ConfigError(source, f"timing.{name}", f"{values[name]} is out of range; allowed >= 1 cycle")
     for total, parts in TIMING_SUMS:
-        if total in values and all(p in values for p in parts) and values[total] < sum(values[p] for p in parts):
-            raise ConfigError(source, f"timing.{total}", f"{values[total]} < {' + '.join(parts)} = "
-                              f"{sum(values[p] for p in parts)}; JEDEC requires {total} >= {' + '.join(parts)}")
+        need = sum(values[p] for p in parts) if all(p in values for p in parts) else 0
+        if total in values and values[total] < need - ROUNDING_CYCLES:
+            raise ConfigError(source, f"timing.{total}", f"{values[total]} < {' + '.join(parts)} = {need}; JEDEC "
+                              f"requires {total} >= {' + '.join(parts)} (less {ROUNDING_CYCLES} cycle of rounding)")

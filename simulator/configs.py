@@ -14,6 +14,7 @@ def _loaders():
     from .dram.standard import list_standards, load_standard
     from .dse.spec import load_spec
     from .pim.config import list_pims, load_pim
+    from .split.link import LINK_DIR, list_links, load_link
     from .workload.model import list_models, load_model
     return {
         "dram": (list_standards, load_standard, ROOT / "hw_configs" / "dram"),
@@ -24,6 +25,7 @@ def _loaders():
         "model": (list_models, load_model, ROOT / "workloads" / "models"),
         "sweep": (lambda: sorted(p.stem for p in (ROOT / "hw_configs" / "sweeps").glob("*.yaml")),
                   lambda n: load_spec(ROOT / "hw_configs" / "sweeps" / f"{n}.yaml"), ROOT / "hw_configs" / "sweeps"),
+        "link": (list_links, load_link, LINK_DIR),
     }
 
 
@@ -53,8 +55,10 @@ def _kind_of(path: Path, data: dict) -> str:
         return "model"
     if {"axes", "base"} <= keys:
         return "sweep"
+    if {"uplink_mbps", "rtt_ms"} <= keys:
+        return "link"
     raise ConfigError(path, None, "cannot tell what kind of config this is (dram standard, device, runtime, "
-                      "pim preset, model or sweep)")
+                      "pim preset, model, sweep or link)")
 
 
 def check_paths(paths) -> list:

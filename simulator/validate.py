@@ -9,10 +9,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .devices.config import CALIBRATION, load_calibration, load_device, load_runtime
+from .devices.config import CALIBRATION, load_calibration, load_device, load_runtime, runtime_for
 from .engine.sim import simulate_step
 from .lowering.gpu import achievable_bandwidth_gbps
-from .workload import Workload, load_model
+from .workload import Workload, generate_trace, load_model
 
 ROOT = Path(__file__).resolve().parents[1]
 PUBLISHED = ROOT / "validation" / "data" / "published" / "decode_cells.csv"
@@ -23,7 +23,7 @@ def source_floor_ms(model, device, context, weights, kv, batch=1) -> float:
     """Memory floor as the sources define it: all weights + KV of one step / peak bandwidth."""
     w = Workload(load_model(model), weights=weights, kv=kv, batch=batch)
     m = w.model
-    weight_bytes = w.matrix_bytes(m.param_count(), 1) if weights not in ("int4", "nf4") else m.param_count() / 2
+    weight_bytes = m.param_count() * w.format.bits / 8
     kv_bytes = w.kv_bytes_per_token() * (context + 1) * batch
     return (weight_bytes + kv_bytes) / (load_device(device).memory["peak_gbps"] * 1e6)
 
@@ -36,7 +36,7 @@ def _group_size(row) -> int:
 
 def _step_ms(row, calibration, device=None):
     dev = device or load_device(row["device"])
-    rt = load_runtime(dev.runtime, calibration)
+    rt = runtime_for(dev, row["mode"], calibration)
     w = Workload(load_model(row["model"]), weights=row["weights"], kv=row["kv"], batch=int(row["batch"]),
                  group_size=_group_size(row))
     return simulate_step(w, int(row["context"]), dev, row["mode"], rt).latency_ms
@@ -107,13 +107,35 @@ def _device_for(row):
     return dev
 
 
+def step_floor_ms(row, device) -> float:
+    """Bytes of the cell's decode step (weights in their format, KV, activations) over the
+    device's datasheet peak bandwidth: no run can be faster."""
+    w = Workload(load_model(row["model"]), weights=row["weights"], kv=row["kv"], batch=int(row["batch"]),
+                 group_size=_group_size(row))
+    return generate_trace(w, int(row["context"])).totals()["bytes"] / (device.memory["peak_gbps"] * 1e6)
+
+
+def measured_ms(row):
+    """The cell's measurement as ms per step (None for metrics that are not a step time)."""
+    v = float(row["value"])
+    return {"ms_per_step": v, "tokens_per_s": 1000.0 / v if v else None}.get(row["metric"])
+
+
 def evaluate(cells: pd.DataFrame, calibration=None) -> pd.DataFrame:
+    """Per cell: predicted, measured, error, the runtime profile and device class it runs on,
+    and ``floor_pct`` = bandwidth floor / measured step time in % (above 100: the measurement
+    beats the datasheet bandwidth, so the cell or its set-up is wrong)."""
     cal = calibration or load_calibration()
     rows = []
     for _, r in cells.iterrows():
-        pred, meas = predict_cell(r.to_dict(), cal, _device_for(r))
-        rows.append({**r.to_dict(), "predicted": pred, "measured": meas,
-                     "error_pct": 100.0 * (pred - meas) / meas})
+        row = r.to_dict()
+        dev = _device_for(r)
+        pred, meas = predict_cell(row, cal, dev)
+        ms = measured_ms(row)
+        floor = 100.0 * step_floor_ms(row, dev) / ms if ms else float("nan")
+        rows.append({**row, "predicted": pred, "measured": meas, "error_pct": 100.0 * (pred - meas) / meas,
+                     "runtime": runtime_for(dev, row["mode"], cal).name, "device_class": dev.kind,
+                     "floor_pct": floor})
     return pd.DataFrame(rows)
 
 
@@ -195,6 +217,13 @@ def report(df: pd.DataFrame) -> str:
     lines.append(f"  held-out MAPE, this machine's harness {mape(held[measured]):6.1f}% ({int(measured.sum())} cells)")
     for dev, sub in held.groupby("device"):
         lines.append(f"  held-out MAPE on {dev:18s} {mape(sub):6.1f}% ({len(sub)} cells)")
+    for key, label in (("runtime", "runtime"), ("device_class", "device class")):
+        for name, sub in held.groupby(key):
+            lines.append(f"  held-out MAPE, {label} {name:16s} {mape(sub):6.1f}% ({len(sub)} cells)")
+    bad = df[df.floor_pct > 100.0]
+    for r in bad.itertuples():
+        lines.append(f"  FLAG {r.cell_id}: measured step is {r.floor_pct:.0f}% of its bandwidth floor "
+                     "(faster than the datasheet bandwidth allows): check the cell")
     return "\n".join(lines)
 
 

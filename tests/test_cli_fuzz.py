@@ -10,7 +10,8 @@ from hypothesis import strategies as st
 
 from simulator.cli import build_parser, main
 
-NAME_OPTIONS = {"--model", "--workload", "--hw", "--standard", "--device-config", "--mapping"}
+NAME_OPTIONS = {"--model", "--workload", "--hw", "--standard", "--device-config", "--mapping", "--weights", "--mode",
+                "--edge", "--server", "--link", "--edge-mode", "--server-mode"}
 MALFORMED = ["abc", "-5", "0", "", "1.5", "1e99", "nan", "1,x", "16,,abc", "9999999999999999999999", "x=y",
              "--", "\u221e", " ", "0x10"]
 
@@ -36,6 +37,9 @@ def _base(tmp_path):
         ("dram",): ["dram", str(trace), "--standard", "ddr4-3200"],
         ("validate",): ["validate"],
         ("configs",): ["configs", "list"],
+        ("split",): ["split", "--model", "gpt2-small", "--edge", "jetson-orin-nano", "--server", "h100-sxm5",
+                     "--layers", "0", "--edge-weights", "int8", "--server-weights", "bf16", "--act-bits", "16",
+                     "--generate", "2", "--prompt", "2", "--samples", "1"],
     }
 
 

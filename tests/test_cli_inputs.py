@@ -32,7 +32,7 @@ def test_pim_rejects_options_it_cannot_honour(capsys, extra, flag):
 
 
 def test_run_mode_turbo_rejected(capsys):
-    _err2(capsys, ["run", "--model", "gpt2-small", "--hw", "t4", "--mode", "turbo"], "--mode", "eager")
+    _err2(capsys, ["run", "--model", "gpt2-small", "--hw", "t4", "--mode", "turbo"], "mode", "turbo", "eager")
 
 
 # ---- capacity and positions -----------------------------------------------------------------

@@ -13,6 +13,8 @@ from ..workload.trace import OP_KINDS
 HW = Path(__file__).resolve().parents[2] / "hw_configs"
 DEVICE_DIR = HW / "devices"
 RUNTIME_DIR = HW / "runtime"
+BACKENDS = ("cuda", "rocm", "metal", "cpu")
+DEFAULT_BACKENDS = ("cuda", "rocm")     # a runtime profile that names none runs on GPUs
 CALIBRATION = HW / "calibration.yaml"
 
 
@@ -28,19 +30,18 @@ class Device:
     power: dict                  # tdp_w, idle_w
     runtime: str
     source_file: str = ""
+    backend: str = "cuda"        # cuda | rocm | metal | cpu: which runtime profiles can run here
+    host: dict = field(default_factory=dict)   # host CPU of a GPU system: name, single_thread_ghz
 
     def with_memory(self, **kw) -> "Device":
         d = copy.deepcopy(self)
         d.memory.update(kw)
         return d
 
-    def peak_flops(self, weights: str) -> float:
+    def peak_flops(self, compute: str) -> float:
+        """Peak math rate for a compute precision (``fp32``, ``int8``, else 16-bit), per s."""
         c = self.compute
-        if weights == "fp32":
-            return c["fp32_tflops"] * 1e12
-        if weights == "int8":
-            return c["int8_tops"] * 1e12
-        return c["bf16_tflops"] * 1e12
+        return c.get({"fp32": "fp32_tflops", "int8": "int8_tops"}.get(compute, "bf16_tflops")) * 1e12
 
 
 @dataclass
@@ -51,6 +52,15 @@ class Runtime:
     graph_launch_us: float
     dequant_ops_per_weight: dict
     calibration: dict = field(default_factory=dict)
+    backends: tuple = DEFAULT_BACKENDS
+    host_reference_ghz: float = 0.0    # host clock the dispatch cost is calibrated for (0: not scaled)
+    gqa_shared_kv: bool = True         # False: the KV cache is read once per query head
+
+    def host_scale(self, dev: "Device") -> float:
+        """Host dispatch cost on ``dev``'s host relative to the calibrated one: reference clock /
+        the host's single-thread boost clock (1 where either is unknown)."""
+        ghz = dev.host.get("single_thread_ghz") if dev.host else None
+        return self.host_reference_ghz / ghz if ghz and self.host_reference_ghz else 1.0
 
     def param(self, key: str) -> float:
         return float(self.calibration[key]["value"])
@@ -73,7 +83,8 @@ def load_device(name_or_path) -> Device:
 def parse_device(d: dict, src, key: str) -> Device:
     """A device from its YAML mapping (``src`` names it in errors)."""
     src = str(src)
-    check_keys(src, "", d, {"name", "kind", "source", "memory", "compute", "cache", "power", "runtime"}, {"notes"})
+    check_keys(src, "", d, {"name", "kind", "source", "memory", "compute", "cache", "power", "runtime"},
+               {"notes", "backend", "host"})
     check_choice(src, "kind", d["kind"], ("gpu", "edge", "cpu"))
     check_keys(src, "memory", d["memory"], {"standard", "channels", "peak_gbps", "capacity_gb"})
     from ..dram.standard import list_standards
@@ -88,7 +99,14 @@ def parse_device(d: dict, src, key: str) -> Device:
     check_float(src, "power.tdp_w", d["power"]["tdp_w"], 0.1, 1e5)       # energy = TDP x time: 0 W is no device
     check_float(src, "power.idle_w", d["power"]["idle_w"], 0.0, d["power"]["tdp_w"])
     check_choice(src, "runtime", d["runtime"], [p.stem for p in RUNTIME_DIR.glob("*.yaml")])
-    return Device(key=key, name=str(d["name"]), kind=d["kind"], source=str(d["source"]), memory=dict(d["memory"]),
+    backend = d.get("backend", "cpu" if d["kind"] == "cpu" else "cuda")
+    check_choice(src, "backend", backend, BACKENDS)
+    host = d.get("host") or {}
+    if host:
+        check_keys(src, "host", host, {"name", "single_thread_ghz"})
+        check_float(src, "host.single_thread_ghz", host["single_thread_ghz"], 0.5, 10.0)
+    return Device(backend=backend, host=dict(host), key=key, name=str(d["name"]), kind=d["kind"],
+                  source=str(d["source"]), memory=dict(d["memory"]),
                   compute=dict(d["compute"]), cache=dict(d["cache"] or {}), power=dict(d["power"]),
                   runtime=d["runtime"], source_file=src)
 
@@ -107,7 +125,9 @@ def load_runtime(name: str, calibration: dict | None = None) -> Runtime:
     d = load_yaml(p)
     src = str(p)
     check_keys(src, "", d, {"name", "source", "modes", "compute_efficiency", "graph_launch_us",
-                            "dequant_ops_per_weight"})
+                            "dequant_ops_per_weight"}, {"backends", "host_reference_ghz", "kernel_structure", "gqa_shared_kv"})
+    for b in d.get("backends", ()):
+        check_choice(src, "backends", b, BACKENDS)
     for mname, m in d["modes"].items():
         check_keys(src, f"modes.{mname}", m, {"host_dispatch", "graph", "kernels_per_op"}, {"synchronous"})
         for kind in OP_KINDS:
@@ -120,4 +140,28 @@ def load_runtime(name: str, calibration: dict | None = None) -> Runtime:
     cal = (calibration if calibration is not None else load_calibration()).get(name, {})
     return Runtime(name=d["name"], modes=d["modes"], compute_efficiency=float(d["compute_efficiency"]),
                    graph_launch_us=float(d["graph_launch_us"]), dequant_ops_per_weight=d["dequant_ops_per_weight"],
-                   calibration=cal)
+                   calibration=cal, backends=tuple(d.get("backends", DEFAULT_BACKENDS)),
+                   host_reference_ghz=float(d.get("host_reference_ghz", 0.0)),
+                   gqa_shared_kv=bool(d.get("gqa_shared_kv", True)))
+
+
+def list_runtimes() -> list:
+    return sorted(p.stem for p in RUNTIME_DIR.glob("*.yaml"))
+
+
+def runtime_for(dev: Device, mode: str, calibration: dict | None = None) -> Runtime:
+    """The runtime profile that runs ``mode`` on ``dev``: the device's own (``runtime:``) when it
+    offers the mode, else the profile offering the mode for the device's backend (e.g.
+    ``llamacpp`` on a Metal device -> llamacpp-metal). ConfigError listing the choices otherwise."""
+    rt = load_runtime(dev.runtime, calibration)
+    if mode in rt.modes:
+        return rt
+    allowed = set(rt.modes)
+    for name in list_runtimes():
+        d = load_yaml(RUNTIME_DIR / f"{name}.yaml")
+        if dev.backend in d.get("backends", DEFAULT_BACKENDS):
+            if mode in d["modes"]:
+                return load_runtime(name, calibration)
+            allowed |= set(d["modes"])
+    raise ConfigError(dev.source_file or dev.key, "mode", f"{mode!r} is not available on {dev.key} "
+                      f"(backend {dev.backend}); allowed: {', '.join(sorted(allowed))}")

@@ -14,6 +14,10 @@ replays a command log and lists every violation of
 * WCK synchronisation (LPDDR5: a read/write after WCK went idle must follow
   its CAS command).
 
+This is the *table replay* layer: it shares the core's constraint rows, so a
+missing or wrong row passes both. :mod:`.physcheck` is the independent layer
+(rules from the named JEDEC parameters); :func:`check_result` runs both.
+
 A log row is (cycle, command name, address...) with the address laid out as
 the standard's levels followed by row and column; -1 means "all" (PREab,
 REFab).
@@ -30,7 +34,8 @@ class Violation:
     index: int          # position in the log
     cycle: int
     command: str
-    rule: str           # "constraint[i]", "bank-state", "command-bus", "act2-deadline", "wck-sync"
+    rule: str           # table replay: "constraint[i]", "bank-state", "command-bus", "act2-deadline",
+                        # "wck-sync"; physical layer: physcheck.RULES ("data-bus", "tRCD", ...)
     detail: str
 
 
@@ -171,11 +176,20 @@ def _banks(std, addr):
     return out
 
 
-def check_result(res) -> list:
-    """Check the command log of a :class:`~simulator.dram.run.DramResult`."""
+def check_result(res, physical=True) -> list:
+    """Check the command log of a :class:`~simulator.dram.run.DramResult` (run with ``log=True``).
+
+    Two layers: with ``physical`` (the default) first the physical rules of
+    :mod:`.physcheck` (derived from the named timing parameters and JEDEC, not
+    from the constraint table), then the replay of the standard's constraint
+    table (:func:`check_log`). Returns the violations of both, physical first."""
+    out = []
+    if physical:
+        from .physcheck import physical_check
+        out = physical_check(res.standard, res.log, max_records=10_000).violations
     df = res.command_log()
     cols = ["cycle", "command"] + list(res.standard.level_names) + ["row", "column"]
-    return check_log(res.standard, df[cols].itertuples(index=False, name=None))
+    return out + check_log(res.standard, df[cols].itertuples(index=False, name=None))
 
 
 def summarize(violations, limit=20) -> str:

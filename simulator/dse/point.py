@@ -40,7 +40,11 @@ def _describe(cfg) -> str:
 
 def evaluate(cfg: dict) -> dict:
     """Metrics of one point: latency (ms/token), energy (mJ/token), row-hit rate and
-    ``frac_<part>`` = share of the latency (see :func:`simulator.pim.compare.run_one`)."""
+    ``frac_<part>`` = share of the latency (see :func:`simulator.pim.compare.run_one`); split
+    points (a ``split`` section) by :func:`simulator.split.sweep.evaluate_point`."""
+    if "split" in cfg:
+        from ..split.sweep import evaluate_point
+        return evaluate_point(cfg)
     from ..pim.compare import run_one
     wl = cfg["workload"]
     r = run_one(wl["model"], cfg["hw"], int(wl.get("context", 512)), weights=wl.get("weights", "bf16"),

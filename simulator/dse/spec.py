@@ -13,7 +13,9 @@
     outputs: [latency_ms, energy_mj, row_hit_rate]
 
 Paths start with ``pim.`` (PIM preset keys), ``device.`` (device keys), ``workload.``
-(model, context, weights, kv, batch, mode) or ``hw`` itself.
+(model, context, weights, kv, batch, mode) or ``hw`` itself; split-computing points (a ``split``
+section in the base, see :mod:`simulator.split.sweep`) also take ``split.`` (layer, edge_weights,
+server_weights, act_bits, ...) and ``link.`` (preset, mbps, down_mbps, rtt_ms).
 """
 
 from __future__ import annotations
@@ -30,7 +32,11 @@ from ..keys import inputs_key
 _TOP = {"name", "base", "axes"}
 _OPT = {"filters", "outputs", "notes", "allow_overcommit"}
 OUTPUTS = ("latency_ms", "energy_mj", "row_hit_rate", "frac_pim_gemv", "frac_attention", "frac_asic",
-           "frac_data_movement", "frac_memory", "frac_overhead", "frac_compute")
+           "frac_data_movement", "frac_memory", "frac_overhead", "frac_compute",
+           # split computing points (simulator.split.sweep)
+           "ttft_ms", "tokens_per_s", "edge_memory_gb", "server_memory_gb", "server_ms_per_token", "link_bytes",
+           "max_tokens", "feasible", "violations")
+SECTIONS = ("split", "link")          # config sections of split-computing points
 
 
 def load_spec(path) -> dict:
@@ -38,7 +44,7 @@ def load_spec(path) -> dict:
     src = str(path)
     check_keys(src, "", d, _TOP, _OPT)
     base = d["base"]
-    check_keys(src, "base", base, {"hw", "workload"})
+    check_keys(src, "base", base, {"hw", "workload"}, set(SECTIONS))
     from .point import WORKLOAD_KEYS
     check_keys(src, "base.workload", base["workload"], {"model"}, WORKLOAD_KEYS)
     if not isinstance(d["axes"], dict) or not d["axes"]:
@@ -46,8 +52,11 @@ def load_spec(path) -> dict:
     for k, v in d["axes"].items():
         if not isinstance(v, list) or not v:
             raise ConfigError(src, f"axes.{k}", "must be a non-empty list of values")
-        if not (k == "hw" or k.split(".")[0] in ("pim", "device", "workload")):
-            raise ConfigError(src, f"axes.{k}", "paths start with pim., device., workload. (or are 'hw')")
+        if not (k == "hw" or k.split(".")[0] in ("pim", "device", "workload") + SECTIONS):
+            raise ConfigError(src, f"axes.{k}", "paths start with pim., device., workload., split., link. "
+                              "(or are 'hw')")
+        if k.split(".")[0] in SECTIONS and "split" not in base:
+            raise ConfigError(src, f"axes.{k}", "split./link. axes need a 'split' section in base")
     for i, f in enumerate(d.get("filters", []) or []):
         _compile_filter(src, f"filters[{i}]", f)
     for o in d.get("outputs", []) or []:
@@ -77,6 +86,9 @@ def expand(spec: dict) -> list:
                 cfg["hw"] = v
             elif k.startswith("workload."):
                 cfg["workload"][k.split(".", 1)[1]] = v
+            elif k.split(".")[0] in SECTIONS:
+                sec, key = k.split(".", 1)
+                cfg.setdefault(sec, {})[key] = v
             else:
                 cfg["overrides"][k] = v
         flat = flat_view(cfg)
@@ -91,6 +103,8 @@ def flat_view(cfg: dict) -> dict:
     flat = {"hw": cfg["hw"]}
     flat.update({f"workload.{k}": v for k, v in cfg["workload"].items()})
     flat.update(cfg.get("overrides", {}))
+    for sec in SECTIONS:
+        flat.update({f"{sec}.{k}": v for k, v in cfg.get(sec, {}).items()})
     return flat
 
 
@@ -102,6 +116,8 @@ def point_key(cfg: dict, hw_files=None) -> str:
     from ..hw import load_hw
     from ..workload.model import MODEL_DIR
     files = list(hw_files if hw_files is not None else load_hw(cfg["hw"], cfg.get("overrides")).files)
+    if "server" in cfg.get("split", {}):                  # split points: the server device too
+        files += load_hw(cfg["split"]["server"]).files
     files.append(find_config(cfg["workload"]["model"], MODEL_DIR, "--model", "model"))
     return inputs_key({k: v for k, v in cfg.items() if k != "key"}, files)
 

@@ -34,7 +34,8 @@ def write_row(store: Path, cfg: dict, metrics: dict, error: str = "", seconds: f
     store.mkdir(parents=True, exist_ok=True)
     row = {"key": cfg["key"], "hw": cfg["hw"], "config": json.dumps(cfg, sort_keys=True), "error": error,
            "seconds": seconds, **{f"workload.{k}": v for k, v in cfg["workload"].items()},
-           **{k: v for k, v in cfg.get("overrides", {}).items()}, **metrics}
+           **{k: v for k, v in cfg.get("overrides", {}).items()},
+           **{f"{sec}.{k}": v for sec in ("split", "link") for k, v in cfg.get(sec, {}).items()}, **metrics}
     tmp = store / f".{cfg['key']}.{os.getpid()}.tmp"
     pd.DataFrame([row]).to_parquet(tmp, index=False)
     failed = store / f"{cfg['key']}{FAILED}.parquet"

@@ -7,7 +7,8 @@
 * cuda_graphs / compiled: one graph launch per step puts every kernel in the
   queue at once.
 * synchronous (CPU): the host runs each op itself: dispatch then compute.
-* split: a prefix of layers on one device, a link, the rest on another.
+* split: a prefix of layers on one device, a link, the rest on another
+  (simulator/split/, which reuses :func:`run_segment`).
 
 SimPy stays at op level; DRAM behaviour enters through the lowering's
 bandwidth (from the command-level core, memoised).
@@ -20,7 +21,7 @@ from dataclasses import dataclass
 import pandas as pd
 import simpy
 
-from ..devices.config import Device, Runtime, load_device, load_runtime
+from ..devices.config import Device, Runtime, load_device, runtime_for
 from ..lowering.gpu import lower
 from ..workload import Workload, generate_trace, load_model
 
@@ -86,7 +87,7 @@ def run_segment(env, kernels, dev: Device, rt: Runtime, mode: str, rows):
 
 def simulate_step(workload: Workload, context: int, dev: Device, mode: str = "eager",
                   runtime: Runtime | None = None) -> StepResult:
-    rt = runtime or load_runtime(dev.runtime)
+    rt = runtime or runtime_for(dev, mode)
     kernels = lower(generate_trace(workload, context), dev, rt, mode)
     env = simpy.Environment()
     rows = []
@@ -95,53 +96,31 @@ def simulate_step(workload: Workload, context: int, dev: Device, mode: str = "ea
     return StepResult(pd.DataFrame(rows, columns=COLUMNS), env.now)
 
 
-def simulate_split(model, context: int, k: int, edge: Device, server: Device, edge_weights="int8",
-                   server_weights="bf16", link_gbps=0.1, link_latency_ms=20.0, act_bits=16,
-                   edge_mode="eager", server_mode="cuda_graphs") -> StepResult:
-    """First ``k`` layers (and the embedding) on ``edge``, the rest on ``server``; the
-    activation of one token crosses the link at ``act_bits`` per element. ``model``, ``edge``
-    and ``server`` are names (or YAML paths) or loaded objects, as in :func:`predict`."""
-    m = load_model(model) if isinstance(model, str) else model
+def simulate_split(model, context: int, k: int, edge, server, *args, **kwargs) -> StepResult:
+    """One split decode step with its timeline; kept here as the entry point of
+    :func:`simulator.split.pipeline.simulate_split` (the split model lives in simulator/split/).
+    ``model``, ``edge`` and ``server`` are names (or YAML paths) or loaded objects, as in :func:`predict`."""
+    from ..split.pipeline import simulate_split as _simulate_split
     edge = load_device(edge) if isinstance(edge, str) else edge
     server = load_device(server) if isinstance(server, str) else server
-    if not 0 <= k <= m.layers:
-        from ..errors import ConfigError
-        raise ConfigError("split", "k", f"{k} out of range; allowed [0, {m.layers}]")
-    t_edge = generate_trace(Workload(m, weights=edge_weights), context)
-    t_srv = generate_trace(Workload(m, weights=server_weights), context)
-    t_edge.ops = [o for o in t_edge.ops if o.layer < k]
-    t_srv.ops = [o for o in t_srv.ops if o.layer >= k]
-    rt_e, rt_s = load_runtime(edge.runtime), load_runtime(server.runtime)
-    ke, ks = lower(t_edge, edge, rt_e, edge_mode), lower(t_srv, server, rt_s, server_mode)
-    env = simpy.Environment()
-    rows = []
-    link_bytes = m.hidden * act_bits // 8
-
-    def flow():
-        yield env.process(run_segment(env, ke, edge, rt_e, edge_mode, rows))
-        start = env.now
-        yield env.timeout(link_latency_ms * 1e6 + link_bytes / link_gbps)
-        rows.append(("link", "link", k, "link", start, env.now, link_bytes, 0, "link", 0))
-        yield env.process(run_segment(env, ks, server, rt_s, server_mode, rows))
-
-    env.process(flow())
-    env.run()
-    return StepResult(pd.DataFrame(rows, columns=COLUMNS), env.now)
+    return _simulate_split(model, context, k, edge, server, *args, **kwargs)
 
 
-def predict(model, device, context: int, weights="bf16", kv="bf16", batch=1, mode="eager") -> StepResult:
-    """One decode step of ``model`` (catalog name, YAML path or ModelConfig) on ``device`` (name,
-    YAML path or Device) with ``context`` tokens in the KV cache.
-
-    ``weights``/``kv``: storage formats (``simulator.workload.workload.WEIGHT_FORMATS``/``KV_FORMATS``);
-    ``mode``: a runtime mode of the device's profile (eager, cuda_graphs, compiled). Returns the
-    StepResult (``latency_ms``, ``breakdown_ns()``, per-op ``timeline``). Raises ConfigError on
+def predict(model, device, context: int, weights="bf16", kv="bf16", batch=1, mode="eager",
+            group_size=0) -> StepResult:
+    """One decode step of ``model`` (catalog name, model YAML or Hugging Face config.json path,
+    or a ModelConfig) on ``device`` (name, YAML path or Device) with ``context`` tokens in the
+    KV cache. ``weights``: any name in :mod:`simulator.workload.formats` (``bf16``, ``q4_k_m``,
+    ``awq``, ``exl2-4.65`` ...); ``mode``: ``eager``, ``cuda_graphs``, ``compiled`` (PyTorch),
+    ``llamacpp`` (the device backend's llama.cpp profile) or an engine (``tensorrt_llm``, ``mlc``,
+    ``exllamav2``, ``tinychat``, ``vllm``). Returns the StepResult (``latency_ms``,
+    ``breakdown_ns()`` adding up to the latency, per-op ``timeline``). Raises ConfigError on
     unknown names, bad values, a context beyond the model's positions or a workload that does
     not fit the device's memory."""
     from ..checks import check_fits, check_positions
     m = load_model(model) if isinstance(model, str) else model
     dev = load_device(device) if isinstance(device, str) else device
-    w = Workload(m, weights=weights, kv=kv, batch=batch)
+    w = Workload(m, weights=weights, kv=kv, batch=batch, group_size=group_size)
     check_positions(m, context)
     check_fits(w, context, float(dev.memory["capacity_gb"]) * 1e9, dev.name)
     return simulate_step(w, context, dev, mode)

@@ -18,6 +18,8 @@ from functools import lru_cache
 
 from ..devices.config import Device, Runtime
 from ..dram.standard import load_standard
+from ..errors import ConfigError
+from ..workload.formats import resolve
 from ..workload.trace import DecodeTrace
 from .membw import dram_efficiency
 
@@ -62,29 +64,53 @@ def kernel_count(kernels_per_op: dict, op) -> int:
     return kernels_per_op.get(f"{op.kind}:{op.shape.get('fn')}", kernels_per_op[op.kind])
 
 
+def dequant_ops(rt: Runtime, dtype: str) -> float:
+    """Instructions per weight to dequantize ``dtype`` on the fly: the runtime's entry for the
+    format, else for the format's family (``gguf_k``, ``int4``, ...), else 0."""
+    d = rt.dequant_ops_per_weight
+    if dtype in d:
+        return d[dtype]
+    try:
+        family = resolve(dtype).family
+    except ConfigError:
+        return 0
+    key = f"dequant_ops_{family}"          # a fitted value (calibration.yaml) overrides the table
+    return rt.param(key) if key in rt.calibration else d.get(family, 0)
+
+
+def op_bytes(rt: Runtime, op) -> int:
+    """Bytes an op moves under this runtime. A runtime that does not share K/V between the
+    query heads of a GQA group (``gqa_shared_kv: false``, e.g. llama.cpp's broadcast mul_mat
+    without flash attention) reads the KV cache once per query head: heads / kv_heads times."""
+    if rt.gqa_shared_kv or op.kind not in ("attn_score", "attn_context") or not op.kv_read_bytes:
+        return op.bytes
+    return op.bytes + op.kv_read_bytes * (op.shape["heads"] // op.shape["kv_heads"] - 1)
+
+
 def lower(trace: DecodeTrace, dev: Device, rt: Runtime, mode: str) -> list:
     m = rt.mode(mode)
     weights = trace.header.get("weights", "bf16")
     bw = achievable_bandwidth_gbps(dev, rt)                          # bytes per ns
-    flops_per_ns = dev.peak_flops(weights) * rt.compute_efficiency / 1e9
+    flops_per_ns = dev.peak_flops(resolve(weights).compute) * rt.compute_efficiency / 1e9
     t_min = rt.calibration.get("gpu_min_kernel_us", {"value": 0.0})["value"] * 1e3
-    t_host = rt.param("host_dispatch_us") * 1e3 if m["host_dispatch"] else 0.0
-    deq = rt.dequant_ops_per_weight.get(weights, 0)
+    t_host = rt.param("host_dispatch_us") * 1e3 * rt.host_scale(dev) if m["host_dispatch"] else 0.0
     simt_per_ns = dev.compute["fp32_tflops"] * 1e12 / 2 / 1e9       # FP32 lane instructions per ns
     rates = (bw, flops_per_ns, simt_per_ns, t_min)
     out = []
     for op in trace.ops:
         k = kernel_count(m["kernels_per_op"], op)
         flops = float(op.flops)
-        simt = float(deq * op.shape["n"] * op.shape["k"]) if op.kind in MATRIX_KINDS else 0.0
+        simt = 0.0
+        if op.kind in MATRIX_KINDS or op.kind == "lm_head":
+            simt = dequant_ops(rt, op.dtype) * op.shape["n"] * op.shape["k"] * op.shape.get("experts_read", 1)
         if k == 0 and out:                     # fused into the previous kernel (e.g. SDPA)
             prev = out[-1]
-            prev.bytes += op.bytes
+            prev.bytes += op_bytes(rt, op)
             prev.flops += flops
             prev.simt_ops += simt
             _time(prev, *rates)
             continue
-        kern = Kernel(op.name, op.kind, op.layer, max(k, 1), op.bytes, flops, simt, max(k, 1) * t_host, 0.0, "")
+        kern = Kernel(op.name, op.kind, op.layer, max(k, 1), op_bytes(rt, op), flops, simt, max(k, 1) * t_host, 0.0, "")
         _time(kern, *rates)
         out.append(kern)
     return out

@@ -162,3 +162,36 @@ def pareto(df, stem, x="latency_ms", y="energy_mj", title=None):
         ax.set_title(title or f"Design space: {len(ok)} points, {len(groups)} workload(s)")
         style.legend_outside(ax)
         return style.save(fig, stem)
+
+def split_layers(df, stem, edge_budget_gb=None, latency_ms=None, title="Split computing"):
+    """Two panels against the split layer (0 = all on the server, L = all on the edge), one line
+    per edge weight format: the lowest per-token latency over the other searched dimensions,
+    and the edge memory at the last token. ``df``: layer, edge_weights, ms_per_token,
+    edge_memory_gb, feasible. Feasible points filled, infeasible hollow."""
+    import pandas as pd
+    with style.figure(8, 3.2, ncols=2) as (fig, (a1, a2)):
+        fmts = [f for f in dict.fromkeys(df.edge_weights) if f != "-"]
+        ends = df[df.edge_weights == "-"]
+        for i, f in enumerate(fmts):
+            s = pd.concat([df[df.edge_weights == f], ends]).sort_values("layer")
+            g = s.groupby("layer").agg(ms=("ms_per_token", "min"), gb=("edge_memory_gb", "min"),
+                                       ok=("feasible", "max")).reset_index()
+            c = style.colour(i)
+            for ax, col in ((a1, "ms"), (a2, "gb")):
+                ax.plot(g.layer, g[col], "-", color=c, label=f"edge {f}", lw=1)
+                ax.scatter(g.layer[g.ok], g[col][g.ok], s=10, color=c)
+                ax.scatter(g.layer[~g.ok], g[col][~g.ok], s=10, facecolors="none", edgecolors=c)
+        if latency_ms:
+            a1.axhline(latency_ms, color="k", ls="--", lw=0.8, label="latency target")
+        if edge_budget_gb:
+            a2.axhline(edge_budget_gb, color="k", ls="--", lw=0.8, label="edge budget")
+        a1.set_ylabel("time per token (ms)")
+        a2.set_ylabel("edge memory at the last token (GB)")
+        for ax in (a1, a2):
+            ax.set_xlabel("split layer (0 = all server)")
+        (h1, l1), (h2, l2) = a1.get_legend_handles_labels(), a2.get_legend_handles_labels()
+        by_label = dict(zip(l1 + l2, h1 + h2))           # one entry per label, below the panels
+        fig.legend(by_label.values(), by_label.keys(), loc="upper center", bbox_to_anchor=(0.5, 0.0), ncol=4)
+        fig.suptitle(title, fontsize=9)
+        return style.save(fig, stem)
+

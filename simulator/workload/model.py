@@ -2,7 +2,11 @@
 
 Families: ``gpt2`` (GPT-2 and GPT-3-style: LayerNorm, GELU, learned positions, fused QKV,
 tied embeddings), ``opt`` (LayerNorm, ReLU, learned positions with offset 2, separate
-Q/K/V), ``llama`` (RMSNorm, SwiGLU, RoPE, grouped-query attention; LLaMA, Mistral, Qwen).
+Q/K/V), ``llama`` (RMSNorm, SwiGLU, RoPE, grouped-query attention; LLaMA, Mistral, Qwen,
+Gemma, Phi-3, and the mixture-of-experts Mixtral / Qwen3-MoE with ``experts`` > 0).
+
+A catalog name, a YAML path or a Hugging Face ``config.json`` path (:mod:`.hf_config`) all load
+through :func:`load_model`.
 """
 
 from __future__ import annotations
@@ -19,7 +23,8 @@ _REQUIRED = {"name", "family", "source", "layers", "hidden", "heads", "kv_heads"
              "intermediate", "vocab", "max_positions", "norm", "activation", "mlp", "position",
              "bias", "qkv_bias", "tied_embeddings"}
 _OPTIONAL = {"published_params", "published_params_exact", "norm_eps", "rope_theta",
-             "position_offset", "sliding_window", "notes"}
+             "position_offset", "sliding_window", "notes", "head_dim", "qk_norm", "norms_per_layer",
+             "experts", "experts_per_token", "expert_intermediate", "sliding_window_pattern"}
 
 
 @dataclass(frozen=True)
@@ -45,16 +50,41 @@ class ModelConfig:
     rope_theta: float = 10000.0
     position_offset: int = 0
     sliding_window: int = 0
+    sliding_window_pattern: int = 0   # 0: every layer windowed; P: layer i is global when (i+1) % P == 0
     published_params: str = ""
     published_params_exact: int = 0
+    head_size: int = 0                # 0: hidden / heads (Gemma, Qwen3 set their own)
+    qk_norm: bool = False             # RMSNorm on each head's query and key (Qwen3, Gemma 3)
+    norms_per_layer: int = 2          # Gemma 2/3: 4 (pre and post attention / feed-forward)
+    experts: int = 0                  # mixture of experts: experts per layer (0: dense MLP)
+    experts_per_token: int = 0        # top-k routed experts
+    expert_intermediate: int = 0      # one expert's MLP width
 
     @property
     def head_dim(self) -> int:
-        return self.hidden // self.heads
+        return self.head_size or self.hidden // self.heads
+
+    @property
+    def q_dim(self) -> int:
+        return self.heads * self.head_dim
 
     @property
     def kv_dim(self) -> int:
         return self.kv_heads * self.head_dim
+
+    def layer_window(self, layer: int) -> int:
+        """The sliding window of ``layer`` in tokens (0: attends to the whole context)."""
+        p = self.sliding_window_pattern
+        if not self.sliding_window or (p and (layer + 1) % p == 0):
+            return 0
+        return self.sliding_window
+
+    def experts_read(self, batch: int) -> float:
+        """Expected distinct experts one MoE layer reads for ``batch`` tokens, assuming each
+        token routes to ``experts_per_token`` distinct experts drawn uniformly and independently
+        of the other tokens: E * (1 - (1 - k/E)^B); exactly k at batch 1."""
+        E, k = self.experts, self.experts_per_token
+        return float(k) if batch == 1 else E * (1.0 - (1.0 - k / E) ** batch)
 
     @property
     def fused_qkv(self) -> bool:
@@ -66,13 +96,26 @@ class ModelConfig:
 
     # ---- parameter counts ------------------------------------------------
     def params_per_layer(self) -> int:
-        d, kv, f = self.hidden, self.kv_dim, self.intermediate
-        attn = d * (d + 2 * kv) + (d + 2 * kv if self.qkv_bias else 0)      # Q, K, V
-        attn += d * d + (d if self.bias else 0)                             # output projection
+        d, q, kv, f = self.hidden, self.q_dim, self.kv_dim, self.intermediate
+        attn = d * (q + 2 * kv) + (q + 2 * kv if self.qkv_bias else 0)      # Q, K, V
+        attn += q * d + (d if self.bias else 0)                             # output projection
         n_up = 2 if self.mlp == "gated" else 1
-        mlp = n_up * d * f + f * d + ((n_up * f + d) if self.bias else 0)
-        norms = 2 * (2 * d if self.norm == "layernorm" else d)
+        if self.experts:
+            fe = self.expert_intermediate
+            mlp = self.experts * (n_up + 1) * d * fe + self.experts * d    # experts + router
+        else:
+            mlp = n_up * d * f + f * d + ((n_up * f + d) if self.bias else 0)
+        norms = self.norms_per_layer * (2 * d if self.norm == "layernorm" else d)
+        norms += 2 * self.head_dim if self.qk_norm else 0
         return attn + mlp + norms
+
+    def active_params(self) -> int:
+        """Parameters one token uses (MoE: only its routed experts)."""
+        if not self.experts:
+            return self.param_count()
+        n_up = 2 if self.mlp == "gated" else 1
+        idle = (self.experts - self.experts_per_token) * (n_up + 1) * self.hidden * self.expert_intermediate
+        return self.param_count() - self.layers * idle
 
     def embedding_params(self) -> int:
         n = self.vocab * self.hidden
@@ -86,12 +129,35 @@ class ModelConfig:
         return self.embedding_params() + self.layers * self.params_per_layer() + final_norm + lm_head
 
 
+# common spellings of catalog names (Hugging Face repo names, Ollama tags) -> catalog keys
+_NAME_RULES = [(r"^meta-", ""), (r"_", "-"), (r":", "-"), (r"-(instruct|chat|hf|it|base)$", ""), (r"-v0\.\d$", ""),
+               (r"^qwen2\.5-", "qwen-2.5-"), (r"^llama(\d)(\.\d)?-", r"llama-\1\2-"), (r"^gemma(\d)-", r"gemma-\1-"),
+               (r"^phi-?3-mini(-4k|-128k)?$", "phi-3-mini"), (r"^phi-?3-mini(-4k|-128k)?-", "phi-3-mini-")]
+
+
+def catalog_key(name: str) -> str:
+    """The catalog key for a model name: ``Llama-3.2-3B-Instruct`` -> ``llama-3.2-3b``,
+    ``Qwen2.5-7B`` -> ``qwen-2.5-7b``, ``mistral-7b-v0.1`` -> ``mistral-7b``."""
+    import re
+    key = str(name).strip().lower()
+    for _ in range(2):                      # suffixes may stack (-instruct-hf)
+        for pat, rep in _NAME_RULES:
+            key = re.sub(pat, rep, key)
+    return key
+
+
 def list_models() -> list:
     return sorted(p.stem for p in MODEL_DIR.glob("*.yaml"))
 
 
 def load_model(name_or_path) -> ModelConfig:
-    p = find_config(name_or_path, MODEL_DIR, "--model", "model")
+    """A catalog name, a model YAML, or a Hugging Face ``config.json`` (any path ending .json)."""
+    if isinstance(name_or_path, ModelConfig):
+        return name_or_path
+    if str(name_or_path).endswith(".json"):
+        from .hf_config import load_hf_config
+        return load_hf_config(name_or_path)
+    p = find_config(name_or_path, MODEL_DIR, "--model", "model", normalise=catalog_key)
     return parse_model(load_yaml(p), p)
 
 
@@ -101,7 +167,7 @@ def parse_model(d: dict, src) -> ModelConfig:
     check_choice(src, "family", d["family"], ("gpt2", "opt", "llama"))
     ints = {k: check_int(src, k, d[k], 1, 1 << 22) for k in
             ("layers", "hidden", "heads", "kv_heads", "intermediate", "vocab", "max_positions")}
-    if ints["hidden"] % ints["heads"]:
+    if ints["hidden"] % ints["heads"] and "head_dim" not in d:
         raise ConfigError(src, "heads", f"hidden ({ints['hidden']}) must be a multiple of heads ({ints['heads']})")
     if ints["heads"] % ints["kv_heads"]:
         raise ConfigError(src, "kv_heads", f"heads ({ints['heads']}) must be a multiple of kv_heads "
@@ -122,9 +188,23 @@ def parse_model(d: dict, src) -> ModelConfig:
         extra["position_offset"] = check_int(src, "position_offset", d["position_offset"], 0, 1024)
     if "sliding_window" in d:
         extra["sliding_window"] = check_int(src, "sliding_window", d["sliding_window"], 0, 1 << 22)
+    for k, hi in (("head_dim", 4096), ("norms_per_layer", 8), ("experts", 4096), ("experts_per_token", 4096),
+                  ("expert_intermediate", 1 << 22), ("sliding_window_pattern", 1 << 12)):
+        if k in d:
+            extra["head_size" if k == "head_dim" else k] = check_int(src, k, d[k], 1, hi)
+    if "qk_norm" in d:
+        if not isinstance(d["qk_norm"], bool):
+            raise ConfigError(src, "qk_norm", f"must be true or false, got {d['qk_norm']!r}")
+        extra["qk_norm"] = d["qk_norm"]
+    if bool(extra.get("experts")) != bool(extra.get("experts_per_token")) or \
+            bool(extra.get("experts")) != bool(extra.get("expert_intermediate")):
+        raise ConfigError(src, "experts", "experts, experts_per_token and expert_intermediate go together")
+    if extra.get("experts") and extra["experts_per_token"] > extra["experts"]:
+        raise ConfigError(src, "experts_per_token", f"{extra['experts_per_token']} is out of range; "
+                          f"allowed [1, {extra['experts']}] (experts)")
     if "published_params_exact" in d:
         extra["published_params_exact"] = check_int(src, "published_params_exact", d["published_params_exact"], 1, 1 << 50)
-    if d["position"] == "rope" and (ints["hidden"] // ints["heads"]) % 2:
+    if d["position"] == "rope" and (d.get("head_dim") or ints["hidden"] // ints["heads"]) % 2:
         raise ConfigError(src, "heads", "RoPE needs an even head dimension")
     return ModelConfig(name=str(d["name"]), family=d["family"], source=str(d["source"]),
                        norm=d["norm"], activation=d["activation"], mlp=d["mlp"], position=d["position"],

@@ -32,13 +32,13 @@ def trace_table(tr, workload=None, per_layer=True) -> str:
     ]
     if workload is not None:
         m = workload.model
-        p = m.param_count()
+        p = m.active_params() if workload.batch == 1 else m.param_count()   # MoE: the routed experts
         per_param = workload.matrix_bytes(1, 1 << 20) / (1 << 20)
         kv_tok = workload.kv_bytes_per_token()
         attended = h["attended"]
         check = per_param * p + kv_tok * attended * workload.batch
         lines += [
-            f"check: {per_param:g} B x {p:,d} parameters + KV ({kv_tok:,d} B/token x {attended} tokens"
+            f"check: {per_param:g} B x {p:,d} {'active ' if m.experts and workload.batch == 1 else ''}parameters + KV ({kv_tok:,d} B/token x {attended} tokens"
             f"{' x batch' if workload.batch > 1 else ''}) = {check:,.0f} B",
             f"  the trace reads {t['weight_bytes'] + t['kv_read_bytes']:,d} B of weights+KV: the embedding lookup "
             f"reads {workload.batch} of {m.vocab} rows, so {(m.vocab - workload.batch) * m.hidden * workload.act_bytes:,d} B "

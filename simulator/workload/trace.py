@@ -78,75 +78,99 @@ def generate_trace(w: Workload, context: int) -> DecodeTrace:
         raise ConfigError("workload", "context", f"{context} out of range; allowed [0, {w.model.max_positions - 1}] "
                           f"for {w.model.name} (learned positions)")
     m, B, a = w.model, w.batch, w.act_bytes
-    d, kv, f, hd = m.hidden, m.kv_dim, m.intermediate, m.head_dim
-    L = w.context_kept(context)
+    d, q, kv, f, hd = m.hidden, m.q_dim, m.kv_dim, m.intermediate, m.head_dim
     kvb = w.kv_bits
-    dt = w.weights
     ops = []
     mm_kind = "gemv" if B == 1 else "gemm"
 
-    def linear(name, layer, k, n, bias, kind=None):
-        wb = w.matrix_bytes(n, k) + (n * a if bias else 0)
-        ops.append(Op(kind or mm_kind, name, layer, {"m": B, "n": n, "k": k}, dt, weight_bytes=wb,
-                      act_read_bytes=B * k * a, act_write_bytes=B * n * a, flops=2 * B * n * k + (B * n if bias else 0)))
+    def linear(name, layer, k, n, bias, experts=0.0):
+        """A weight matrix n x k (row length k); ``experts``: an MoE expert tensor of which
+        ``experts`` copies are read and each token uses ``m.experts_per_token``."""
+        role = name.split(".", 2)[-1] if name.startswith("layers.") else name
+        fmt = w.tensor_format(role, layer, k)
+        wb = w.matrix_bytes(n, k, role, layer) + (n * a if bias else 0)
+        per_tok = m.experts_per_token if experts else 1
+        shape = {"m": B, "n": n, "k": k}
+        if experts:
+            shape.update(experts_read=experts, experts_per_token=per_tok)
+            wb = int(round(wb * experts))
+        ops.append(Op(mm_kind, name, layer, shape, fmt.name, weight_bytes=wb,
+                      act_read_bytes=B * k * a * per_tok, act_write_bytes=B * n * a * per_tok,
+                      flops=per_tok * (2 * B * n * k + (B * n if bias else 0))))
 
     def norm(name, layer):
         n_par = 2 * d if m.norm == "layernorm" else d
-        ops.append(Op(m.norm, name, layer, {"m": B, "n": d}, dt, weight_bytes=n_par * a,
+        ops.append(Op(m.norm, name, layer, {"m": B, "n": d}, w.weights, weight_bytes=n_par * a,
                       act_read_bytes=B * d * a, act_write_bytes=B * d * a, flops=elementwise_flops(m.norm, B * d)))
 
     def residual(name, layer):
-        ops.append(Op("residual", name, layer, {"m": B, "n": d}, dt, act_read_bytes=2 * B * d * a,
+        ops.append(Op("residual", name, layer, {"m": B, "n": d}, w.weights, act_read_bytes=2 * B * d * a,
                       act_write_bytes=B * d * a, flops=elementwise_flops("residual", B * d)))
 
+    def mlp(p, i, width, experts=0.0):
+        per_tok = m.experts_per_token if experts else 1
+        if m.mlp == "gated":
+            linear(f"{p}.mlp.gate", i, d, width, m.bias, experts)
+            linear(f"{p}.mlp.up", i, d, width, m.bias, experts)
+            act_kind, n_in = "silu_mul", 2
+        else:
+            linear(f"{p}.mlp.up", i, d, width, m.bias, experts)
+            act_kind, n_in = m.activation, 1
+        n_act = B * width * per_tok
+        ops.append(Op("activation", f"{p}.mlp.act", i, {"m": B, "n": width * per_tok, "fn": act_kind}, w.weights,
+                      act_read_bytes=n_in * n_act * a, act_write_bytes=n_act * a,
+                      flops=elementwise_flops(act_kind, n_act)))
+        linear(f"{p}.mlp.down", i, width, d, m.bias, experts)
+
     # embedding: one row of the token table (+ one of the position table)
-    rows = 2 if m.position == "learned" else 1
-    ops.append(Op("embedding", "embed", -1, {"m": B, "n": d, "vocab": m.vocab}, dt,
-                  weight_bytes=B * rows * d * a, act_write_bytes=B * d * a, flops=(B * d if rows == 2 else 0)))
+    tok_row = w.matrix_bytes(1, d, "embed", -1)
+    pos_row = d * a if m.position == "learned" else 0
+    ops.append(Op("embedding", "embed", -1, {"m": B, "n": d, "vocab": m.vocab}, w.tensor_format("embed", -1, d).name,
+                  weight_bytes=B * (tok_row + pos_row), act_write_bytes=B * d * a, flops=(B * d if pos_row else 0)))
     for i in range(m.layers):
         p = f"layers.{i}"
+        L = w.context_kept(context, i)
         norm(f"{p}.norm1", i)
         if m.fused_qkv:
-            linear(f"{p}.attn.qkv", i, d, d + 2 * kv, m.qkv_bias)
+            linear(f"{p}.attn.qkv", i, d, q + 2 * kv, m.qkv_bias)
         else:
-            linear(f"{p}.attn.q", i, d, d, m.qkv_bias)
+            linear(f"{p}.attn.q", i, d, q, m.qkv_bias)
             linear(f"{p}.attn.k", i, d, kv, m.qkv_bias)
             linear(f"{p}.attn.v", i, d, kv, m.qkv_bias)
         if m.position == "rope":
-            n_rot = B * (d + kv)
+            n_rot = B * (q + kv)
             ops.append(Op("rope", f"{p}.attn.rope", i, {"m": B, "heads": m.heads, "kv_heads": m.kv_heads, "head_dim": hd},
-                          dt, act_read_bytes=n_rot * a, act_write_bytes=n_rot * a, flops=elementwise_flops("rope", n_rot)))
+                          w.weights, act_read_bytes=n_rot * a, act_write_bytes=n_rot * a,
+                          flops=elementwise_flops("rope", n_rot)))
         ops.append(Op("kv_append", f"{p}.attn.kv_append", i, {"m": B, "kv_heads": m.kv_heads, "head_dim": hd},
                       w.kv, act_read_bytes=2 * B * kv * a, kv_write_bytes=2 * B * kv * kvb // 8))
         attn_shape = {"m": B, "heads": m.heads, "kv_heads": m.kv_heads, "head_dim": hd, "context": L}
         ops.append(Op("attn_score", f"{p}.attn.score", i, dict(attn_shape), w.kv, kv_read_bytes=B * L * kv * kvb // 8,
-                      act_read_bytes=B * d * a, act_write_bytes=B * m.heads * L * a, flops=2 * B * m.heads * hd * L))
-        ops.append(Op("softmax", f"{p}.attn.softmax", i, {"m": B, "heads": m.heads, "context": L}, dt,
+                      act_read_bytes=B * q * a, act_write_bytes=B * m.heads * L * a, flops=2 * B * m.heads * hd * L))
+        ops.append(Op("softmax", f"{p}.attn.softmax", i, {"m": B, "heads": m.heads, "context": L}, w.weights,
                       act_read_bytes=B * m.heads * L * a, act_write_bytes=B * m.heads * L * a,
                       flops=elementwise_flops("softmax", B * m.heads * L)))
         ops.append(Op("attn_context", f"{p}.attn.context", i, dict(attn_shape), w.kv, kv_read_bytes=B * L * kv * kvb // 8,
-                      act_read_bytes=B * m.heads * L * a, act_write_bytes=B * d * a, flops=2 * B * m.heads * L * hd))
-        linear(f"{p}.attn.out", i, d, d, m.bias)
+                      act_read_bytes=B * m.heads * L * a, act_write_bytes=B * q * a, flops=2 * B * m.heads * L * hd))
+        linear(f"{p}.attn.out", i, q, d, m.bias)
         residual(f"{p}.residual1", i)
         norm(f"{p}.norm2", i)
-        if m.mlp == "gated":
-            linear(f"{p}.mlp.gate", i, d, f, m.bias)
-            linear(f"{p}.mlp.up", i, d, f, m.bias)
-            act_kind = "silu_mul"
-            ops.append(Op("activation", f"{p}.mlp.act", i, {"m": B, "n": f, "fn": act_kind}, dt,
-                          act_read_bytes=2 * B * f * a, act_write_bytes=B * f * a, flops=elementwise_flops(act_kind, B * f)))
+        if m.experts:
+            # the router (ffn_gate_inp: never quantized by llama.cpp) scores every expert
+            ops.append(Op(mm_kind, f"{p}.mlp.router", i, {"m": B, "n": m.experts, "k": d}, w.weights,
+                          weight_bytes=m.experts * d * a, act_read_bytes=B * d * a, act_write_bytes=B * m.experts * a,
+                          flops=2 * B * m.experts * d))
+            mlp(p, i, m.expert_intermediate, m.experts_read(B))
         else:
-            linear(f"{p}.mlp.up", i, d, f, m.bias)
-            ops.append(Op("activation", f"{p}.mlp.act", i, {"m": B, "n": f, "fn": m.activation}, dt,
-                          act_read_bytes=B * f * a, act_write_bytes=B * f * a,
-                          flops=elementwise_flops(m.activation, B * f)))
-        linear(f"{p}.mlp.down", i, f, d, m.bias)
+            mlp(p, i, f)
         residual(f"{p}.residual2", i)
     norm("final_norm", m.layers)
-    # the LM head stays in 16-bit (as quantization schemes usually leave it)
-    ops.append(Op("lm_head", "lm_head", m.layers, {"m": B, "n": m.vocab, "k": d}, "bf16" if dt != "fp32" else "fp32",
-                  weight_bytes=m.vocab * d * a, act_read_bytes=B * d * a, act_write_bytes=B * m.vocab * a,
-                  flops=2 * B * m.vocab * d))
+    # the LM head: 16-bit for most formats; llama.cpp mixes give it their output type
+    head = w.tensor_format("lm_head", m.layers, d)
+    ops.append(Op("lm_head", "lm_head", m.layers, {"m": B, "n": m.vocab, "k": d}, head.name,
+                  weight_bytes=w.matrix_bytes(m.vocab, d, "lm_head", m.layers), act_read_bytes=B * d * a,
+                  act_write_bytes=B * m.vocab * a, flops=2 * B * m.vocab * d))
+    L = w.context_kept(context)
     header = {"format": "decodesim-trace", "version": 1, "source": "generated", "model": m.name,
               "context": context, "attended": L, "batch": B, "weights": w.weights, "kv": w.kv,
               "kv_window": w.kv_window, "group_size": w.group_size}

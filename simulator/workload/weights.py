@@ -13,6 +13,13 @@ from .model import ModelConfig
 
 
 def weight_shapes(m: ModelConfig) -> dict:
+    """Tensor shapes of the dense models the functional paths build; ConfigError for the
+    structures they do not implement (MoE, a head size apart from hidden/heads, QK norms,
+    Gemma's extra norms), which the timing model still handles."""
+    if m.experts or m.q_dim != m.hidden or m.qk_norm or m.norms_per_layer != 2:
+        from ..errors import ConfigError
+        raise ConfigError(m.name, "model", "the functional (numpy/PyTorch) models cover dense models with "
+                          "head_dim = hidden/heads and two norms per layer; this model is timing-only")
     d, kv, f = m.hidden, m.kv_dim, m.intermediate
     s = {"embed.tokens": (m.vocab, d)}
     if m.position == "learned":

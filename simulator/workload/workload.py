@@ -6,18 +6,12 @@ from dataclasses import dataclass
 
 from ..config_io import check_choice, check_int
 from ..errors import ConfigError
+from .formats import FORMATS, MIXES, Format, canonical, gguf_tensor_type, resolve, weight_names
 from .model import ModelConfig
 
-# weight formats: bits per weight, default group size (weights per scale) and bytes per group
-# (scale, plus zero point where the format has one).
-WEIGHT_FORMATS = {
-    "fp32": (32, 0, 0),
-    "bf16": (16, 0, 0),
-    "fp16": (16, 0, 0),
-    "int8": (8, 0, 2),        # per output channel fp16 scale (group = one row)
-    "int4": (4, 128, 4),      # group-wise fp16 scale + fp16 zero point (GPTQ/AWQ style)
-    "nf4": (4, 64, 4),        # bitsandbytes NF4: fp32 absmax per block of 64
-}
+# every name `weights=` / `--weights` accepts (formats.py) -> (payload bits, group, bytes per group)
+WEIGHT_FORMATS = {n: (f.bits, f.group, f.group_bytes) for n in weight_names() for f in (resolve(n),)}
+
 KV_FORMATS = {"fp32": 32, "bf16": 16, "fp16": 16, "fp8": 8, "int8": 8, "int4": 4}
 
 
@@ -32,15 +26,15 @@ class Workload:
 
     def __post_init__(self):
         src = "workload"
-        check_choice(src, "weights", self.weights, list(WEIGHT_FORMATS))
+        object.__setattr__(self, "weights", canonical(self.weights))
+        fmt = resolve(self.weights)
         check_choice(src, "kv", self.kv, list(KV_FORMATS))
         check_int(src, "batch", self.batch, 1, 65536)
         check_int(src, "kv_window", self.kv_window, 0, 1 << 24)
         check_int(src, "group_size", self.group_size, 0, 1 << 20)
-        if self.group_size and not WEIGHT_FORMATS[self.weights][2]:
-            grouped = [k for k, v in WEIGHT_FORMATS.items() if v[2]]
-            raise ConfigError(src, "group_size", f"{self.weights} weights have no quantisation groups; "
-                              f"group_size applies to {', '.join(grouped)} (0 = the format's default)")
+        if self.group_size and (fmt.fixed_group or fmt.group <= 0):
+            raise ConfigError(src, "group_size", f"{self.weights} has a fixed layout; group_size must be 0 "
+                              f"(the format's own), got {self.group_size}")
 
     # ---- sizes ---------------------------------------------------------------
     @property
@@ -52,24 +46,40 @@ class Workload:
     def kv_bits(self) -> int:
         return KV_FORMATS[self.kv]
 
-    def matrix_bytes(self, rows: int, cols: int) -> int:
-        """Bytes of a rows x cols weight matrix in this workload's weight format."""
-        bits, group, group_bytes = WEIGHT_FORMATS[self.weights]
-        n = rows * cols
-        data = n * bits // 8
-        if not group_bytes:
-            return data
-        g = self.group_size or group or cols
-        if cols % g and self.weights != "int8":
-            raise ConfigError("workload", "group_size", f"{g} does not divide the row length {cols}")
-        return data + (n // g) * group_bytes
+    @property
+    def format(self) -> Format:
+        """The base weight format (for a llama.cpp mix such as q4_k_m: its base type)."""
+        return resolve(self.weights)
+
+    def tensor_format(self, role: str = "", layer: int = 0, cols: int = 0) -> Format:
+        """The format of one tensor: llama.cpp mixes assign types per tensor role and layer
+        (:func:`.formats.gguf_tensor_type`); the LM head and the token table of non-GGUF formats
+        stay in the activation precision (as GPTQ/AWQ/bitsandbytes/gpt-fast leave them)."""
+        m = self.model
+        if self.weights in MIXES:
+            return FORMATS[gguf_tensor_type(MIXES[self.weights], role, layer, m.layers, cols or m.hidden,
+                                            m.experts, m.tied_embeddings)]
+        if role in ("lm_head", "embed"):
+            return FORMATS["fp32" if self.weights == "fp32" else "bf16"]
+        return self.format
+
+    def matrix_bytes(self, rows: int, cols: int, role: str = "", layer: int = 0) -> int:
+        """Bytes of a rows x cols weight matrix (rows = outputs, cols = the row length) of the
+        tensor ``role`` in ``layer`` in this workload's weight format."""
+        fmt = self.tensor_format(role, layer, cols)
+        return int(round(fmt.matrix_bytes(rows, cols, self.group_size)))
 
     def kv_bytes_per_token(self) -> int:
         """K and V of one token, all layers, one sequence."""
         m = self.model
         return 2 * m.layers * m.kv_heads * m.head_dim * self.kv_bits // 8
 
-    def context_kept(self, context: int) -> int:
-        """Tokens attended to when the new token is at position ``context``."""
+    def context_kept(self, context: int, layer: int | None = None) -> int:
+        """Tokens attended to when the new token is at position ``context``: the workload's
+        ``kv_window`` (a KV cache policy) and, for ``layer``, the model's own sliding window
+        (Mistral's 4096; Gemma's local layers), whichever is smaller."""
         n = context + 1
-        return min(n, self.kv_window) if self.kv_window else n
+        for w in (self.kv_window, self.model.layer_window(layer) if layer is not None else 0):
+            if w:
+                n = min(n, w)
+        return n

@@ -1,0 +1,84 @@
+"""Device presets, their memory standards, runtime profile selection per mode and host scaling."""
+
+import pytest
+import yaml
+
+from simulator.devices.config import DEVICE_DIR, list_devices, load_device, runtime_for
+from simulator.dram.standard import load_standard
+from simulator.engine import predict
+from simulator.errors import ConfigError
+from simulator.lowering.gpu import lower
+from simulator.workload import Workload, generate_trace, load_model
+
+NEW = ["rtx-3090", "rtx-3090-ti", "rtx-a6000", "a10", "tesla-p40", "v100", "h100-pcie", "apple-m1", "apple-m1-max",
+       "apple-m2", "apple-m2-ultra", "apple-m3", "apple-m3-max", "apple-m4-pro", "apple-m4-max", "dgx-spark",
+       "jetson-orin-nano-super", "jetson-orin-nx", "phone-sd8gen2", "desktop-ddr5-cpu"]
+
+
+def test_new_devices_present_with_sources():
+    assert set(NEW) <= set(list_devices())
+    for k in NEW:
+        d = load_device(k)
+        assert len(d.source) > 40
+
+
+@pytest.mark.parametrize("key,std", [("rtx-3090", "GDDR6X"), ("rtx-4090", "GDDR6X"), ("apple-m1", "LPDDR4X"),
+                                     ("raspberry-pi-5", "LPDDR4X"), ("apple-m4-max", "LPDDR5"),
+                                     ("dgx-spark", "LPDDR5")])
+def test_memory_standard_family(key, std):
+    assert load_standard(load_device(key).memory["standard"]).family.startswith(std)
+
+
+def test_peak_bandwidth_from_bus_width():
+    """Datasheet peak = pins x data rate: channels x 16 bit x Gb/s / 8 (GDDR6X 19.5 Gb/s on a 384-bit bus)."""
+    assert load_device("rtx-3090").memory["peak_gbps"] == pytest.approx(24 * 16 * 19.5 / 8)
+    assert load_device("apple-m4-max").memory["peak_gbps"] == pytest.approx(512 * 8533 / 8 / 1000, rel=0.001)
+
+
+@pytest.mark.parametrize("key", ["raspberry-pi-5", "phone-sd8gen2", "phone-sd8gen3", "desktop-ddr5-cpu"])
+def test_cpu_only_devices_use_cpu_runtimes(key):
+    d = load_device(key)
+    assert d.backend == "cpu"
+    assert runtime_for(d, "eager").name == "cpu-pytorch"
+    assert runtime_for(d, "llamacpp").name == "llamacpp-cpu"
+
+
+@pytest.mark.parametrize("key,mode,rt", [("rtx-3090", "llamacpp", "llamacpp-cuda"), ("apple-m2-ultra", "llamacpp", "llamacpp-metal"),
+                                         ("rtx-4090", "eager", "gpu-pytorch"), ("rtx-4090", "cuda_graphs", "gpu-pytorch"),
+                                         ("rtx-4090", "compiled", "gpu-pytorch"), ("rtx-4090", "tinychat", "tinychat"),
+                                         ("jetson-orin-nano-super", "tensorrt_llm", "tensorrt-llm"),
+                                         ("a10", "vllm", "vllm"), ("a10", "exllamav2", "exllamav2"),
+                                         ("apple-m2", "mlc", "mlc")])
+def test_mode_selects_profile(key, mode, rt):
+    assert runtime_for(load_device(key), mode).name == rt
+
+
+def test_unknown_mode_is_a_config_error():
+    with pytest.raises(ConfigError, match="mode.*allowed"):
+        runtime_for(load_device("apple-m2"), "tensorrt_llm")
+
+
+def test_host_scales_dispatch(tmp_path):
+    """TinyChat dispatches from Python: a host with half the clock doubles each kernel's host time."""
+    d = yaml.safe_load((DEVICE_DIR / "rtx-4090.yaml").read_text())
+    fast, slow = dict(d, host={"name": "a", "single_thread_ghz": 5.0}), dict(d, host={"name": "b", "single_thread_ghz": 2.5})
+    paths = []
+    for i, x in enumerate((fast, slow)):
+        p = tmp_path / f"d{i}.yaml"
+        p.write_text(yaml.safe_dump(x))
+        paths.append(p)
+    tr = generate_trace(Workload(load_model("llama-2-7b"), weights="awq"), 100)
+    h = []
+    for p in paths:
+        dev = load_device(p)
+        h.append(sum(k.host_ns for k in lower(tr, dev, runtime_for(dev, "tinychat"), "tinychat")))
+    assert h[1] == pytest.approx(2 * h[0])
+
+
+def test_predict_accepts_new_names():
+    r = predict("llama-3.2-3b", "jetson-orin-nano-super", 256, weights="q4_k_m", mode="llamacpp")
+    assert r.latency_ms > 0
+    # memory bound: at least the bytes of one step over the datasheet peak
+    w = Workload(load_model("llama-3.2-3b"), weights="q4_k_m")
+    floor_ms = generate_trace(w, 256).totals()["bytes"] / (102 * 1e6)
+    assert r.latency_ms >= floor_ms

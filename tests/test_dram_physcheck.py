@@ -1,0 +1,394 @@
+"""The physical checker (simulator/dram/physcheck.py): hand-built command logs that break
+exactly one physical rule (expected verdicts derived by hand from the preset's named
+timings, quoted in each case), clean logs that must pass, and the users' cases through
+today's core, where the physical layer sees the fault and the table replay does not."""
+
+import numpy as np
+import pytest
+import yaml
+
+from simulator.dram.checker import check_log, check_result
+from simulator.dram.physcheck import MissingTiming, physical_check, physical_timings
+from simulator.dram.run import ControllerConfig, run_trace
+from simulator.dram.standard import CONFIG_DIR, list_standards, load_standard, parse_standard
+
+
+def _std(name, ranks=None, refresh=None, **extra):
+    d = yaml.safe_load((CONFIG_DIR / f"{name}.yaml").read_text())
+    if ranks:
+        d["organization"]["levels"]["rank"] = ranks
+    if refresh:
+        d["refresh"] = refresh
+    std = parse_standard(d, f"{name}.yaml")
+    std = std.with_channels(1) if std.channels > 1 else std
+    for k, v in extra.items():          # command_buses / command_cycles as the YAML will carry them
+        setattr(std, k, v)
+    return std
+
+
+def _rules(std, rows):
+    rep = physical_check(std, rows)
+    return {k: v for k, v in rep.counts.items() if v}
+
+
+# ---------------------------------------------------------------------------------------------
+# DDR4-3200 (1 rank): nCL 22, nCWL 16, nBL 4, nRCD 22, nRP 22, nRAS 52, nRC 74, nWR 24, nRTP 12,
+# nCCDS 4, nCCDL 8, nRRDS 4, nRRDL 8, nWTRS 4, nWTRL 12, nFAW 34, nRFC 576, nCS 2.
+# Address: (channel, rank, bankgroup, bank, row, column).
+def d4(t, cmd, bg=0, bank=0, row=1, col=0, rank=0):
+    return (t, cmd, 0, rank, bg, bank, row, col)
+
+
+def d4ref(t, rank=0):
+    return (t, "REFab", 0, rank, -1, -1, -1, -1)
+
+
+DDR4_CLEAN = [
+    d4(0, "ACT"), d4(4, "ACT", bg=1, row=2),                 # tRRD_S = 4
+    d4(22, "RD"), d4(26, "RD", bg=1, row=2),                 # tRCD = 22, tCCD_S = 4 (bursts 44-48, 48-52)
+    d4(34, "RD", col=1),                                     # tCCD_L = 8 (burst 56-60)
+    d4(46, "WR", bg=1, row=2, col=1),                        # burst 62-66 (RD -> WR turnaround 12, JESD79-4 tRTW)
+    d4(52, "PREpb"),                                         # tRAS = 52, tRTP 34 + 12 = 46
+    d4(74, "ACT", row=3),                                    # tRP 52 + 22 = 74 = tRC
+    d4(108, "PREpb", bg=1),                                  # tWR: 46 + 16 + 4 + 24 = 90
+    d4(126, "PREpb"),                                        # tRAS: 74 + 52; tPPD not a DDR4 rule
+    d4ref(148),                                              # both banks precharged >= tRP (126 + 22)
+    d4(148 + 576, "ACT", bank=2),                            # tRFC = 576
+]
+
+DDR4_CASES = {
+    # name: (log, the one rule it breaks)
+    "tRCD 21 < 22": ([d4(0, "ACT"), d4(21, "RD")], "tRCD"),
+    "RD to a closed row": ([d4(0, "ACT"), d4(30, "RD", row=2)], "bank-state"),
+    "ACT to an open bank": ([d4(0, "ACT"), d4(80, "ACT", row=2)], "bank-state"),
+    "tRAS 51 < 52": ([d4(0, "ACT"), d4(51, "PREpb")], "tRAS"),
+    "tRP 21 < 22": ([d4(0, "ACT"), d4(60, "PREpb"), d4(81, "ACT", row=2)], "tRP"),
+    "tRTP 11 < 12": ([d4(0, "ACT"), d4(45, "RD"), d4(56, "PREpb")], "tRTP"),
+    "tWR: WR + nCWL + nBL + nWR = 44, got 43": ([d4(0, "ACT"), d4(22, "WR"), d4(65, "PREpb")], "tWR"),
+    "RDA: implicit PRE at RDA + nRTP = 72, ACT at 93 < 72 + tRP":
+        ([d4(0, "ACT"), d4(60, "RDA"), d4(93, "ACT", row=2)], "tRP"),
+    "tRRD_S 3 < 4": ([d4(0, "ACT"), d4(3, "ACT", bg=1)], "tRRD_S"),
+    "tRRD_L 7 < 8": ([d4(0, "ACT"), d4(7, "ACT", bank=1)], "tRRD_L"),
+    "tFAW: 5th ACT at 33 < 34": ([d4(0, "ACT"), d4(8, "ACT", bg=1), d4(16, "ACT", bg=2),
+                                  d4(24, "ACT", bg=3), d4(33, "ACT", bank=1)], "tFAW"),
+    "tCCD_L 7 < 8": ([d4(0, "ACT"), d4(8, "ACT", bank=1), d4(30, "RD"), d4(37, "RD", bank=1)], "tCCD_L"),
+    "tWTR_L: nCWL + nBL + nWTRL = 32, got 31":
+        ([d4(0, "ACT"), d4(8, "ACT", bank=1), d4(22, "WR"), d4(53, "RD", bank=1)], "tWTR_L"),
+    "tWTR_S: nCWL + nBL + nWTRS = 24, got 23":
+        ([d4(0, "ACT"), d4(4, "ACT", bg=1), d4(22, "WR"), d4(45, "RD", bg=1)], "tWTR_S"),
+    "RD burst 48-52 and WR burst 49-53 overlap":
+        ([d4(0, "ACT"), d4(4, "ACT", bg=1), d4(26, "RD"), d4(33, "WR", bg=1)], "data-bus"),
+    "two commands in one cycle": ([d4(0, "ACT", bank=1), d4(30, "RD", bank=1), d4(30, "ACT", bg=1)],
+                                  "command-bus"),
+    "REFab 21 cycles after PREpb (tRP 22)": ([d4(0, "ACT"), d4(60, "PREpb"), d4ref(81)],
+                                             "refresh-after-precharge"),
+    "REFab with an open bank": ([d4(0, "ACT"), d4ref(100)], "bank-state"),
+    "ACT 575 cycles after REFab (tRFC 576)": ([d4ref(0), d4(575, "ACT")], "tRFC"),
+}
+
+
+@pytest.fixture(scope="module")
+def ddr4():
+    return load_standard("ddr4-3200")
+
+
+def test_clean_ddr4_log_passes(ddr4):
+    assert _rules(ddr4, DDR4_CLEAN) == {}
+    assert check_log(ddr4, DDR4_CLEAN) == []      # and the table agrees
+
+
+@pytest.mark.parametrize("case", list(DDR4_CASES))
+def test_ddr4_single_rule(ddr4, case):
+    rows, rule = DDR4_CASES[case]
+    assert _rules(ddr4, rows) == {rule: 1}
+
+
+def test_refresh_rate_at_most_nine_trefi_apart(ddr4):
+    """At most 8 REFs postponed: <= 9 x tREFI = 9 x 12480 = 112320 cycles between refreshes."""
+    assert _rules(ddr4, [d4ref(100), d4ref(100 + 112320)]) == {}
+    assert _rules(ddr4, [d4ref(100), d4ref(100 + 112321)]) == {"refresh-rate": 1}
+    # and at the end of the log: no refresh at all for 112321 cycles
+    assert _rules(ddr4, [d4(0, "ACT"), d4(112321, "PREpb")]) == {"refresh-rate": 1}
+
+
+# ---- two ranks: only the data bus is shared (rank switch gap nCS = 2) ---------------------------
+@pytest.fixture(scope="module")
+def ddr4x2():
+    return _std("ddr4-3200", ranks=2)
+
+
+def test_sibling_ranks_share_only_the_data_bus(ddr4x2):
+    # ACTs 1 cycle apart on different ranks (no tRRD across ranks); reads 4 apart on different ranks
+    # -> bursts 44-48 and 50-54: gap 2 = nCS, legal
+    rows = [d4(0, "ACT"), d4(1, "ACT", rank=1), d4(22, "RD"), d4(28, "RD", rank=1)]
+    assert _rules(ddr4x2, rows) == {}
+    rows[-1] = d4(27, "RD", rank=1)            # gap 1 < nCS
+    assert _rules(ddr4x2, rows) == {"rank-switch": 1}
+
+
+@pytest.mark.parametrize("gap,ok", [(11, False), (12, True)])
+def test_rank_rd_to_wr_needs_cl_plus_bl_plus_cs_minus_cwl(ddr4x2, gap, ok):
+    """Case f1: RD rank 0 -> WR rank 1 >= nCL + nBL + nCS - nCWL = 22 + 4 + 2 - 16 = 12."""
+    rows = [d4(0, "ACT"), d4(1, "ACT", rank=1), d4(24, "RD"), d4(24 + gap, "WR", rank=1)]
+    assert _rules(ddr4x2, rows) == ({} if ok else {"rank-switch": 1})
+
+
+def test_two_ranks_need_a_rank_switch_gap():
+    d = yaml.safe_load((CONFIG_DIR / "ddr4-3200.yaml").read_text())
+    d["organization"]["levels"]["rank"] = 2
+    del d["timing"]["nCS"]
+    d["constraints"] = [c for c in d["constraints"] if "nCS" not in str(c["latency"])]
+    std = parse_standard(d, "ddr4-2rank-no-ncs.yaml")
+    with pytest.raises(MissingTiming, match="nCS"):
+        physical_timings(std)
+
+
+# ---- LPDDR5-6400: nRP 15, nRPab 17, nPPD 2, nAAD 8, nPBR2PBR 72, nPBR2ACT 6, nRFCpb 96 ----------
+def lp(t, cmd, bg=0, bank=0, row=1, col=0):
+    return (t, cmd, 0, 0, bg, bank, row, col)
+
+
+LP5_CASES = {
+    "REFab 16 cycles after PREab (tRPab 17)":
+        ([lp(0, "ACT1"), lp(1, "ACT2"), (60, "PREab", 0, 0, -1, -1, -1, -1),
+          (76, "REFab", 0, 0, -1, -1, -1, -1)], "refresh-after-precharge"),
+    "tPPD 1 < 2": ([lp(0, "ACT1"), lp(1, "ACT2"), lp(4, "ACT1", bg=1), lp(5, "ACT2", bg=1),
+                    lp(40, "PREpb"), lp(41, "PREpb", bg=1)], "tPPD"),
+    "ACT2 9 cycles after ACT1 (tAAD 8)": ([lp(0, "ACT1"), lp(9, "ACT2")], "tAAD"),
+    "ACT2 without ACT1": ([lp(0, "ACT2")], "bank-state"),
+    "REFpb 71 after REFpb (tPBR2PBR 72)":
+        ([lp(0, "REFpb", row=-1, col=-1), lp(71, "REFpb", bank=1, row=-1, col=-1)], "tPBR2PBR"),
+    "ACT1 5 after REFpb of another bank (tPBR2ACT 6)":
+        ([lp(0, "REFpb", row=-1, col=-1), lp(5, "ACT1", bank=1)], "tPBR2ACT"),
+    "ACT1 95 after REFpb of the same bank (tRFCpb 96)":
+        ([lp(0, "REFpb", row=-1, col=-1), lp(95, "ACT1")], "tRFCpb"),
+}
+
+
+@pytest.mark.parametrize("case", list(LP5_CASES))
+def test_lpddr5_single_rule(case):
+    rows, rule = LP5_CASES[case]
+    assert _rules(load_standard("lpddr5-6400"), rows) == {rule: 1}
+
+
+def test_lpddr5_clean_refresh_after_preab():
+    rows = [lp(0, "ACT1"), lp(1, "ACT2"), (60, "PREab", 0, 0, -1, -1, -1, -1),
+            (77, "REFab", 0, 0, -1, -1, -1, -1), lp(77 + 168, "ACT1", bank=3)]   # nRPab 17, nRFC 168
+    assert _rules(load_standard("lpddr5-6400"), rows) == {}
+
+
+# ---- GDDR6-16000: nRP 35, nRC 104, nRRDS/L 13, nFAW 50, nRFCab 241 ------------------------------
+def g6(t, cmd, bg=0, bank=0, row=1, col=0):
+    return (t, cmd, 0, bg, bank, row, col)
+
+
+def test_gddr6_refab_after_per_bank_precharge():
+    """Case f2's kind: REFab >= tRP = 35 after the last PREpb of any bank it covers."""
+    std = load_standard("gddr6-16000")
+    base = [g6(0, "ACT"), g6(70, "PREpb")]
+    assert _rules(std, base + [(104, "REFab", 0, -1, -1, -1, -1)]) == {"refresh-after-precharge": 1}
+    assert _rules(std, base + [(105, "REFab", 0, -1, -1, -1, -1)]) == {}
+
+
+def test_gddr6_per_bank_refresh_counts_in_tfaw():
+    """JESD250C: REFpb counts as an activate for tFAW (4 ACTs at 0/13/26/39, REFpb at 49 < 50)."""
+    std = load_standard("gddr6-16000")
+    rows = [g6(0, "ACT"), g6(13, "ACT", bg=1), g6(26, "ACT", bg=2), g6(39, "ACT", bg=3),
+            g6(49, "REFpb", bank=1, row=-1, col=-1)]
+    assert _rules(std, rows) == {"tFAW": 1}
+    rows[-1] = g6(50, "REFpb", bank=1, row=-1, col=-1)
+    assert _rules(std, rows) == {}
+
+
+# ---- GDDR6-PIM all-bank commands: nCL 28, nCWL 7, nBL 2, nRCDRD 35, nRAS 69, nRTP 5, nMAC 2, nMACLAT 4
+def pim(t, cmd, row=5, col=0):
+    return (t, cmd, 0, -1, -1, row, col)
+
+
+PIM_CLEAN = [pim(0, "WRGB", row=-1), pim(1, "ACTab", col=-1), pim(36, "MACab"), pim(38, "MACab", col=1),
+             pim(42, "RDRES", row=-1), pim(70, "PREab", row=-1, col=-1)]
+PIM_CASES = {
+    "MACab 34 after ACTab (tRCD 35)": ({2: pim(35, "MACab")}, "tRCD"),
+    "MACab 1 after MACab (nMAC 2)": ({3: pim(37, "MACab", col=1)}, "tMAC"),
+    "RDRES 3 after the last MACab (nMACLAT 4)": ({4: pim(41, "RDRES", row=-1)}, "tMACLAT"),
+    "MACab before the global-buffer burst landed (WRGB + nCWL + nBL = 9)":
+        ({0: pim(28, "WRGB", row=-1)}, "pim-gb-data"),     # MACab at 36 < 37; the one at 38 is fine
+    "MACab on another row than the open one": ({2: pim(36, "MACab", row=6)}, "bank-state"),
+    "PREab 68 after ACTab (tRAS 69)": ({5: pim(69, "PREab", row=-1, col=-1)}, "tRAS"),
+}
+
+
+def test_pim_clean_log_passes():
+    assert _rules(load_standard("gddr6-pim"), PIM_CLEAN) == {}
+
+
+@pytest.mark.parametrize("case", list(PIM_CASES))
+def test_pim_single_rule(case):
+    change, rule = PIM_CASES[case]
+    rows = sorted([change.get(i, r) for i, r in enumerate(PIM_CLEAN)], key=lambda r: r[0])
+    assert _rules(load_standard("gddr6-pim"), rows) == {rule: 1}
+
+
+def test_pim_gemv_streams_are_physically_clean():
+    from simulator.pim.config import list_pims, load_pim
+    from simulator.pim.lowering import gemv_stream, run_stream
+    for name in list_pims():
+        p = load_pim(name)
+        log, _ = run_stream(p, *gemv_stream(p, 512, 4096))
+        rep = physical_check(p.std, log)
+        assert rep.total == 0 and rep.commands > 1000, (name, rep.summary())
+
+
+# ---- HBM2: command buses as data; pseudo-channels have their own data bus ----------------------
+def hb(t, cmd, pc=0, bg=0, bank=0, row=1, col=0):
+    return (t, cmd, 0, pc, bg, bank, row, col)
+
+
+HBM_BUSES = dict(command_buses={"row": ["ACT", "PRE", "PREA", "REFab"], "column": ["RD", "WR", "RDA", "WRA"]},
+                 command_cycles={"ACT": 2})
+
+
+def test_hbm2_row_and_column_buses():
+    one_bus = _std("hbm2")
+    two = _std("hbm2", **HBM_BUSES)
+    # RD (pc 1, opened at 0) and ACT (pc 0) in the same cycle: legal on two buses only
+    rows = [hb(0, "ACT", pc=1), hb(20, "RD", pc=1), hb(20, "ACT")]
+    assert _rules(two, rows) == {}
+    assert _rules(one_bus, rows) == {"command-bus": 1}
+    # ACT holds the row bus for two cycles: a PRE of another pseudo-channel one cycle later collides
+    rows = [hb(0, "ACT", pc=1), hb(40, "ACT"), hb(41, "PRE", pc=1)]
+    assert _rules(two, rows) == {"command-bus": 1}
+    rows[-1] = hb(42, "PRE", pc=1)
+    assert _rules(two, rows) == {}
+
+
+def test_hbm2_pseudochannels_have_their_own_data_bus():
+    std = _std("hbm2")
+    rows = [hb(0, "ACT"), hb(1, "ACT", pc=1), hb(20, "RD"), hb(21, "RD", pc=1)]   # bursts 34-36 and 35-37
+    assert _rules(std, rows) == {}
+    rows = [hb(0, "ACT"), hb(4, "ACT", bg=1), hb(20, "RD"), hb(21, "RD", bg=1)]   # same pseudo-channel
+    assert _rules(std, rows) == {"data-bus": 1, "tCCD_S": 1}                     # nCCDS = 2 = nBL
+
+
+# ---------------------------------------------------------------------------------------------
+# The users' cases through today's core: the physical layer sees the fault, the table replay not.
+F1_TRACE = ([0x142000, 0x1C4000, 0x142040], [True, False, True])     # f1_rank_rd_wr_3line.trace
+
+
+# f2_gddr6_prepb_refab.trace alternates rows every 30 reads; on gddr6-14000 (other tCK) the refresh
+# falls after a PREpb with a period of 29
+F2_PERIOD = {"gddr6-16000": 30, "gddr6-pim": 30, "gddr6-14000": 29}
+
+
+def _f2_trace(period=30):
+    """f2_gddr6_prepb_refab.trace: 640 reads, ``period`` to one row then ``period`` to another of one bank."""
+    i = np.arange(640)
+    a = np.where((i // period) % 2 == 0, 0x8000, 0x10000) + (i % 64) * 0x20
+    return a.astype(np.uint64), np.zeros(640, bool)
+
+
+def _f1_run():
+    return run_trace(_std("ddr4-3200", ranks=2), np.array(F1_TRACE[0], np.uint64), np.array(F1_TRACE[1]), log=True)
+
+
+def _f2_run(name="gddr6-16000"):
+    a, w = _f2_trace(F2_PERIOD[name])
+    return run_trace(load_standard(name), a, w, log=True, controller=ControllerConfig(read_queue=1, write_queue=1))
+
+
+def test_case_f1_physical_sees_rank_turnaround_table_does_not():
+    res = _f1_run()
+    log = res.command_log()
+    assert list(log.command) == ["ACT", "ACT", "WR", "RD", "WR"]
+    rep = physical_check(res.standard, res.log)
+    if rep.total == 0:
+        pytest.skip("the core is fixed: WR on rank 1 now >= 12 cycles after the RD on rank 0")
+    assert rep.counts["data-bus"] + rep.counts["rank-switch"] >= 1
+    assert check_result(res, physical=False) == []
+
+
+@pytest.mark.parametrize("name", ["gddr6-16000", "gddr6-14000", "gddr6-pim"])
+def test_case_f2_physical_sees_refresh_after_prepb_table_does_not(name):
+    res = _f2_run(name)
+    rep = physical_check(res.standard, res.log)
+    if rep.total == 0:
+        pytest.skip("the core is fixed: REFab now >= tRP after the last PREpb")
+    assert rep.counts["refresh-after-precharge"] >= 1 and rep.total == rep.counts["refresh-after-precharge"]
+    assert check_result(res, physical=False) == []
+
+
+# These flip to passing when the core's fixes (issue #10, item 2) are merged.
+@pytest.mark.xfail(strict=True, reason="core fault (issue #10 item 2): RD -> WR on another rank 7 cycles "
+                                       "apart; needs nCL + nBL + nCS - nCWL = 12")
+def test_core_case_f1_is_physically_clean():
+    res = _f1_run()
+    assert physical_check(res.standard, res.log).total == 0
+
+
+@pytest.mark.xfail(strict=True, reason="core fault (issue #10 item 2): REFab 14 cycles after a PREpb; tRP = 35")
+@pytest.mark.parametrize("name", ["gddr6-16000", "gddr6-14000", "gddr6-pim"])
+def test_core_case_f2_is_physically_clean(name):
+    res = _f2_run(name)
+    assert physical_check(res.standard, res.log).total == 0
+
+
+def _fuzz(std, n=6000, seed=1, write_frac=0.3):
+    rng = np.random.default_rng(seed)
+    lines = std.channels * std.banks_per_channel * std.rows * std.column_bursts
+    hot = rng.integers(0, lines, 8)
+    a = np.where(rng.random(n) < 0.5, (hot[rng.integers(0, 8, n)] + rng.integers(0, 8, n)) % lines,
+                 rng.integers(0, lines, n))
+    return (a * std.tx_bytes).astype(np.uint64), rng.random(n) < write_frac
+
+
+KNOWN_CORE_FAULTS = {
+    "lpddr5-6400": "REFab after PREab uses nRP (15), JESD209-5 tRPab is nRPab = 17",
+}
+
+
+@pytest.mark.parametrize("name", list_standards())
+def test_core_fuzz_is_physically_clean(name):
+    if name in KNOWN_CORE_FAULTS:
+        pytest.xfail(KNOWN_CORE_FAULTS[name])
+    std = load_standard(name)
+    std = std.with_channels(2) if std.channels > 2 else std
+    res = run_trace(std, *_fuzz(std), log=True)
+    rep = physical_check(std, res.log)
+    assert rep.total == 0, rep.summary()
+
+
+@pytest.mark.xfail(strict=True, reason=KNOWN_CORE_FAULTS["lpddr5-6400"])
+def test_core_lpddr5_refresh_after_preab_is_clean():
+    std = load_standard("lpddr5-6400")
+    rep = physical_check(std, run_trace(std, *_fuzz(std), log=True).log)
+    assert rep.counts["refresh-after-precharge"] == 0, rep.summary()
+
+
+def test_check_result_runs_both_layers():
+    res = _f2_run()
+    both = check_result(res)
+    phys = physical_check(res.standard, res.log)
+    assert len(both) == phys.total + len(check_result(res, physical=False))
+
+
+@pytest.mark.xfail(strict=True, reason="core fault (issue #10 item 2, case f3): per-bank refresh on lpddr5-6400 "
+                                       "overflows the priority buffer (RuntimeError)")
+def test_core_lpddr5_per_bank_refresh_is_physically_clean():
+    std = _std("lpddr5-6400", refresh={"scope": "bank", "interval": "nREFIpb"})
+    res = run_trace(std, *_fuzz(std, n=3000), log=True)
+    rep = physical_check(std, res.log)
+    assert res.command_counts["REFpb"] > 0 and rep.total == 0, rep.summary()
+
+
+def test_out_of_range_log_is_rejected(ddr4):
+    with pytest.raises(ValueError, match="outside DDR4-3200"):
+        physical_check(ddr4, [(0, "ACT", 1, 0, 0, 0, 1, 0)])     # channel 1 of a 1-channel standard
+
+
+@pytest.mark.xfail(strict=True, reason="core fault (issue #10 item 2): rank-to-rank CAS turnaround "
+                                       "(RD -> WR and WR -> WR on another rank overlap or miss nCS)")
+@pytest.mark.parametrize("name", ["ddr4-3200", "ddr5-4800", "lpddr5-6400"])
+def test_core_two_rank_fuzz_is_physically_clean(name):
+    std = _std(name, ranks=2)
+    rep = physical_check(std, run_trace(std, *_fuzz(std), log=True).log)
+    assert rep.counts["data-bus"] + rep.counts["rank-switch"] == 0, rep.summary()
