@@ -22,24 +22,32 @@ def _cmd_dram(args) -> int:
     from .dram.energy import energy_of
     from .dram.run import ControllerConfig, run_trace
     from .dram.standard import load_standard
-    from .dram.trace_io import read_trace
+    from .dram.trace_io import check_capacity, load_trace
 
     std = load_standard(args.standard)
     if args.channels is not None:
         std = std.with_channels(args.channels)
-    addrs, writes = read_trace(args.trace)
+    if args.commands:
+        _check_writable(args.commands, "--commands")
+    tr = load_trace(args.trace, args.format)
+    addrs, writes = check_capacity(tr, std, wrap=args.wrap), tr.is_write
     ctrl = ControllerConfig(read_queue=args.queue, write_queue=args.queue,
                             requests_per_cycle=args.requests_per_cycle)
     res = run_trace(std, addrs, writes, mapping=args.mapping, controller=ctrl,
-                    log=bool(args.commands or args.check))
+                    log=bool(args.commands or args.check), arrival_cycle=tr.arrival_cycle)
     en = energy_of(res)
-    bits = res.requests * std.tx_bytes * 8
+    bits = res.transferred_bytes * 8
     out = {
         "standard": std.name, "channels": std.channels, "mapping": args.mapping,
+        "trace_format": tr.format, "replay": "open-loop timed" if tr.arrival_cycle is not None else "closed-loop",
         "requests": res.requests, "reads": int((~writes).sum()), "writes": int(writes.sum()),
         "cycles": res.cycles, "time_ns": res.time_ns, "tck_ns": std.tck_ns,
+        "data_bursts": res.data_bursts, "transferred_bytes": res.transferred_bytes,
         "achieved_gbps": res.achieved_gbps, "peak_gbps": std.peak_gbps,
-        "pct_of_peak": res.pct_of_peak, "row_hits": res.row_hits, "row_misses": res.row_misses,
+        "pct_of_peak": res.pct_of_peak,
+        "forwarded_reads": res.forwarded_reads, "coalesced_writes": res.coalesced_writes,
+        "served_from_queue_bytes": res.served_from_queue * std.tx_bytes,
+        "row_hits": res.row_hits, "row_misses": res.row_misses,
         "row_conflicts": res.row_conflicts, "row_hit_rate": res.row_hit_rate,
         "avg_read_latency_cycles": res.avg_read_latency_cycles,
         "avg_read_latency_ns": res.avg_read_latency_cycles * std.tck_ns,
@@ -61,17 +69,34 @@ def _cmd_dram(args) -> int:
     return 1 if out.get("checker_violations") else 0
 
 
+def _check_writable(path, flag):
+    """Fail before a long run when an output file cannot be written."""
+    import os
+    p = Path(path)
+    parent = p.parent if str(p.parent) else Path(".")
+    if p.is_dir():
+        raise ConfigError(flag, str(path), "is a directory; give a file name")
+    if not parent.is_dir():
+        raise ConfigError(flag, str(path), f"folder {parent} does not exist")
+    if not os.access(p if p.exists() else parent, os.W_OK):
+        raise ConfigError(flag, str(path), "not writable (permission denied)")
+
+
 def _print_dram_table(o):
     rows = [
         ("standard", f"{o['standard']} x {o['channels']} channel(s), mapping {o['mapping']}"),
-        ("requests", f"{o['requests']} ({o['reads']} reads, {o['writes']} writes)"),
-        ("cycles", f"{o['cycles']}  ({o['time_ns']:.1f} ns at tCK {o['tck_ns']:.3f} ns)"),
-        ("bandwidth", f"{o['achieved_gbps']:.2f} GB/s = {o['pct_of_peak']:.1f}% of {o['peak_gbps']:.1f} GB/s peak"),
+        ("requests", f"{o['requests']} ({o['reads']} reads, {o['writes']} writes; {o['trace_format']} trace, "
+                     f"{o['replay']})"),
+        ("cycles", f"{o['cycles']}  ({o['time_ns']:.1f} ns at tCK {o['tck_ns']:.4f} ns)"),
+        ("bandwidth", f"{o['achieved_gbps']:.2f} GB/s = {o['pct_of_peak']:.1f}% of {o['peak_gbps']:.1f} GB/s peak "
+                      f"({o['data_bursts']} bursts on the data bus)"),
+        ("from queue", f"{o['forwarded_reads']} reads forwarded, {o['coalesced_writes']} writes coalesced "
+                       f"({o['served_from_queue_bytes']} bytes not moved on the bus)"),
         ("row buffer", f"{o['row_hits']} hits, {o['row_misses']} misses, {o['row_conflicts']} conflicts"
                        f" (hit rate {o['row_hit_rate']:.3f})"),
         ("read latency", f"{o['avg_read_latency_cycles']:.1f} cycles = {o['avg_read_latency_ns']:.1f} ns (average)"),
         ("refreshes", str(o["refreshes"])),
-        ("energy", f"{o['energy_pj']['total_pj'] / 1e6:.3f} uJ = {o['energy_pj_per_bit']:.2f} pJ/bit "
+        ("energy", f"{o['energy_pj']['total_pj'] / 1e6:.3f} uJ = {o['energy_pj_per_bit']:.2f} pJ/bit moved "
                    f"(act {o['energy_pj']['activate_pj'] / 1e6:.3f}, rd {o['energy_pj']['read_pj'] / 1e6:.3f}, "
                    f"wr {o['energy_pj']['write_pj'] / 1e6:.3f}, ref {o['energy_pj']['refresh_pj'] / 1e6:.3f}, "
                    f"bg {o['energy_pj']['background_pj'] / 1e6:.3f}, io {o['energy_pj']['io_pj'] / 1e6:.3f} uJ)"),
@@ -278,8 +303,8 @@ def _cmd_run(args) -> int:
     lat_ns = r["latency_ms"] * 1e6
     out = {"model": args.model, "hw": args.hw, "kind": r["kind"], "context": args.context,
            "latency_ms": r["latency_ms"], "energy_mj": r["energy_mj"], "breakdown_ns": r["breakdown_ns"]}
-    if r["kind"] == "pim":
-        out["row_hit_rate"] = r["row_hit_rate"]
+    if r["kind"] == "pim":                      # every field of simulator.pim.system.result_dict
+        out.update({k: v for k, v in r.items() if k not in ("hw", "kind", "result") and not k.startswith("frac_")})
         rows = rows_from_pim(r["result"])
     else:
         out.update(mode=args.mode or "eager", weights=args.weights or "bf16", batch=args.batch or 1)
@@ -388,9 +413,15 @@ def _add_dram(sub):
     from .cli_options import int_in, out_file
     from .dram.mapping import MAPPINGS
     d = sub.add_parser("dram", help="replay a memory-request trace on a DRAM standard",
-                       description="Trace formats: 'LD|ST 0x<addr>' or '0x<addr> R|W', one request per line, "
-                                   "replayed closed-loop (offered in order, retried while the queue is full).")
+                       description="Trace formats: ramulator ('LD|ST 0x<addr>' or '0x<addr> R|W', one request "
+                                   "per line, replayed closed-loop: offered in order, retried while the queue is "
+                                   "full) and dramsim3 ('0x<addr> READ|WRITE <cycle>', replayed timed and "
+                                   "open-loop: a request enters the queue at its cycle or as soon as there is room).")
     d.add_argument("trace", help="trace file")
+    d.add_argument("--format", default="auto", choices=["auto", "ramulator", "dramsim3"],
+                   help="trace format (default auto: three fields per line = dramsim3, two = ramulator)")
+    d.add_argument("--wrap", action="store_true",
+                   help="fold addresses beyond the device capacity modulo the capacity (default: error)")
     d.add_argument("--standard", required=True, help="preset name (e.g. ddr4-3200, hbm2) or a YAML file")
     d.add_argument("--channels", type=int_in(1, 4096), default=None,
                    help="override the number of channels (default: the standard's)")

@@ -43,7 +43,7 @@ def check_all() -> list:
 
 def _kind_of(path: Path, data: dict) -> str:
     keys = set(data)
-    if {"constraints", "commands", "timing"} <= keys:
+    if {"constraints", "commands", "timing"} <= keys or "extends" in keys:
         return "dram"
     if {"memory", "compute", "runtime"} <= keys:
         return "device"

@@ -36,3 +36,9 @@ def bad_config(tmp_path):
             assert f in msg
         return msg
     return check
+
+
+@pytest.fixture(scope="session")
+def case_dir():
+    """The users' DRAM case traces (copied from ../shared/cases/dram into tests/data)."""
+    return ROOT / "tests" / "data" / "dram_cases"

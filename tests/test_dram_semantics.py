@@ -30,7 +30,9 @@ def test_first_read_of_idle_system(name):
     res = run_trace(std, np.array([_addr(std)], np.uint64), np.array([False]), log=True)
     cas_slot = 1 if std.controller.get("wck_sync") else 0     # CAS issues in the RD's first ready slot
     rcd = _t(std, "nRCD", "nRCDRD")
-    assert res.complete_cycle[0] == 1 + rcd + cas_slot + std.read_latency
+    act = std.role_command("activate" if "activate" in std.roles else "activate1")
+    act_tail = std.cmd_cycles[act] - 1      # tRCD counts from the last clock of a 2-clock HBM ACT
+    assert res.complete_cycle[0] == 1 + act_tail + rcd + cas_slot + std.read_latency
     log = res.command_log()
     assert log.command.iloc[0] == std.commands[std.role_command("activate" if "activate" in std.roles else "activate1")]
 

@@ -42,7 +42,7 @@ def test_timeline_export_is_chrome_trace(tmp_path, hw, capsys):
     assert len(ev) > 100 and all(e["dur"] >= 0 for e in ev)
     assert len(names) >= 1 and all(isinstance(e["ts"], float) for e in ev)
     if hw.startswith("pim"):
-        assert names == {"PIM banks", "ASIC"}
+        assert names == {"ASIC"} | {f"PIM ch{c}" for c in range(8)}     # one track per channel (8) and the ASIC
 
 
 def test_configs_list_and_check(tmp_path, capsys):

@@ -18,6 +18,8 @@ sys.path.insert(0, str(ROOT))
 import pandas as pd  # noqa: E402
 
 from simulator.devices import load_device  # noqa: E402
+from simulator.pim import load_pim  # noqa: E402
+from simulator.pim.system import result_dict, simulate_token  # noqa: E402
 from simulator.pim.compare import BANDS, PIM_GPT_MODELS, against_published, baseline_weights, compare  # noqa: E402
 from simulator.workload import Workload, load_model  # noqa: E402
 
@@ -73,8 +75,91 @@ def build(out: Path):
             row[f"{hw} GB/s ours"] = wb / d.loc[hw, "latency_ms"] / 1e6
         rows.append(row)
     lines += [markdown(pd.DataFrame(rows)), ""]
+    lines += claims_section()
     out.write_text("\n".join(lines))
     return out
+
+
+def pim_run(model, **overrides):
+    """result_dict of one token of ``model`` on the PIM-GPT preset with dotted-path overrides."""
+    return result_dict(simulate_token(load_pim(PIM, overrides), Workload(load_model(model), weights="bf16"), CONTEXT))
+
+
+def non_vmm(r):
+    """Share of the latency that is not VMM in the banks: ASIC, exposed data movement, idle."""
+    bd = r["breakdown_ns"]
+    return (bd["asic"] + bd["data_movement"] + bd["idle"]) / sum(bd.values())
+
+
+def claims(model, **ov):
+    """The paper's claims about PIM-GPT itself for one model: non-VMM share, 100 MHz ASIC
+    slowdown, 8 -> 16 channel speed-up, row-hit rate."""
+    base = pim_run(model, **ov)
+    slow = pim_run(model, **{**ov, "asic.clock_mhz": 100})
+    ch = dict(ov, channels=2 * ov.get("channels", load_pim(PIM).std.channels))
+    return {"non_vmm": non_vmm(base), "asic_100mhz_slowdown": slow["latency_ms"] / base["latency_ms"],
+            "channels_x2_speedup": base["latency_ms"] / pim_run(model, **ch)["latency_ms"],
+            "row_hit_rate": base["row_hit_rate"]}
+
+
+SENSITIVITY = {"asic.lanes": [16, 64, 256], "asic.stage_cycles": [1, 2, 4], "result_latches": [1, 8, 32],
+               "global_buffer_bytes": [1024, 2048, 8192]}
+
+
+def claims_section():
+    pim = load_pim(PIM)
+    lines = ["## PIM-GPT's claims about itself", "",
+             f"The shipped preset uses `schedule: {pim.schedule}` and `dataflow: {pim.dataflow}`; both schedules "
+             "are reported. Non-VMM = ASIC time not under a bank stream + exposed data movement (GB writes and "
+             "result reads the bank timing does not hide) + idle. Paper (Wu, Wang, Lu, arXiv 2310.09385): "
+             "non-VMM 1.16% on GPT3-XL, ASIC 1 GHz -> 100 MHz costs at most 20%, near-linear channel scaling, "
+             "row-hit rate about 98%, 110-259x less off-chip data movement than streaming the weights.", ""]
+    rows, scale = [], []
+    for model in PIM_GPT_MODELS:
+        for sched in ("serial", "overlap"):
+            r = pim_run(model, schedule=sched)
+            slow = pim_run(model, schedule=sched, **{"asic.clock_mhz": 100})
+            bd, tot = r["breakdown_ns"], sum(r["breakdown_ns"].values())
+            rows.append({"model": model, "schedule": sched, "ms/token": r["latency_ms"],
+                         **{f"{k} %": 100 * v / tot for k, v in bd.items()},
+                         "non-VMM %": 100 * non_vmm(r), "100 MHz ASIC slowdown": slow["latency_ms"] / r["latency_ms"],
+                         "row hit": r["row_hit_rate"]})
+        base = {c: pim_run(model, channels=c)["latency_ms"] for c in (4, 8, 16, 32)}
+        lat = pim_run(model, dataflow="result_latches")
+        r = pim_run(model)
+        scale.append({"model": model, **{f"{c} ch speed-up vs 8": base[8] / base[c] for c in (4, 16, 32)},
+                      "data-movement reduction": r["data_movement_reduction"],
+                      "ms asic_partial_sums": r["latency_ms"], "ms result_latches": lat["latency_ms"],
+                      "non-VMM % asic_partial_sums": 100 * non_vmm(r), "non-VMM % result_latches": 100 * non_vmm(lat)})
+    df, sc = pd.DataFrame(rows), pd.DataFrame(scale).set_index("model")
+    summary = []
+    for sched in ("serial", "overlap"):
+        d = df[df.schedule == sched].set_index("model")
+        summary.append({"schedule": sched, "GPT3-XL non-VMM % (paper 1.16; issue <= 2.3)": d.loc["gpt3-xl", "non-VMM %"],
+                        "100 MHz slowdown, worst of 8 (paper <= 1.20)": d["100 MHz ASIC slowdown"].max(),
+                        "row hit, lowest of 8 (paper ~0.98)": d["row hit"].min()})
+    lines += ["### Summary against the paper", "", markdown(pd.DataFrame(summary)), "",
+              f"8 -> 16 channels on GPT3-XL ({pim.schedule}): {sc.loc['gpt3-xl', '16 ch speed-up vs 8']:.3f}x "
+              f"(issue: >= 1.85x); data-movement reduction {sc['data-movement reduction'].min():.0f}-"
+              f"{sc['data-movement reduction'].max():.0f}x over the 8 models (paper: 110-259x).", "",
+              "### Latency and breakdown, both schedules", "", markdown(df), "",
+              f"### Channel scaling, data movement, dataflows (schedule: {pim.schedule})", "",
+              "Data-movement reduction = bytes a processor would read over the same channels for the token "
+              "(bf16 weights + KV cache) / bytes PIM-GPT moves over them (GB writes, result reads, KV writes).", "",
+              markdown(pd.DataFrame(scale)), ""]
+    sens = []
+    for key, values in SENSITIVITY.items():
+        for v in values:
+            c = claims("gpt3-xl", **{key: v})
+            sens.append({"assumption": key, "value": v, "GPT3-XL non-VMM %": 100 * c["non_vmm"],
+                         "100 MHz slowdown": c["asic_100mhz_slowdown"], "2x channels speed-up": c["channels_x2_speedup"],
+                         "row hit": c["row_hit_rate"]})
+    lines += ["### Sensitivity to the assumed values (GPT3-XL, shipped schedule)", "",
+              "The paper gives no ASIC lane count, cycles per pipeline stage or result-latch count, and the "
+              "buffer size varies with the design; the pipeline depths follow simulator/pim/functional.py's "
+              "algorithms at `asic.stage_cycles` cycles per floating-point operation (asic.lanes also sets "
+              "the adder-tree depth).", "", markdown(pd.DataFrame(sens)), ""]
+    return lines
 
 
 def main(argv=None):

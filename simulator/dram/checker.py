@@ -10,7 +10,8 @@ replays a command log and lists every violation of
 * the bank state machine (ACT to a closed bank only, column commands to the
   open row only, refresh with all banks closed, split activation ACT1 -> ACT2
   of the same row within the deadline),
-* the command bus (one command per channel per cycle),
+* the command buses (per channel, one command per bus per cycle, and a multi-cycle
+  command holds its bus: the standard's ``command_buses`` / ``command_cycles``),
 * WCK synchronisation (LPDDR5: a read/write after WCK went idle must follow
   its CAS command).
 
@@ -62,7 +63,9 @@ def check_log(std, rows) -> list:
     hist_t = defaultdict(list)      # command -> cycles (ascending)
     hist_a = defaultdict(list)      # command -> addresses
     bank_state = {}                 # bank tuple -> ("open"|"act1", row, act1 cycle)
-    last_cycle = {}                 # channel -> last command cycle
+    bus_of = {n: std.bus_names[b] for n, b in zip(names, std.cmd_bus)}
+    hold = dict(zip(names, std.cmd_cycles))
+    bus_free = {}                   # (channel, bus) -> first cycle the bus is free
     split = std.controller.get("split_activate")
     wck = std.controller.get("wck_sync")
     wck_expiry = defaultdict(int)
@@ -78,11 +81,12 @@ def check_log(std, rows) -> list:
             continue
         r = role[cmd]
         ch = addr[0]
-        # ---- command bus
-        if ch in last_cycle and t <= last_cycle[ch]:
+        # ---- command buses
+        key = (ch, bus_of[cmd])
+        if t < bus_free.get(key, t):
             out.append(Violation(idx, t, cmd, "command-bus",
-                                 f"issued at cycle {t}, not after the previous command at {last_cycle[ch]}"))
-        last_cycle[ch] = max(t, last_cycle.get(ch, t))
+                                 f"issued at cycle {t} while the {key[1]} bus is held until cycle {bus_free[key]}"))
+        bus_free[key] = max(t + hold[cmd], bus_free.get(key, 0))
         # ---- timing constraints
         for ci, a_cmd, lvl, lat, window, sibling in by_follow[cmd]:
             ts, addrs = hist_t[a_cmd], hist_a[a_cmd]

@@ -4,10 +4,11 @@ Everything is structure-of-arrays; there is no Python object per request or
 per command. Semantics (chosen to match the reference controller, Ramulator
 2.1's GenericDDR/LPDDR5 controllers):
 
-* One command per channel per cycle. Each cycle a controller considers, in
-  order: the *active* buffer (requests whose row it has opened), the
-  *priority* buffer (refresh), and - only when no refresh is pending - the
-  read or the write buffer, chosen by write-drain hysteresis (enter write mode
+* One command per command bus per channel per cycle (one shared bus unless the
+  standard lists ``command_buses``; HBM has a row and a column bus, served
+  column first). For each bus a controller considers, in order: the *active*
+  buffer (requests whose row it has opened), the *priority* buffer (refresh),
+  and - only when no refresh is pending - the read or the write buffer, chosen by write-drain hysteresis (enter write mode
   when the write queue exceeds the high watermark or the read queue is empty;
   leave when it falls below the low watermark and reads wait).
 * Within a buffer, FR-FCFS: among eligible requests, one whose next command
@@ -42,6 +43,9 @@ R_PIM_ACT, R_PIM_MAC, R_PIM_WRGB, R_PIM_RDRES = range(13, 17)
 B_READ, B_WRITE, B_ACTIVE = 0, 1, 2
 
 BIG = np.int64(1) << np.int64(62)
+
+# Bump when the controller's semantics change (result caches key on it).
+CORE_VERSION = 2
 
 
 @njit(cache=True, inline="always")
@@ -176,12 +180,13 @@ def _bank_range(sizes, nlev, a):
 
 
 @njit(cache=True)
-def _refresh_preq(final, a, nlev, sizes, bstate, role_cmd, ch):
-    """Next command of a refresh request: precharge-all while any bank under it is open."""
+def _refresh_preq(final, pre, a, nlev, sizes, bstate, ch):
+    """Next command of a refresh request: ``pre`` (precharge-all for all-bank refresh,
+    the bank's precharge for per-bank refresh) while a bank under it is open."""
     lo, hi = _bank_range(sizes, nlev, a)
     for b in range(lo, hi):
         if bstate[ch, b] != 0:
-            return role_cmd[R_PREA]
+            return pre
     return final
 
 
@@ -274,15 +279,25 @@ def _in_write_queue(wq, wq_n, ch, req_addr, r):
 
 @njit(cache=True)
 def simulate(sizes, cmd_role, role_cmd, cons_ptr, cons, read_latency, refresh_scope,
-             refresh_interval, aad_cycles, wck, wck_enabled,
-             req_addr, req_vec, req_is_write, rq_cap, wq_cap, wr_hi, wr_lo,
+             refresh_interval, aad_cycles, wck, wck_enabled, cmd_bus, n_buses, cmd_cycles,
+             refresh_unit_level,
+             req_addr, req_vec, req_is_write, req_time, rq_cap, wq_cap, wr_hi, wr_lo,
              requests_per_cycle, log_enabled, max_cycles):
-    """Run a closed-loop trace replay on all channels.
+    """Run a trace replay on all channels.
 
     Requests are offered in trace order, up to ``requests_per_cycle`` per
     cycle (1 in the reference replay model), at the frontend clock ``i`` (the
-    controllers then tick at ``i + 1``); a refused request (its queue is full)
-    is offered again next cycle and blocks the ones behind it.
+    controllers then tick at ``i + 1``), never before their ``req_time``
+    (all zeros: closed loop; arrival cycles: timed open-loop replay); a refused
+    request (its queue is full) is offered again next cycle and blocks the ones
+    behind it.
+
+    Each channel issues at most one command per command bus per cycle
+    (``cmd_bus`` gives a command's bus, ``cmd_cycles`` how long it holds it).
+    Refresh: ``refresh_scope`` below the bank level refreshes every node of that
+    level (REFab) each ``refresh_interval``; at the bank level, each node of
+    ``refresh_unit_level`` refreshes its next bank (REFpb, round robin) each
+    ``refresh_interval``.
 
     Returns (accept, complete, stats, cmd_count, log, n_log, end_cycle,
     open_cycles) where stats rows are per channel:
@@ -332,7 +347,16 @@ def simulate(sizes, cmd_role, role_cmd, cons_ptr, cons, read_latency, refresh_sc
     PQ = 64
     pq_vec = np.full((nch, PQ, nlev + 2), -1, np.int64)
     pq_n = np.zeros(nch, np.int64)
-    n_ref_nodes = cnt_l[refresh_scope]
+    per_bank = refresh_scope == nlev - 1
+    if per_bank:
+        n_ref_nodes = cnt_l[refresh_unit_level]
+        banks_per_unit = nbanks // n_ref_nodes
+    else:
+        n_ref_nodes = cnt_l[refresh_scope]
+        banks_per_unit = 1
+    ref_rr = np.zeros(nch, np.int64)         # per-bank refresh: next bank of each unit
+    nbus = n_buses
+    bus_free = np.zeros((nch, nbus), np.int64)
     write_mode = np.zeros(nch, np.bool_)
     wck_expiry = np.zeros(nch, np.int64)
     cas_req = np.full(nch, -1, np.int64)
@@ -346,7 +370,8 @@ def simulate(sizes, cmd_role, role_cmd, cons_ptr, cons, read_latency, refresh_sc
     stat_done = np.zeros(n, np.bool_)
     final_rd = role_cmd[R_RD]
     final_wr = role_cmd[R_WR]
-    refab = role_cmd[R_REFAB]
+    ref_cmd = role_cmd[R_REFPB] if per_bank else role_cmd[R_REFAB]
+    ref_pre = role_cmd[R_PRE] if per_bank else role_cmd[R_PREA]
     # ---- outputs ----------------------------------------------------------------
     stats = np.zeros((nch, 12), np.int64)
     cmd_count = np.zeros((nch, ncmd), np.int64)
@@ -366,6 +391,8 @@ def simulate(sizes, cmd_role, role_cmd, cons_ptr, cons, read_latency, refresh_sc
                 break
             accepted_before = next_req
             r = next_req
+            if req_time[r] > i:
+                break      # timed replay: not arrived yet
             ch = req_vec[r, 0]
             if req_is_write[r]:
                 if _in_write_queue(wq, wq_n, ch, req_addr, r):
@@ -419,301 +446,320 @@ def simulate(sizes, cmd_role, role_cmd, cons_ptr, cons, read_latency, refresh_sc
                     v = pq_vec[ch, pq_n[ch]]
                     v[:] = -1
                     v[0] = ch
-                    rem = k
+                    rem = k * banks_per_unit + ref_rr[ch] if per_bank else k
                     for l in range(refresh_scope, 0, -1):
                         v[l] = rem % sizes[l]
                         rem //= sizes[l]
                     pq_n[ch] += 1
-            # ---------------- choose a candidate ----------------------------
-            cand = -1          # request id, or -2 for the priority head
-            cand_buf = -1
-            cand_pos = -1
-            cmd = -1
-            issue_act2 = False
-            # urgent ACT2 (deadline reached)
-            if xq_n[ch] > 0:
-                best_dl = BIG
-                for j in range(xq_n[ch]):
-                    r = xq[ch, j]
-                    b = req_bank[r]
-                    dl = act2_deadline[ch, b]
-                    if dl > clk:
-                        continue
-                    c2 = role_cmd[R_ACT2]
-                    if _req_ready(ready, req_node, r, c2, nlev) > clk:
-                        continue
-                    if dl < best_dl or (dl == best_dl and arrive[r] < arrive[cand]):
-                        best_dl = dl
-                        cand = r
-                        cand_pos = j
-                if cand >= 0:
-                    issue_act2 = True
-            if cas_req[ch] >= 0:
-                # CAS continuation: the RD/WR follows as soon as it is ready
-                r = cas_req[ch]
-                c = rcmd[r]
-                t = _req_ready(ready, req_node, r, c, nlev)
-                if t < ev:
-                    ev = t
-                if t <= clk:
-                    cas_req[ch] = -1
-                    cand = r
-                    cand_buf = cas_buf[ch]
-                    cmd = c
-                    issue_act2 = False
-                    cand_pos = -1
-                    if cand_buf == B_READ:
-                        for j in range(rq_n[ch]):
-                            if rq[ch, j] == r:
-                                cand_pos = j
-                    elif cand_buf == B_WRITE:
-                        for j in range(wq_n[ch]):
-                            if wq[ch, j] == r:
-                                cand_pos = j
-                    else:
-                        for j in range(aq_n[ch]):
-                            if aq[ch, j] == r:
-                                cand_pos = j
-                else:
+                if per_bank:
+                    ref_rr[ch] = (ref_rr[ch] + 1) % banks_per_unit
+            # one command per command bus per cycle; buses are served in the order the
+            # standard lists them (HBM: column bus, then row bus)
+            for slot in range(nbus):
+                if bus_free[ch, slot] > clk:
+                    if bus_free[ch, slot] < ev:
+                        ev = bus_free[ch, slot]
                     continue
-            elif not issue_act2:
-                # 1. active buffer (not in arrival order: oldest ready wins)
-                best_arr = BIG
-                for j in range(aq_n[ch]):
-                    r = aq[ch, j]
-                    c = _req_preq(final_wr if req_is_write[r] else final_rd, r, req_bank, req_vec, row_i,
-                                  bstate, brow, role_cmd, ch)
-                    rcmd[r] = c
-                    if arrive[r] < best_arr:
-                        t = _req_ready(ready, req_node, r, c, nlev)
-                        if t < ev:
-                            ev = t
-                        if t > clk:
-                            continue
-                        best_arr = arrive[r]
-                        cand = r
-                        cand_pos = j
-                        cand_buf = B_ACTIVE
-                        cmd = c
-                # 2. priority buffer head
-                if cand < 0 and pq_n[ch] > 0:
-                    pv = pq_vec[ch, 0]
-                    c = _refresh_preq(refab, pv, nlev, sizes, bstate, role_cmd, ch)
-                    if (not _would_close_active(c, pv, ch, nlev, sizes, cmd_role, act_cnt, aq_n)
-                            and not _blocks_activating(c, pv, ch, nlev, sizes, cmd_role, act2_owner, xq_n)):
-                        t = _ready_time(ready, base, off, sizes, nlev, c, pv)
-                        if t < ev:
-                            ev = t
-                        if t <= clk:
-                            cand = -2
-                            cmd = c
-                # 3. read/write buffers (not while refresh waits)
-                if cand == -1 and pq_n[ch] == 0:
-                    if not write_mode[ch]:
-                        if wq_n[ch] > wr_hi * wq_cap or rq_n[ch] == 0:
-                            write_mode[ch] = True
-                    else:
-                        if wq_n[ch] < wr_lo * wq_cap and rq_n[ch] != 0:
-                            write_mode[ch] = False
-                    wm = write_mode[ch]
-                    nb = wq_n[ch] if wm else rq_n[ch]
-                    fin = final_wr if wm else final_rd
-                    # queues are in arrival order: the first ready eligible entry
-                    # is the oldest ready one
-                    for j in range(nb):
-                        r = wq[ch, j] if wm else rq[ch, j]
-                        c = _req_preq(fin, r, req_bank, req_vec, row_i, bstate, brow, role_cmd, ch)
-                        rcmd[r] = c
-                        if _req_closes_active(c, r, req_bank, cmd_role, act_cnt, aq_n, ch):
-                            continue
-                        if xq_n[ch] > 0 and _blocks_activating(c, req_vec[r], ch, nlev, sizes, cmd_role,
-                                                               act2_owner, xq_n):
-                            continue
-                        t = _req_ready(ready, req_node, r, c, nlev)
-                        if t < ev:
-                            ev = t
-                        if t <= clk:
-                            cand = r
-                            cand_pos = j
-                            cand_buf = B_WRITE if wm else B_READ
-                            cmd = c
-                            break
-                # deferred ACT2 when nothing else can go
-                if cand == -1 and xq_n[ch] > 0:
+                # ---------------- choose a candidate ----------------------------
+                cand = -1          # request id, or -2 for the priority head
+                cand_buf = -1
+                cand_pos = -1
+                cmd = -1
+                issue_act2 = False
+                # urgent ACT2 (deadline reached)
+                if xq_n[ch] > 0:
                     best_dl = BIG
                     for j in range(xq_n[ch]):
                         r = xq[ch, j]
-                        c2 = role_cmd[R_ACT2]
-                        if _req_ready(ready, req_node, r, c2, nlev) > clk:
+                        b = req_bank[r]
+                        dl = act2_deadline[ch, b]
+                        if dl > clk:
                             continue
-                        dl = act2_deadline[ch, req_bank[r]]
+                        c2 = role_cmd[R_ACT2]
+                        if cmd_bus[c2] != slot or _req_ready(ready, req_node, r, c2, nlev) > clk:
+                            continue
                         if dl < best_dl or (dl == best_dl and arrive[r] < arrive[cand]):
                             best_dl = dl
                             cand = r
                             cand_pos = j
                     if cand >= 0:
                         issue_act2 = True
-                # WCK sync: an access after WCK went idle issues CAS first
-                if (cand >= 0 and not issue_act2 and wck_enabled and clk >= wck_expiry[ch]):
-                    cr = cmd_role[cmd]
-                    if cr == R_RD or cr == R_WR or cr == R_RDA or cr == R_WRA:
-                        # CAS takes the next slot from the RD/WR: do not let it
-                        # push a pending ACT2 past its deadline
-                        blocked = False
-                        for j in range(xq_n[ch]):
-                            if act2_deadline[ch, req_bank[xq[ch, j]]] <= clk + 1:
-                                blocked = True
-                        if blocked:
-                            best_dl = BIG
-                            cand2 = -1
-                            for j in range(xq_n[ch]):
-                                r = xq[ch, j]
-                                dl = act2_deadline[ch, req_bank[r]]
-                                if dl < best_dl or (dl == best_dl and arrive[r] < arrive[cand2]):
-                                    best_dl = dl
-                                    cand2 = r
+                if cas_req[ch] >= 0:
+                    # CAS continuation: the RD/WR follows as soon as it is ready
+                    r = cas_req[ch]
+                    c = rcmd[r]
+                    if cmd_bus[c] != slot:
+                        continue
+                    t = _req_ready(ready, req_node, r, c, nlev)
+                    if t < ev:
+                        ev = t
+                    if t <= clk:
+                        cas_req[ch] = -1
+                        cand = r
+                        cand_buf = cas_buf[ch]
+                        cmd = c
+                        issue_act2 = False
+                        cand_pos = -1
+                        if cand_buf == B_READ:
+                            for j in range(rq_n[ch]):
+                                if rq[ch, j] == r:
                                     cand_pos = j
-                            cand = cand2
-                            issue_act2 = True
+                        elif cand_buf == B_WRITE:
+                            for j in range(wq_n[ch]):
+                                if wq[ch, j] == r:
+                                    cand_pos = j
                         else:
-                            cas = role_cmd[R_CASRD] if (cr == R_RD or cr == R_RDA) else role_cmd[R_CASWR]
-                            if _req_ready(ready, req_node, cand, cas, nlev) <= clk:
-                                _update_timing(ready, hist, base, off, sizes, nlev, ncmd, cons_ptr, cons, cas,
-                                               req_vec[cand], clk)
-                                cmd_count[ch, cas] += 1
-                                if log_enabled:
-                                    log, n_log = _log_append(log, n_log, clk, cas, req_vec[cand],
-                                                             1 if req_is_write[cand] else 0)
-                                cas_req[ch] = cand
-                                cas_buf[ch] = cand_buf
-                                issued_any = True
-                            continue
-            if cand == -1:
-                continue
-            # ---------------- issue ------------------------------------------
-            issued_any = True
-            if issue_act2:
-                cmd = role_cmd[R_ACT2]
-            if cand == -2:
-                av = pq_vec[ch, 0]
-                typ = -1
-            else:
-                av = req_vec[cand]
-                typ = 1 if req_is_write[cand] else 0
-                if not stat_done[cand]:
-                    stat_done[cand] = True
-                    b = req_bank[cand]
-                    if bstate[ch, b] == 2 and brow[ch, b] == av[row_i]:
-                        k = 0
-                    elif bstate[ch, b] != 0:
-                        k = 2
+                            for j in range(aq_n[ch]):
+                                if aq[ch, j] == r:
+                                    cand_pos = j
                     else:
-                        k = 1
-                    stats[ch, k] += 1
-                    if typ == 0:
-                        stats[ch, 3 + k] += 1
-            cr = cmd_role[cmd]
-            if wck_enabled and (cr == R_RD or cr == R_WR or cr == R_RDA or cr == R_WRA):
-                e = clk + (wck[1] if (cr == R_WR or cr == R_WRA) else wck[0])
-                if e > wck_expiry[ch]:
-                    wck_expiry[ch] = e
-            _update_timing(ready, hist, base, off, sizes, nlev, ncmd, cons_ptr, cons, cmd, av, clk)
-            cmd_count[ch, cmd] += 1
-            if log_enabled:
-                log, n_log = _log_append(log, n_log, clk, cmd, av, typ)
-            # ---- bank state actions
-            if cr == R_ACT or cr == R_ACT1 or cr == R_ACT2 or cr == R_PRE or cr == R_RDA or cr == R_WRA:
-                b = req_bank[cand]
-                old = bstate[ch, b]
-                if cr == R_ACT or cr == R_ACT2:
-                    bstate[ch, b] = 2
-                    brow[ch, b] = av[row_i]
-                elif cr == R_ACT1:
-                    bstate[ch, b] = 1
-                    brow[ch, b] = av[row_i]
+                        continue
+                elif not issue_act2:
+                    # 1. active buffer (not in arrival order: oldest ready wins)
+                    best_arr = BIG
+                    for j in range(aq_n[ch]):
+                        r = aq[ch, j]
+                        c = _req_preq(final_wr if req_is_write[r] else final_rd, r, req_bank, req_vec, row_i,
+                                      bstate, brow, role_cmd, ch)
+                        rcmd[r] = c
+                        if cmd_bus[c] == slot and arrive[r] < best_arr:
+                            t = _req_ready(ready, req_node, r, c, nlev)
+                            if t < ev:
+                                ev = t
+                            if t > clk:
+                                continue
+                            best_arr = arrive[r]
+                            cand = r
+                            cand_pos = j
+                            cand_buf = B_ACTIVE
+                            cmd = c
+                    # 2. priority buffer head
+                    if cand < 0 and pq_n[ch] > 0:
+                        pv = pq_vec[ch, 0]
+                        c = _refresh_preq(ref_cmd, ref_pre, pv, nlev, sizes, bstate, ch)
+                        if (cmd_bus[c] == slot and not _would_close_active(c, pv, ch, nlev, sizes, cmd_role, act_cnt, aq_n)
+                                and not _blocks_activating(c, pv, ch, nlev, sizes, cmd_role, act2_owner, xq_n)):
+                            t = _ready_time(ready, base, off, sizes, nlev, c, pv)
+                            if t < ev:
+                                ev = t
+                            if t <= clk:
+                                cand = -2
+                                cmd = c
+                    # 3. read/write buffers (not while refresh waits)
+                    if cand == -1 and pq_n[ch] == 0:
+                        if not write_mode[ch]:
+                            if wq_n[ch] > wr_hi * wq_cap or rq_n[ch] == 0:
+                                write_mode[ch] = True
+                        else:
+                            if wq_n[ch] < wr_lo * wq_cap and rq_n[ch] != 0:
+                                write_mode[ch] = False
+                        wm = write_mode[ch]
+                        nb = wq_n[ch] if wm else rq_n[ch]
+                        fin = final_wr if wm else final_rd
+                        # queues are in arrival order: the first ready eligible entry
+                        # is the oldest ready one
+                        for j in range(nb):
+                            r = wq[ch, j] if wm else rq[ch, j]
+                            c = _req_preq(fin, r, req_bank, req_vec, row_i, bstate, brow, role_cmd, ch)
+                            rcmd[r] = c
+                            if cmd_bus[c] != slot:
+                                continue
+                            if _req_closes_active(c, r, req_bank, cmd_role, act_cnt, aq_n, ch):
+                                continue
+                            if xq_n[ch] > 0 and _blocks_activating(c, req_vec[r], ch, nlev, sizes, cmd_role,
+                                                                   act2_owner, xq_n):
+                                continue
+                            t = _req_ready(ready, req_node, r, c, nlev)
+                            if t < ev:
+                                ev = t
+                            if t <= clk:
+                                cand = r
+                                cand_pos = j
+                                cand_buf = B_WRITE if wm else B_READ
+                                cmd = c
+                                break
+                    # deferred ACT2 when nothing else can go
+                    if cand == -1 and xq_n[ch] > 0:
+                        best_dl = BIG
+                        for j in range(xq_n[ch]):
+                            r = xq[ch, j]
+                            c2 = role_cmd[R_ACT2]
+                            if cmd_bus[c2] != slot or _req_ready(ready, req_node, r, c2, nlev) > clk:
+                                continue
+                            dl = act2_deadline[ch, req_bank[r]]
+                            if dl < best_dl or (dl == best_dl and arrive[r] < arrive[cand]):
+                                best_dl = dl
+                                cand = r
+                                cand_pos = j
+                        if cand >= 0:
+                            issue_act2 = True
+                    # WCK sync: an access after WCK went idle issues CAS first
+                    if (cand >= 0 and not issue_act2 and wck_enabled and clk >= wck_expiry[ch]):
+                        cr = cmd_role[cmd]
+                        if cr == R_RD or cr == R_WR or cr == R_RDA or cr == R_WRA:
+                            # CAS takes the next slot from the RD/WR: do not let it
+                            # push a pending ACT2 past its deadline
+                            blocked = False
+                            for j in range(xq_n[ch]):
+                                if act2_deadline[ch, req_bank[xq[ch, j]]] <= clk + 1:
+                                    blocked = True
+                            if blocked:
+                                best_dl = BIG
+                                cand2 = -1
+                                for j in range(xq_n[ch]):
+                                    r = xq[ch, j]
+                                    dl = act2_deadline[ch, req_bank[r]]
+                                    if dl < best_dl or (dl == best_dl and arrive[r] < arrive[cand2]):
+                                        best_dl = dl
+                                        cand2 = r
+                                        cand_pos = j
+                                cand = cand2
+                                issue_act2 = True
+                            else:
+                                cas = role_cmd[R_CASRD] if (cr == R_RD or cr == R_RDA) else role_cmd[R_CASWR]
+                                if _req_ready(ready, req_node, cand, cas, nlev) <= clk:
+                                    _update_timing(ready, hist, base, off, sizes, nlev, ncmd, cons_ptr, cons, cas,
+                                                   req_vec[cand], clk)
+                                    cmd_count[ch, cas] += 1
+                                    if log_enabled:
+                                        log, n_log = _log_append(log, n_log, clk, cas, req_vec[cand],
+                                                                 1 if req_is_write[cand] else 0)
+                                    cas_req[ch] = cand
+                                    cas_buf[ch] = cand_buf
+                                    issued_any = True
+                                    bus_free[ch, slot] = clk + cmd_cycles[cas]
+                                continue
+                if cand == -1:
+                    continue
+                # ---------------- issue ------------------------------------------
+                issued_any = True
+                if issue_act2:
+                    cmd = role_cmd[R_ACT2]
+                if cand == -2:
+                    av = pq_vec[ch, 0]
+                    typ = -1
                 else:
-                    bstate[ch, b] = 0
-                new = bstate[ch, b]
-                r1 = b // banks_per_l1
-                if old == 0 and new != 0:
-                    if open_banks[ch, r1] == 0:
-                        open_since[ch, r1] = clk
-                    open_banks[ch, r1] += 1
-                elif old != 0 and new == 0:
-                    open_banks[ch, r1] -= 1
-                    if open_banks[ch, r1] == 0:
-                        open_cycles[ch, r1] += clk - open_since[ch, r1]
-            elif cr == R_PREA:
-                lo, hi = _bank_range(sizes, nlev, av)
-                for b in range(lo, hi):
-                    if bstate[ch, b] != 0:
+                    av = req_vec[cand]
+                    typ = 1 if req_is_write[cand] else 0
+                    if not stat_done[cand]:
+                        stat_done[cand] = True
+                        b = req_bank[cand]
+                        if bstate[ch, b] == 2 and brow[ch, b] == av[row_i]:
+                            k = 0
+                        elif bstate[ch, b] != 0:
+                            k = 2
+                        else:
+                            k = 1
+                        stats[ch, k] += 1
+                        if typ == 0:
+                            stats[ch, 3 + k] += 1
+                cr = cmd_role[cmd]
+                if wck_enabled and (cr == R_RD or cr == R_WR or cr == R_RDA or cr == R_WRA):
+                    e = clk + (wck[1] if (cr == R_WR or cr == R_WRA) else wck[0])
+                    if e > wck_expiry[ch]:
+                        wck_expiry[ch] = e
+                _update_timing(ready, hist, base, off, sizes, nlev, ncmd, cons_ptr, cons, cmd, av, clk)
+                bus_free[ch, slot] = clk + cmd_cycles[cmd]
+                cmd_count[ch, cmd] += 1
+                if log_enabled:
+                    log, n_log = _log_append(log, n_log, clk, cmd, av, typ)
+                # ---- bank state actions
+                if cr == R_ACT or cr == R_ACT1 or cr == R_ACT2 or cr == R_PRE or cr == R_RDA or cr == R_WRA:
+                    if cand >= 0:
+                        b = req_bank[cand]
+                    else:
+                        b, _hi = _bank_range(sizes, nlev, av)
+                    old = bstate[ch, b]
+                    if cr == R_ACT or cr == R_ACT2:
+                        bstate[ch, b] = 2
+                        brow[ch, b] = av[row_i]
+                    elif cr == R_ACT1:
+                        bstate[ch, b] = 1
+                        brow[ch, b] = av[row_i]
+                    else:
                         bstate[ch, b] = 0
-                        r1 = b // banks_per_l1
+                    new = bstate[ch, b]
+                    r1 = b // banks_per_l1
+                    if old == 0 and new != 0:
+                        if open_banks[ch, r1] == 0:
+                            open_since[ch, r1] = clk
+                        open_banks[ch, r1] += 1
+                    elif old != 0 and new == 0:
                         open_banks[ch, r1] -= 1
                         if open_banks[ch, r1] == 0:
                             open_cycles[ch, r1] += clk - open_since[ch, r1]
-            # ---- request bookkeeping
-            if cand == -2:
-                if cr == R_REFAB:
-                    stats[ch, 6] += 1
-                    for j in range(pq_n[ch] - 1):
-                        pq_vec[ch, j] = pq_vec[ch, j + 1]
-                    pq_n[ch] -= 1
-                continue
-            r = cand
-            final = final_wr if req_is_write[r] else final_rd
-            if issue_act2:
-                # activating -> active
-                b = req_bank[cand]
-                _remove_at(xq, xq_n, ch, cand_pos)
-                act2_owner[ch, b] = False
-                act2_deadline[ch, b] = -1
-                aq[ch, aq_n[ch]] = r
-                aq_n[ch] += 1
-                act_cnt[ch, b] += 1
-            elif cmd == final:
-                if cand_buf == B_READ:
-                    _remove_at(rq, rq_n, ch, cand_pos)
-                elif cand_buf == B_WRITE:
-                    _remove_at(wq, wq_n, ch, cand_pos)
-                else:
-                    _remove_at(aq, aq_n, ch, cand_pos)
-                    act_cnt[ch, req_bank[r]] -= 1
-                if req_is_write[r]:
-                    complete[r] = clk
-                else:
-                    complete[r] = clk + read_latency
-                    stats[ch, 9] += complete[r] - arrive[r]
-                    stats[ch, 10] += 1
-                if complete[r] > last_done:
-                    last_done = complete[r]
-                retired += 1
-            elif cr == R_ACT1 or cr == R_ACT:
-                if cand_buf == B_ACTIVE:
+                elif cr == R_PREA:
+                    lo, hi = _bank_range(sizes, nlev, av)
+                    for b in range(lo, hi):
+                        if bstate[ch, b] != 0:
+                            bstate[ch, b] = 0
+                            r1 = b // banks_per_l1
+                            open_banks[ch, r1] -= 1
+                            if open_banks[ch, r1] == 0:
+                                open_cycles[ch, r1] += clk - open_since[ch, r1]
+                # ---- request bookkeeping
+                if cand == -2:
+                    if cr == R_REFAB or cr == R_REFPB:
+                        stats[ch, 6] += 1
+                        for j in range(pq_n[ch] - 1):
+                            pq_vec[ch, j] = pq_vec[ch, j + 1]
+                        pq_n[ch] -= 1
                     continue
-                if cand_buf == B_READ:
-                    _remove_at(rq, rq_n, ch, cand_pos)
-                else:
-                    _remove_at(wq, wq_n, ch, cand_pos)
-                b = req_bank[cand]
-                if cr == R_ACT1:
-                    xq[ch, xq_n[ch]] = r
-                    xq_n[ch] += 1
-                    act2_owner[ch, b] = True
-                    act2_deadline[ch, b] = clk + aad_cycles
-                else:
+                r = cand
+                final = final_wr if req_is_write[r] else final_rd
+                if issue_act2:
+                    # activating -> active
+                    b = req_bank[cand]
+                    _remove_at(xq, xq_n, ch, cand_pos)
+                    act2_owner[ch, b] = False
+                    act2_deadline[ch, b] = -1
                     aq[ch, aq_n[ch]] = r
                     aq_n[ch] += 1
                     act_cnt[ch, b] += 1
+                elif cmd == final:
+                    if cand_buf == B_READ:
+                        _remove_at(rq, rq_n, ch, cand_pos)
+                    elif cand_buf == B_WRITE:
+                        _remove_at(wq, wq_n, ch, cand_pos)
+                    else:
+                        _remove_at(aq, aq_n, ch, cand_pos)
+                        act_cnt[ch, req_bank[r]] -= 1
+                    if req_is_write[r]:
+                        complete[r] = clk
+                    else:
+                        complete[r] = clk + read_latency
+                        stats[ch, 9] += complete[r] - arrive[r]
+                        stats[ch, 10] += 1
+                    if complete[r] > last_done:
+                        last_done = complete[r]
+                    retired += 1
+                elif cr == R_ACT1 or cr == R_ACT:
+                    if cand_buf == B_ACTIVE:
+                        continue
+                    if cand_buf == B_READ:
+                        _remove_at(rq, rq_n, ch, cand_pos)
+                    else:
+                        _remove_at(wq, wq_n, ch, cand_pos)
+                    b = req_bank[cand]
+                    if cr == R_ACT1:
+                        xq[ch, xq_n[ch]] = r
+                        xq_n[ch] += 1
+                        act2_owner[ch, b] = True
+                        act2_deadline[ch, b] = clk + aad_cycles
+                    else:
+                        aq[ch, aq_n[ch]] = r
+                        aq_n[ch] += 1
+                        act_cnt[ch, b] += 1
         # ------------------------------------------------ done?
         if retired == n and next_req == n:
             break
         # ------------------------------------------------ skip idle cycles
         # Nothing issued and no request can arrive: nothing changes until the
         # earliest ready time of an eligible command (or a refresh) seen above.
+        # A request that has room arrives at its req_time (timed replay) or next cycle.
         step = 1
-        if not issued_any and ev > clk + 1 and ev < BIG:
-            can_arrive = False
+        if not issued_any:
+            tgt = ev - clk if ev < BIG else BIG
             if next_req < n:
                 r = next_req
                 ch = req_vec[r, 0]
@@ -724,8 +770,10 @@ def simulate(sizes, cmd_role, role_cmd, cons_ptr, cons, read_latency, refresh_sc
                 # a read that would be forwarded / a write that would coalesce
                 if _in_write_queue(wq, wq_n, ch, req_addr, r):
                     can_arrive = True
-            if not can_arrive:
-                step = ev - clk
+                if can_arrive and req_time[r] - i < tgt:
+                    tgt = req_time[r] - i
+            if 1 < tgt < BIG:
+                step = tgt
         i += step
     # banks still open at the end count as open until the last completion
     for ch in range(nch):

@@ -4,9 +4,11 @@ Per rank (or pseudo-channel) with ``devices_per_rank`` devices at VDD:
 
 * ACT+PRE pair: ``VDD * (IDD0*tRC - IDD3N*tRAS - IDD2N*(tRC - tRAS))``
 * read / write burst: ``VDD * (IDD4R|IDD4W - IDD3N) * tBurst``
-* refresh: ``VDD * (IDD5B - IDD3N) * tRFC``
+* refresh: ``VDD * (IDD5B - IDD3N) * tRFC`` (REFpb: over tRFCpb, divided by the banks
+  of the rank: an estimate, IDD5PB is not in the presets)
 * background: ``VDD * (IDD3N * t_any_bank_open + IDD2N * t_all_closed)``
-* I/O: ``io_pj_per_bit`` per data bit moved
+* I/O: ``io_pj_per_bit`` per data bit moved (RD/WR bursts on the bus; requests served
+  from the controller's queue move none)
 
 Currents in mA, times in ns -> energies in pJ (mA * ns * V = pJ).
 """
@@ -59,12 +61,17 @@ def per_command_energy_pj(std) -> dict:
     t_ras = _timing(std, "nRAS") * tck
     t_burst = _timing(std, "nBL", "nBL_min") * tck
     t_rfc = _timing(std, "nRFC", "nRFCab") * tck
+    # REFpb: the all-bank refresh current over tRFCpb for one bank's share of the rank
+    # (an estimate: IDD5PB is not in the presets)
+    banks = int(std.level_sizes[-1] * (std.level_sizes[-2] if std.level_names[-2] == "bankgroup" else 1))
+    t_rfcpb = std.timing.get("nRFCpb", 0) * tck
     act = v * (e["idd0_ma"] * t_rc - e["idd3n_ma"] * t_ras - e["idd2n_ma"] * (t_rc - t_ras))
     return {
         "activate": max(act, 0.0) * dev,
         "read": v * (e["idd4r_ma"] - e["idd3n_ma"]) * t_burst * dev,
         "write": v * (e["idd4w_ma"] - e["idd3n_ma"]) * t_burst * dev,
         "refresh": v * (e["idd5b_ma"] - e["idd3n_ma"]) * t_rfc * dev,
+        "refresh_bank": v * (e["idd5b_ma"] - e["idd3n_ma"]) * t_rfcpb * dev / banks,
     }
 
 
@@ -79,6 +86,7 @@ def energy_of(res) -> DramEnergy:
     reads = role_count.get("read", 0) + role_count.get("read_ap", 0)
     writes = role_count.get("write", 0) + role_count.get("write_ap", 0)
     refs = role_count.get("refresh_all", 0)
+    refs_pb = role_count.get("refresh_bank", 0)
     e = std.energy
     tck = std.tck_ns
     n_units = res.open_cycles.size            # ranks or pseudo-channels, all channels
@@ -90,5 +98,5 @@ def energy_of(res) -> DramEnergy:
     bits = (reads + writes) * std.tx_bytes * 8
     return DramEnergy(
         activate_pj=acts * per["activate"], read_pj=reads * per["read"],
-        write_pj=writes * per["write"], refresh_pj=refs * per["refresh"],
+        write_pj=writes * per["write"], refresh_pj=refs * per["refresh"] + refs_pb * per["refresh_bank"],
         background_pj=bg, io_pj=bits * e.get("io_pj_per_bit", 0.0))

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ..config_io import check_float, check_int
+from ..errors import ConfigError
 from .core import simulate
 from .mapping import map_addresses
 from .standard import DramStandard
@@ -63,8 +64,27 @@ class DramResult:
         return self.cycles * self.standard.tck_ns
 
     @property
+    def data_bursts(self) -> int:
+        """RD/WR bursts that crossed the data bus (with or without auto-precharge)."""
+        std = self.standard
+        return sum(self.command_counts.get(c, 0) for c, r in zip(std.commands, std.roles)
+                   if r in ("read", "write", "read_ap", "write_ap"))
+
+    @property
+    def transferred_bytes(self) -> int:
+        return self.data_bursts * self.standard.tx_bytes
+
+    @property
+    def served_from_queue(self) -> int:
+        """Requests that never reached the DRAM: reads forwarded from a queued write to the
+        same address and writes coalesced into one."""
+        return self.forwarded_reads + self.coalesced_writes
+
+    @property
     def achieved_gbps(self) -> float:
-        return self.requests * self.standard.tx_bytes / self.time_ns if self.cycles else 0.0
+        """Data-bus bandwidth: bursts on the bus x bytes per burst / time (requests served
+        from the queue move no data and are not counted)."""
+        return self.transferred_bytes / self.time_ns if self.cycles else 0.0
 
     @property
     def pct_of_peak(self) -> float:
@@ -92,23 +112,48 @@ class DramResult:
 
 
 def run_trace(std: DramStandard, addrs, is_write, mapping="RoBaRaCoCh", controller=None,
-              log=False, max_cycles=None) -> DramResult:
-    """Replay a trace (byte addresses + write flags) on ``std``."""
+              log=False, max_cycles=None, arrival_cycle=None) -> DramResult:
+    """Replay a trace (byte addresses + write flags) on ``std``.
+
+    ``arrival_cycle`` (non-decreasing, per request, in command-clock cycles) makes the
+    replay timed and open loop: a request enters its queue at that cycle or, when the
+    queue is full, as soon as there is room. Without it the replay is closed loop. With it,
+    read latency is counted from the arrival cycle (queueing delay included)."""
     ctrl = (controller or ControllerConfig()).validate()
+    n = len(addrs)
+    if arrival_cycle is None:
+        req_time = np.zeros(n, np.int64)
+    else:
+        req_time = np.asarray(arrival_cycle, np.int64)
+        if req_time.shape != (n,) or (n and (req_time.min() < 0 or (np.diff(req_time) < 0).any())):
+            raise ValueError("arrival_cycle must be one non-negative, non-decreasing cycle per request")
     vec = map_addresses(np.asarray(addrs, np.uint64), std, mapping)
     addr_key = (np.asarray(addrs, np.uint64) // np.uint64(std.tx_bytes)).astype(np.int64)
     arr = std.arrays()
     if max_cycles is None:
         max_cycles = 1 << 60
-    accept, complete, stats, cmd_count, lg, end, open_cycles = simulate(
-        arr["sizes"], arr["cmd_role"], arr["role_cmd"], arr["cons_ptr"], arr["cons"],
-        arr["read_latency"], arr["refresh_scope"], arr["refresh_interval"], arr["aad_cycles"],
-        arr["wck"], arr["wck_enabled"], addr_key, vec, np.asarray(is_write, np.bool_),
-        ctrl.read_queue, ctrl.write_queue, ctrl.write_high_watermark, ctrl.write_low_watermark,
-        ctrl.requests_per_cycle, bool(log), int(max_cycles))
+    try:
+        out = simulate(
+            arr["sizes"], arr["cmd_role"], arr["role_cmd"], arr["cons_ptr"], arr["cons"],
+            arr["read_latency"], arr["refresh_scope"], arr["refresh_interval"], arr["aad_cycles"],
+            arr["wck"], arr["wck_enabled"], arr["cmd_bus"], arr["n_buses"], arr["cmd_cycles"],
+            arr["refresh_unit_level"], addr_key, vec, np.asarray(is_write, np.bool_), req_time,
+            ctrl.read_queue, ctrl.write_queue, ctrl.write_high_watermark, ctrl.write_low_watermark,
+            ctrl.requests_per_cycle, bool(log), int(max_cycles))
+    except RuntimeError as exc:
+        if "priority buffer overflow" not in str(exc):
+            raise
+        raise ConfigError(std.source_file, "refresh.interval",
+                          f"{std.refresh_interval} cycles: refreshes fall due faster than they can issue "
+                          f"(more than 64 pending); use a longer interval") from None
+    accept, complete, stats, cmd_count, lg, end, open_cycles = out
     if (complete < 0).any():
         raise RuntimeError(f"simulation stopped at max_cycles={max_cycles} before all requests completed")
     tot = stats.sum(axis=0)
+    if arrival_cycle is not None:
+        reads = ~np.asarray(is_write, np.bool_)
+        tot[9] = int((complete[reads] - req_time[reads]).sum())
+        tot[10] = int(reads.sum())
     counts = {name: int(cmd_count[:, i].sum()) for i, name in enumerate(std.commands)}
     return DramResult(
         standard=std, accept_cycle=accept, complete_cycle=complete, cycles=int(end),

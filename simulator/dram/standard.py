@@ -59,7 +59,11 @@ OPENING_ROLES = {"activate", "activate2"}
 
 _TOP_REQUIRED = {"name", "family", "source", "tck_ps", "data_rate_mtps", "organization", "timing",
                  "read_latency", "commands", "constraints", "refresh"}
-_TOP_OPTIONAL = {"controller", "energy", "notes"}
+_TOP_OPTIONAL = {"controller", "energy", "notes", "command_buses", "command_cycles", "compat"}
+# A variant preset names its base with ``extends`` and patches it: mappings merge key by key,
+# other values replace, ``constraints_remove`` drops base rows (matched on level, from, to, sibling) and
+# ``constraints_add`` appends rows.
+_VARIANT_KEYS = {"extends", "constraints_remove", "constraints_add"}
 _ORG_REQUIRED = {"levels", "rows", "columns", "device_width_bits", "channel_width_bits",
                  "burst_length"}
 _ORG_OPTIONAL = {"devices_per_rank"}
@@ -95,6 +99,17 @@ class DramStandard:
     refresh_interval: int
     controller: dict = field(default_factory=dict)
     energy: dict = field(default_factory=dict)
+    cmd_bus: list = field(default_factory=list)      # command bus index per command
+    bus_names: list = field(default_factory=lambda: ["command"])
+    cmd_cycles: list = field(default_factory=list)   # cycles a command holds its bus
+    compat: str = ""           # the reference simulator this preset reproduces ("" = the standard)
+    transfers_per_clock: int = 2   # data transfers per pin per command clock
+
+    @property
+    def refresh_unit_level(self) -> int:
+        """Level whose nodes each run one per-bank refresh round robin (rank or
+        pseudo-channel when present, else the channel)."""
+        return _refresh_unit_level(self.level_names)
 
     # ---- derived sizes -------------------------------------------------
     @property
@@ -120,7 +135,14 @@ class DramStandard:
 
     @property
     def tck_ns(self) -> float:
-        return self.tck_ps / 1000.0
+        """Exact command-clock period from the data rate (``tck_ps`` in the YAML is its rounded
+        value): transfers per clock / data rate."""
+        return self.transfers_per_clock * 1000.0 / self.data_rate_mtps
+
+    @property
+    def capacity_bytes(self) -> int:
+        """Bytes addressable on all channels (every address bit the mapping uses)."""
+        return self.channels * self.banks_per_channel * self.rows * self.column_bursts * self.tx_bytes
 
     @property
     def data_buses_per_channel(self) -> int:
@@ -134,6 +156,18 @@ class DramStandard:
         """Peak data bandwidth of all channels in GB/s."""
         per_bus = self.channel_width_bits / 8 * self.data_rate_mtps / 1000.0
         return per_bus * self.data_buses_per_channel * self.channels
+
+    def fingerprint(self) -> str:
+        """Hash of everything in the standard that affects a simulation result, and of the
+        core's semantics version (for result caches)."""
+        import hashlib
+        import json
+        from .core import CORE_VERSION
+        a = self.arrays()
+        blob = {k: (v.tolist() if isinstance(v, np.ndarray) else v) for k, v in a.items()}
+        blob.update(core=CORE_VERSION, tck_ns=self.tck_ns, tx=self.tx_bytes, rows=self.rows,
+                    cols=self.columns, bl=self.burst_length, rate=self.data_rate_mtps)
+        return hashlib.sha256(json.dumps(blob, sort_keys=True).encode()).hexdigest()[:16]
 
     def role_command(self, role: str) -> int:
         """Command id with this role, or -1 when the standard has none."""
@@ -178,6 +212,10 @@ class DramStandard:
             aad_cycles=int(split.get("deadline_cycles", 0)),
             wck=np.array([wck.get("read_cycles", 0), wck.get("write_cycles", 0)], np.int64),
             wck_enabled=bool(wck),
+            cmd_bus=np.array(self.cmd_bus, np.int64),
+            n_buses=len(self.bus_names),
+            refresh_unit_level=self.refresh_unit_level,
+            cmd_cycles=np.array(self.cmd_cycles, np.int64),
         )
 
 
@@ -189,7 +227,51 @@ def load_standard(name_or_path) -> DramStandard:
     """Load a standard by preset name (``ddr4-3200``) or by YAML path."""
     p = find_config(name_or_path, CONFIG_DIR, "--standard", "DRAM standard",
                     normalise=lambda n: n.lower().replace("_", "-"))
-    return parse_standard(load_yaml(p), p)
+    return parse_standard(_resolve_extends(load_yaml(p), p, ()), p)
+
+
+def _resolve_extends(d: dict, src, seen) -> dict:
+    """Merge a variant preset (``extends: <preset or path>``) onto its base."""
+    if "extends" not in d:
+        for k in _VARIANT_KEYS - {"extends"}:
+            if k in d:
+                raise ConfigError(src, k, "only allowed together with 'extends'")
+        return d
+    base_name = d["extends"]
+    if not isinstance(base_name, str):
+        raise ConfigError(src, "extends", "must name a preset or a YAML file")
+    bp = find_config(base_name, CONFIG_DIR, f"{src}: extends", "DRAM standard")
+    if bp.resolve() in seen:
+        raise ConfigError(src, "extends", f"circular: {base_name}")
+    base = _resolve_extends(load_yaml(bp), bp, seen + (Path(src).resolve(),))
+    out = dict(base)
+    for k, v in d.items():
+        if k in _VARIANT_KEYS:
+            continue
+        if isinstance(v, dict) and isinstance(base.get(k), dict):
+            out[k] = {**base[k], **v}
+        else:
+            out[k] = v
+    cons = list(out.get("constraints", []))
+    for i, rm in enumerate(d.get("constraints_remove", []) or []):
+        key = f"constraints_remove[{i}]"
+        check_keys(src, key, rm, {"level", "from", "to"}, {"sibling"})
+        sig = _row_sig(rm)
+        hits = [c for c in cons if isinstance(c, dict) and _row_sig(c) == sig]
+        if not hits:
+            raise ConfigError(src, key, f"no row of {base_name} has level/from/to {rm}")
+        cons = [c for c in cons if not (isinstance(c, dict) and _row_sig(c) == sig)]
+    add = d.get("constraints_add", []) or []
+    if not isinstance(add, list):
+        raise ConfigError(src, "constraints_add", "must be a list")
+    out["constraints"] = cons + list(add)
+    return out
+
+
+def _row_sig(c):
+    def lst(v):
+        return tuple(sorted(v)) if isinstance(v, list) else (v,)
+    return c.get("level"), lst(c.get("from")), lst(c.get("to")), bool(c.get("sibling", False))
 
 
 def parse_standard(d: dict, src) -> DramStandard:
@@ -197,6 +279,13 @@ def parse_standard(d: dict, src) -> DramStandard:
     check_keys(src, "", d, _TOP_REQUIRED, _TOP_OPTIONAL)
     tck_ps = check_int(src, "tck_ps", d["tck_ps"], 100, 100_000)
     rate = check_int(src, "data_rate_mtps", d["data_rate_mtps"], 100, 100_000)
+    # transfers per clock from the data rate and the (rounded) clock period; the exact
+    # period used everywhere is transfers / rate, so peak bandwidth is exactly width x rate
+    tpc = max(1, round(rate * tck_ps / 1e6))
+    exact_ps = tpc * 1e6 / rate
+    if abs(exact_ps - tck_ps) > 0.01 * exact_ps:
+        raise ConfigError(src, "tck_ps", f"{tck_ps} ps does not match data_rate_mtps {rate} at a whole "
+                          f"number of transfers per clock (nearest: {tpc} per clock = {exact_ps:.2f} ps)")
 
     org = d["organization"]
     check_keys(src, "organization", org, _ORG_REQUIRED, _ORG_OPTIONAL)
@@ -259,6 +348,7 @@ def parse_standard(d: dict, src) -> DramStandard:
     if "activate" not in roles and not {"activate1", "activate2"} <= set(roles):
         raise ConfigError(src, "commands", "needs role 'activate' or both 'activate1' and 'activate2'")
 
+    buses, bus_names, cyc = _parse_command_buses(src, d, cmd_names)
     cons = []
     if not isinstance(d["constraints"], list):
         raise ConfigError(src, "constraints", "must be a list")
@@ -277,13 +367,33 @@ def parse_standard(d: dict, src) -> DramStandard:
             raise ConfigError(src, f"{key}.sibling", "must be true or false")
         if sib and lvl == 0:
             raise ConfigError(src, f"{key}.sibling", "sibling constraints need a level below channel")
-        cons.append(dict(level=lvl, prec=prec, follow=foll, latency=lat, window=win, sibling=sib))
+        # A timing is measured from the last cycle of a multi-cycle command to the last cycle
+        # of the next; the log records a command's first cycle, so the issue-to-issue distance
+        # is latency + (cycles(from) - 1) - (cycles(to) - 1). Group rows by that distance.
+        groups = {}
+        for p in prec:
+            for f in foll:
+                adj = max(0, lat + cyc[p] - cyc[f])
+                g = groups.setdefault(adj, ([], []))
+                if p not in g[0]:
+                    g[0].append(p)
+                if f not in g[1]:
+                    g[1].append(f)
+        for adj, (ps, fs) in groups.items():
+            cons.append(dict(level=lvl, prec=ps, follow=fs, latency=adj, window=win, sibling=sib))
 
     ref = d["refresh"]
     check_keys(src, "refresh", ref, {"scope", "interval"})
     rscope = names.index(check_choice(src, "refresh.scope", ref["scope"], names))
     rint = eval_expr(src, "refresh.interval", ref["interval"], tvals)
     check_int(src, "refresh.interval", rint, 0, 100_000_000)
+    if rscope == len(names) - 1 and rint > 0:
+        _check_per_bank_refresh(src, names, sizes, roles, tvals, rint)
+    elif rint > 0:
+        rfc = next((k for k in ("nRFC", "nRFCab") if k in tvals), None)
+        if rfc and rint <= tvals[rfc]:
+            raise ConfigError(src, "refresh.interval", f"{rint} cycles is not longer than {rfc} "
+                              f"({tvals[rfc]}): refreshes could never keep up")
 
     ctrl = _parse_controller(src, d.get("controller", {}) or {}, tvals, roles)
     energy = d.get("energy", {}) or {}
@@ -299,7 +409,55 @@ def parse_standard(d: dict, src) -> DramStandard:
         device_width_bits=dq, channel_width_bits=cw, burst_length=bl, devices_per_rank=dpr,
         timing=tvals, read_latency=read_latency, commands=cmd_names, roles=roles,
         scopes=scopes, constraints=cons, refresh_scope=rscope, refresh_interval=rint,
-        controller=ctrl, energy=energy)
+        controller=ctrl, energy=energy, cmd_bus=buses, bus_names=bus_names, cmd_cycles=cyc,
+        compat=str(d.get("compat", "")), transfers_per_clock=tpc)
+
+
+def _parse_command_buses(src, d, cmd_names):
+    """``command_buses: {bus: [commands]}`` (absent: one shared bus) and ``command_cycles:
+    {command: cycles}`` (default 1). Returns (bus index per command, bus names, cycles)."""
+    cb = d.get("command_buses")
+    if cb is None:
+        bus, bus_names = [0] * len(cmd_names), ["command"]
+    else:
+        if not isinstance(cb, dict) or not cb:
+            raise ConfigError(src, "command_buses", "must map bus names to lists of command names")
+        bus, bus_names = [-1] * len(cmd_names), list(cb)
+        for i, (bname, lst) in enumerate(cb.items()):
+            for c in _cmd_list(src, f"command_buses.{bname}", lst, cmd_names):
+                if bus[c] >= 0:
+                    raise ConfigError(src, f"command_buses.{bname}",
+                                      f"{cmd_names[c]} is already on bus {bus_names[bus[c]]}")
+                bus[c] = i
+        missing = [cmd_names[c] for c in range(len(cmd_names)) if bus[c] < 0]
+        if missing:
+            raise ConfigError(src, "command_buses", f"commands on no bus: {', '.join(missing)}")
+    cc = d.get("command_cycles", {}) or {}
+    if not isinstance(cc, dict):
+        raise ConfigError(src, "command_cycles", "must map command names to cycles")
+    cyc = [1] * len(cmd_names)
+    for k, v in cc.items():
+        check_choice(src, "command_cycles", k, cmd_names)
+        cyc[cmd_names.index(k)] = check_int(src, f"command_cycles.{k}", v, 1, 16)
+    return bus, bus_names, cyc
+
+
+def _check_per_bank_refresh(src, names, sizes, roles, tvals, interval):
+    """Per-bank refresh (``refresh.scope: bank``): REFpb to one bank at a time, round robin
+    over the banks of each refresh unit, one command every ``interval`` cycles per unit.
+    Needs a ``refresh_bank`` command and a schedule that reaches every bank within nREFI."""
+    if "refresh_bank" not in roles:
+        raise ConfigError(src, "refresh.scope", "per-bank refresh needs a command with role "
+                          "'refresh_bank' (REFpb); this standard has none: use scope "
+                          f"{names[-2]} or {names[0]}")
+    # banks that share one refresh schedule: all banks of the rank/pseudo-channel (or channel)
+    unit = int(np.prod(sizes[_refresh_unit_level(names) + 1:]))
+    if "nREFI" in tvals and interval * unit > tvals["nREFI"]:
+        raise ConfigError(src, "refresh.interval",
+                          f"{interval} cycles between per-bank refreshes x {unit} banks = {interval * unit} "
+                          f"> nREFI {tvals['nREFI']}: a bank would go unrefreshed past tREFI (this model "
+                          f"refreshes one bank per REFpb; use an interval <= nREFI // {unit} = "
+                          f"{tvals['nREFI'] // unit})")
 
 
 def _cmd_list(src, key, value, cmd_names):
@@ -333,3 +491,7 @@ def _parse_controller(src, ctrl, tvals, roles):
             "read_cycles": eval_expr(src, "controller.wck_sync.read_window", w["read_window"], tvals),
             "write_cycles": eval_expr(src, "controller.wck_sync.write_window", w["write_window"], tvals)}
     return out
+
+
+def _refresh_unit_level(names) -> int:
+    return 1 if names[1] in ("rank", "pseudochannel") else 0

@@ -3,8 +3,9 @@
 The fraction of peak a device's memory reaches for an access pattern comes from
 running the DRAM core on the device's memory configuration (standard x channels)
 with a representative request stream; results are memoised in memory and on disk
-(``.cache/membw.json``) under :func:`simulator.keys.inputs_key` of the request and the
-standard's YAML *contents*, so an edited DRAM table is re-simulated, never served stale.
+(``.cache/membw.json``) under :func:`simulator.keys.inputs_key` of the request, the
+standard's fingerprint (every resolved timing value and the core's version) and the project
+version, so an edited DRAM table is re-simulated, never served stale.
 """
 
 from __future__ import annotations
@@ -40,21 +41,18 @@ def dram_efficiency(standard: str, channels: int, pattern: str = "stream") -> fl
 
     ``stream``: consecutive addresses (weight matrices read row after row);
     ``gather``: 256-byte chunks at random places (KV-cache rows of many heads)."""
-    from ..config_io import find_config
-    from ..dram.standard import CONFIG_DIR
     from ..keys import inputs_key
-    path = find_config(standard, CONFIG_DIR, "memory.standard", "DRAM standard",
-                       normalise=lambda n: n.lower().replace("_", "-"))
-    key = inputs_key([channels, pattern, REQUESTS_PER_CHANNEL, DEVICE_MAPPING], [path])
-    return _efficiency(key, str(path), channels, pattern)
+    std = load_standard(standard)
+    key = inputs_key([str(standard), std.fingerprint(), channels, pattern, REQUESTS_PER_CHANNEL, DEVICE_MAPPING])
+    return _efficiency(key, str(standard), channels, pattern)
 
 
 @lru_cache(maxsize=None)
-def _efficiency(key: str, path: str, channels: int, pattern: str) -> float:
+def _efficiency(key: str, standard: str, channels: int, pattern: str) -> float:
     disk = _disk()
     if key in disk:
         return disk[key]
-    std = load_standard(path).with_channels(channels)
+    std = load_standard(standard).with_channels(channels)
     n = REQUESTS_PER_CHANNEL * channels
     if pattern == "stream":
         addrs = np.arange(n, dtype=np.uint64) * np.uint64(std.tx_bytes)

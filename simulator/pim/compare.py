@@ -6,7 +6,7 @@ from pathlib import Path
 
 from ..engine.sim import simulate_step
 from ..workload import Workload, load_model
-from .system import simulate_token
+from .system import result_dict, simulate_token
 
 
 # the 8 GPT models of the PIM-GPT paper (the default workloads of compare, plot and the demo)
@@ -42,8 +42,7 @@ def run_one(model, hw, context: int, weights=None, batch=None, kv="bf16", kv_win
         w = Workload(m, weights="bf16", kv=kv, kv_window=kv_window)
         check_fits(w, context, h.capacity_bytes(), h.name, allow_overcommit)
         s = simulate_token(h.obj, w, context)
-        out = {"latency_ms": s.latency_ms, "energy_mj": s.energy_mj, "row_hit_rate": s.row_hit_rate,
-               "breakdown_ns": {k: float(v) for k, v in s.breakdown_ns.items()}, "result": s}
+        out = {**result_dict(s), "result": s}        # the PIM model's JSON-ready summary
     else:
         dev = h.obj
         w = Workload(m, weights=weights or baseline_weights(dev), kv=kv, kv_window=kv_window, batch=batch or 1,

@@ -24,6 +24,8 @@ class PimConfig:
     result_bytes: int
     asic: dict
     energy: dict
+    dataflow: str = "asic_partial_sums"   # or "result_latches" (see simulator/pim/lowering.py)
+    schedule: str = "overlap"             # or "serial" (see simulator/pim/system.py)
 
     @property
     def banks(self) -> int:
@@ -49,9 +51,28 @@ def list_pims() -> list:
     return sorted(p.stem for p in PIM_DIR.glob("*.yaml"))
 
 
-def load_pim(name_or_path) -> PimConfig:
+DATAFLOWS = ("asic_partial_sums", "result_latches")
+SCHEDULES = ("serial", "overlap")
+
+
+def load_pim(name_or_path, overrides: dict | None = None) -> PimConfig:
+    """A PIM preset, with ``overrides`` ({dotted key: value}) applied to its YAML mapping
+    before validation, by the same dotted paths as a sweep spec's ``pim.*`` axes (the
+    ``pim.`` prefix is optional: ``asic.clock_mhz``, ``channels``). String values are read
+    as YAML scalars (``"100"`` -> 100). Raises ConfigError naming the file and key."""
     p = find_config(name_or_path, PIM_DIR, "--hw", "PIM preset")
-    return parse_pim(load_yaml(p), p, key=p.stem, base_dir=p.parent)
+    raw = load_yaml(p)
+    ov = {}
+    if overrides:
+        import yaml
+
+        from ..hw import set_dotted
+        for k, v in overrides.items():
+            k = k[4:] if k.startswith("pim.") else k
+            v = yaml.safe_load(v) if isinstance(v, str) else v
+            set_dotted(raw, k, v, str(p))
+            ov[k] = v
+    return parse_pim(raw, p, key=p.stem if not ov else f"{p.stem}:{sorted(ov.items())}", base_dir=p.parent)
 
 
 def _load_dram(name, src, base_dir) -> DramStandard:
@@ -77,7 +98,9 @@ def parse_pim(d: dict, src, key: str, base_dir=None) -> PimConfig:
     is relative to ``base_dir`` (the preset's folder); an unknown one is reported as ``src: dram``."""
     src = str(src)
     check_keys(src, "", d, {"name", "source", "dram", "channels", "mac", "global_buffer_bytes", "result_latches",
-                            "result_bytes", "asic", "energy"})
+                            "result_bytes", "asic", "energy", "dataflow", "schedule"}, {"assumptions"})
+    check_choice(src, "dataflow", d["dataflow"], DATAFLOWS)
+    check_choice(src, "schedule", d["schedule"], SCHEDULES)
     std = _load_dram(d["dram"], src, base_dir)
     # a MAC unit slower than the command table (clock, or shared by banks) stretches nMAC
     unit_ns = 1e3 / float(d["mac"]["clock_mhz"]) * int(d["mac"]["banks_per_unit"])
@@ -99,11 +122,15 @@ def parse_pim(d: dict, src, key: str, base_dir=None) -> PimConfig:
     check_int(src, "global_buffer_bytes", d["global_buffer_bytes"], 64, 1 << 24)
     check_int(src, "result_latches", d["result_latches"], 1, 1024)
     check_int(src, "result_bytes", d["result_bytes"], 1, 8)
-    check_keys(src, "asic", d["asic"], {"clock_mhz", "lanes", "pipeline_cycles", "ops_per_element"})
+    check_keys(src, "asic", d["asic"], {"clock_mhz", "lanes", "stage_cycles"}, {"source"})
+    check_int(src, "asic.stage_cycles", d["asic"]["stage_cycles"], 1, 64)
+    check_float(src, "asic.clock_mhz", d["asic"]["clock_mhz"], 1.0, 10000.0)
+    check_int(src, "asic.lanes", d["asic"]["lanes"], 1, 4096)
     check_keys(src, "energy", d["energy"], {"mac_pj", "asic_pj_per_op"}, {"source"})
     if d["mac"]["lanes"] * 2 != std.tx_bytes:
         raise ConfigError(src, "mac.lanes", f"{d['mac']['lanes']} lanes x 2 B must equal one column burst "
                           f"({std.tx_bytes} B)")
     return PimConfig(key=key, name=str(d["name"]), source=str(d["source"]), std=std, mac=dict(d["mac"]),
                      global_buffer_bytes=d["global_buffer_bytes"], result_latches=d["result_latches"],
-                     result_bytes=d["result_bytes"], asic=dict(d["asic"]), energy=dict(d["energy"]))
+                     result_bytes=d["result_bytes"], asic=dict(d["asic"]), energy=dict(d["energy"]),
+                     dataflow=d["dataflow"], schedule=d["schedule"])

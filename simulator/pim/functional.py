@@ -39,25 +39,55 @@ def _bf16_scalar(v):
 
 
 @njit(cache=True)
-def pim_gemv(w, x, lanes, bf16_acc):
-    """y = W x as bank MAC units compute it. ``w`` (n, k) and ``x`` (k,) hold bf16 values."""
+def pim_gemv(w, x, lanes, bf16_acc, chunk=0):
+    """y = W x as bank MAC units compute it. ``w`` (n, k) and ``x`` (k,) hold bf16 values.
+
+    ``chunk`` > 0 is the ASIC-side partial-sum dataflow (PIM-GPT: partial VMM results of a
+    matrix longer than the global buffer are summed in the ASIC): the bank accumulator
+    restarts at every ``chunk`` inputs, each partial sum leaves the bank (fp32, or bf16 when
+    ``bf16_acc``) and the ASIC adds them in fp32 in chunk order. ``chunk`` = 0 keeps one
+    accumulator across the whole row (the latch-accumulate dataflow, AiM style)."""
     n, k = w.shape
+    step = chunk if chunk > 0 else k
     y = np.empty(n, np.float32)
     for o in range(n):
-        acc = np.float32(0.0)
-        for c0 in range(0, k, lanes):
-            s = np.float32(0.0)
-            for j in range(c0, min(c0 + lanes, k)):
-                s += w[o, j] * x[j]
-            acc = acc + s
-            if bf16_acc:
-                acc = _bf16_scalar(acc)
-        y[o] = acc
+        total = np.float32(0.0)
+        for b0 in range(0, k, step):
+            acc = np.float32(0.0)
+            for c0 in range(b0, min(b0 + step, k), lanes):
+                s = np.float32(0.0)
+                for j in range(c0, min(c0 + lanes, b0 + step, k)):
+                    s += w[o, j] * x[j]
+                acc = acc + s
+                if bf16_acc:
+                    acc = _bf16_scalar(acc)
+            total = total + acc if b0 > 0 else acc
+        y[o] = total
     return y
 
 
 # ---------------------------------------------------------------- ASIC approximations
 LN2 = np.float32(math.log(2.0))
+
+# The algorithms' step counts: the loops below run them, and simulator/pim/asic.py derives
+# the ASIC's pipeline depths from the same constants (asic_stages), so the timing model
+# and the numbers it times cannot disagree.
+EXP_TAYLOR_DEGREE = 7        # e^r, |r| <= ln2/2: degree 7 leaves < 1e-7 relative error
+RECIP_NEWTON_STEPS = 4       # 1/x from the exponent-flip seed (~12% error) to fp32
+RSQRT_NEWTON_STEPS = 3       # 1/sqrt(x) from the 0x5f3759df seed (~3.4% error) to fp32
+
+
+def asic_stages() -> dict:
+    """Dependent floating-point operations on the critical path of one element through each
+    ASIC algorithm of this module (one pipeline stage per operation): exp, reciprocal, rsqrt.
+
+    exp: clamp, v/ln2, +0.5, floor, n*ln2, v - n*ln2 (6); per Taylor term term*r and /d (2);
+    the last p += term (1); the exponent bits of 2^n (1); p * 2^n (1).
+    reciprocal: sign (1), seed (1), per Newton step v*r, 2 - v*r, r*(...) (3), sign back (1).
+    rsqrt: v >> 1, seed subtract (2), per Newton step y*y, *0.5v, 1.5 - ..., y*(...) (4)."""
+    return {"exp": 6 + 2 * EXP_TAYLOR_DEGREE + 3,
+            "reciprocal": 3 + 3 * RECIP_NEWTON_STEPS,
+            "rsqrt": 2 + 4 * RSQRT_NEWTON_STEPS}
 
 
 @njit(cache=True)
@@ -70,7 +100,7 @@ def asic_exp(x):
         r = v - nn * LN2
         p = np.float32(1.0)
         term = np.float32(1.0)
-        for d in range(1, 8):
+        for d in range(1, EXP_TAYLOR_DEGREE + 1):
             term = term * r / np.float32(d)
             p += term
         bits = np.int32(int(nn) + 127) << 23
@@ -91,7 +121,7 @@ def asic_reciprocal(x):
             v = -v
         bits = np.array([v], np.float32).view(np.int32)[0]
         r = np.array([np.int32(0x7EF311C7) - bits], np.int32).view(np.float32)[0]
-        for _ in range(4):
+        for _ in range(RECIP_NEWTON_STEPS):
             r = r * (np.float32(2.0) - v * r)
         out.flat[i] = sign * r
     return out
@@ -105,7 +135,7 @@ def asic_rsqrt(x):
         v = x.flat[i]
         bits = np.array([v], np.float32).view(np.int32)[0]
         y = np.array([np.int32(0x5F3759DF) - (bits >> 1)], np.int32).view(np.float32)[0]
-        for _ in range(3):
+        for _ in range(RSQRT_NEWTON_STEPS):
             y = y * (np.float32(1.5) - np.float32(0.5) * v * y * y)
         out.flat[i] = y
     return out
@@ -149,6 +179,8 @@ class PimFunctionalLM:
         lanes = pim.mac["lanes"] if pim is not None else 16
         self.lanes = lanes
         self.bf16_acc = bool(pim is not None and pim.mac["accumulator"] == "bf16")
+        # ASIC-side partial sums restart the bank accumulator at every global-buffer chunk
+        self.chunk = pim.gb_elems if pim is not None and pim.dataflow == "asic_partial_sums" else 0
         self.W = {k: to_bf16(np.ascontiguousarray(v, np.float32)) for k, v in weights.items()}
         L = max_len or m.max_positions
         self.K = [np.zeros((m.kv_heads, L, m.head_dim), np.float32) for _ in range(m.layers)]
@@ -156,7 +188,7 @@ class PimFunctionalLM:
         self.n = 0
 
     def _gemv(self, x, name, bias=True):
-        y = pim_gemv(self.W[f"{name}.weight"], to_bf16(x.astype(np.float32)), self.lanes, self.bf16_acc)
+        y = pim_gemv(self.W[f"{name}.weight"], to_bf16(x.astype(np.float32)), self.lanes, self.bf16_acc, self.chunk)
         b = self.W.get(f"{name}.bias")
         return y + b if (bias and b is not None) else y
 
@@ -192,9 +224,10 @@ class PimFunctionalLM:
             ctx = np.empty((m.heads, m.head_dim), np.float32)
             for hh in range(m.heads):
                 kv = hh // g
-                s = pim_gemv(self.K[i][kv, :L], to_bf16(q[hh]), self.lanes, self.bf16_acc) * scale
+                s = pim_gemv(self.K[i][kv, :L], to_bf16(q[hh]), self.lanes, self.bf16_acc, self.chunk) * scale
                 pr = asic_softmax(s)
-                ctx[hh] = pim_gemv(np.ascontiguousarray(self.V[i][kv, :L].T), to_bf16(pr), self.lanes, self.bf16_acc)
+                ctx[hh] = pim_gemv(np.ascontiguousarray(self.V[i][kv, :L].T), to_bf16(pr), self.lanes, self.bf16_acc,
+                                   self.chunk)
             x = x + self._gemv(ctx.ravel(), f"{p}.attn.out")
             h = self._norm(x, f"{p}.norm2")
             if m.mlp == "gated":
@@ -206,7 +239,8 @@ class PimFunctionalLM:
         self.n += 1
         x = self._norm(x, "final_norm")
         head = "embed.tokens" if m.tied_embeddings else "lm_head"
-        return pim_gemv(W[f"{head}.weight" if head == "lm_head" else head], to_bf16(x), self.lanes, self.bf16_acc)
+        return pim_gemv(W[f"{head}.weight" if head == "lm_head" else head], to_bf16(x), self.lanes, self.bf16_acc,
+                        self.chunk)
 
 
 def bf16_weights(weights: dict) -> dict:

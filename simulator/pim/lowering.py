@@ -1,18 +1,37 @@
 """GEMV and attention lowering to all-bank PIM command streams.
 
-Layout (per channel; every channel holds the same shapes, so one is simulated):
-output rows are spread over channels, then over the banks of a channel; each bank
-row holds ``row_elems`` consecutive weights of one output row (rows shorter than a
-bank row are packed several to a row). The input vector is written into the global
-buffer (GB) in chunks of ``gb_elems``; one ACTab opens the same row in all banks and
-MACab steps stream its columns, so weights stream as whole rows (row hits) and each
-bank accumulates its output's partial sum across chunks in one of
-``result_latches`` accumulators; RDRES reads the finished outputs.
+Layout (per channel; every channel holds the same shapes, so one is simulated): output rows
+are spread over channels, then over the banks of a channel; each bank row holds
+``row_elems`` consecutive weights of one output row (rows shorter than a bank row are packed
+several to a row). The input vector is written into the global buffer (GB) in chunks of
+``gb_elems``; one ACTab opens the same row in all banks and MACab steps stream its columns,
+so weights stream as whole rows (row hits). A bank holds ``result_latches`` outputs at once;
+RDRES reads them out. Two dataflows for matrices longer than the GB (``dataflow``):
+
+* ``asic_partial_sums`` (PIM-GPT: "partial VMM results are summed in the ASIC"): each input
+  chunk is written into the GB once; every output's partial sum over that chunk is read out
+  and the ASIC adds the partial sums (simulator/pim/asic.py, kind ``psum``).
+* ``result_latches`` (SK hynix AiM style, He et al., Hot Chips 2023): a bank keeps a block of
+  ``result_latches`` outputs across all input chunks, so the input chunks are re-sent for
+  every block and only finished outputs are read.
+
+Command order. Serial schedule (``overlap=False``): the transfers a row depends on (the GB
+chunk it multiplies, the read-out of the latches it will reuse) are issued after the previous
+row's last MACab and before its PREab, while the banks wait. Overlap: latch i of every bank is
+read before the next row that reuses it, and a GB chunk before the first row that multiplies
+it, both inside the row change: as many bursts as fit in tRP before that row's ACTab, the
+rest inside tRCD after it. A GB chunk cannot be
+written under the MACab steps: the table's WRGB -> MACab turnaround (nCWL + nBL) applies to
+every MACab after a WRGB, and the buffer is single (the paper gives no second one). Both
+orders keep every data dependency by construction (a GB chunk is rewritten only after the
+last MACab that reads it; latches are read before the first MACab that reuses them), and the
+command table decides the cycles; both are checked by simulator/dram/checker.py.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+
 import numpy as np
 
 from ..dram.core import simulate_stream
@@ -21,6 +40,13 @@ from .config import PimConfig
 
 @dataclass(frozen=True)
 class GemvCost:
+    """One channel's share of a GEMV (all channels run the same stream in parallel).
+
+    ``ns`` the whole stream; ``bank_ns`` the same stream without the GB writes and result
+    reads (``ns - bank_ns`` is the exposed data movement); ``last_chunk_ns`` when the last GB
+    chunk is first written (an input produced later delays the GEMV by up to ``ns`` minus
+    this); ``final_reads`` ((outputs finished on this channel, ns), ...) as result blocks are
+    read; ``partial_sums`` partial sums this channel hands the ASIC to add."""
     cycles: int
     acts: int
     macs: int            # all-bank MAC steps
@@ -28,57 +54,150 @@ class GemvCost:
     result_reads: int
     refreshes: int
     ns: float
+    bank_ns: float = 0.0
+    last_chunk_ns: float = 0.0
+    final_reads: tuple = ()
+    partial_sums: int = 0
+    first_read_ns: float = 0.0
 
     @property
     def row_hit_rate(self) -> float:
         return (self.macs - self.acts) / self.macs if self.macs else 0.0
 
+    def outputs_ready_ns(self, outputs: int) -> float:
+        """When the first ``outputs`` outputs of this channel have been read out."""
+        for done, t in self.final_reads:
+            if done >= outputs:
+                return t
+        return self.ns
 
-def gemv_stream(pim: PimConfig, n_out: int, k: int, channel: int = 0):
-    """(commands, addresses) of one channel computing ``n_out`` outputs of length ``k``."""
+
+def gemv_stream(pim: PimConfig, n_out: int, k: int, channel: int = 0, overlap: bool | None = None,
+                marks: dict | None = None):
+    """(commands, addresses) of one channel computing ``n_out`` outputs of length ``k``.
+
+    ``overlap`` defaults to the preset's schedule. ``marks``, if given, receives the stream
+    indices of the last RDRES of each finished-output block (``final``: [(outputs, index)]) and
+    of the first GB write of the last chunk (``last_chunk``)."""
     std = pim.std
+    overlap = pim.schedule == "overlap" if overlap is None else overlap
     c = {r: std.role_command(r) for r in ("pim_activate_all", "pim_mac_all", "pim_write_gb",
                                          "pim_read_result", "precharge_all")}
-    nlev = std.n_levels
-    B, lanes = pim.banks, pim.mac["lanes"]
+    B, lanes, R = pim.banks, pim.mac["lanes"], pim.result_latches
+    burst = std.tx_bytes
     chunk = min(k, pim.gb_elems)
     n_chunks = -(-k // chunk)
     per_row = max(1, pim.row_elems // chunk)             # outputs packed in one bank row (short rows)
     tiles = -(-n_out // B)                                # outputs per bank
-    R = pim.result_latches
-    burst = std.tx_bytes
-    cmds, rows, cols = [], [], []
+    gb_bursts = [-(-min(chunk, k - j * chunk) * 2 // burst) for j in range(n_chunks)]
+    cols = [-(-min(chunk, k - j * chunk) // lanes) for j in range(n_chunks)]
 
-    def emit(cmd, row=-1, col=-1, count=1):
-        cmds.extend([cmd] * count)
-        rows.extend([row] * count)
-        cols.extend(range(col, col + count) if col >= 0 else [-1] * count)
-
+    # rows: (row id, MAC steps, transfers before its MACs); transfers: (command, count, mark)
+    rows, pending, deferred = [], [], []
     row_id = 0
-    gb_loaded = -1
-    for t0 in range(0, tiles, R):
-        block = min(R, tiles - t0)
+
+    def add_rows(j, block):
+        nonlocal row_id, pending
+        left = block
+        while left > 0:
+            outs = min(per_row, left)
+            due = [d[1] for d in deferred if d[0] == 0]
+            deferred[:] = [[d[0] - 1, d[1]] for d in deferred if d[0] > 0]
+            rows.append((row_id, outs * cols[j], due + pending))
+            pending = []
+            row_id = (row_id + 1) % std.rows
+            left -= outs
+
+    def read_block(block, final_outs):
+        if not overlap:
+            pending.append((c["pim_read_result"], -(-B * block * pim.result_bytes // burst), final_outs))
+            return
+        # overlap: latch i of every bank is read before the next row that reuses it (row i // per_row)
+        per_latch = -(-B * pim.result_bytes // burst)
+        for i in range(block):
+            deferred.append([i // per_row, (c["pim_read_result"], per_latch, final_outs if i == block - 1 else None)])
+
+    done = 0
+    if pim.dataflow == "result_latches" or n_chunks == 1:
+        loaded = -1
+        for t0 in range(0, tiles, R):
+            block = min(R, tiles - t0)
+            for j in range(n_chunks):
+                if loaded != j:
+                    pending.append((c["pim_write_gb"], gb_bursts[j], "last_chunk" if j == n_chunks - 1 else None))
+                    loaded = j
+                add_rows(j, block)
+            done = min(n_out, done + B * block)
+            read_block(block, done)
+    else:                                                 # asic_partial_sums
         for j in range(n_chunks):
-            length = min(chunk, k - j * chunk)
-            if gb_loaded != j:
-                emit(c["pim_write_gb"], col=0, count=-(-length * 2 // burst))
-                gb_loaded = j
-            cols_per_out = -(-length // lanes)
-            left = block
-            while left > 0:
-                outs = min(per_row, left)
-                emit(c["pim_activate_all"], row=row_id)
-                emit(c["pim_mac_all"], row=row_id, col=0, count=outs * cols_per_out)
-                emit(c["precharge_all"])
-                row_id = (row_id + 1) % std.rows
-                left -= outs
-        emit(c["pim_read_result"], col=0, count=-(-B * block * pim.result_bytes // burst))
-    n = len(cmds)
+            pending.append((c["pim_write_gb"], gb_bursts[j], "last_chunk" if j == n_chunks - 1 else None))
+            for t0 in range(0, tiles, R):
+                block = min(R, tiles - t0)
+                add_rows(j, block)
+                if j == n_chunks - 1:
+                    done = min(n_out, done + B * block)
+                read_block(block, done if j == n_chunks - 1 else None)
+    pending = [d[1] for d in deferred] + pending
+
+    cmd, row, col = [], [], []
+    final, last_chunk = [], [-1]
+
+    def emit(cm, r=-1, count=1, colstart=-1):
+        cmd.extend([cm] * count)
+        row.extend([r] * count)
+        col.extend(range(colstart, colstart + count) if colstart >= 0 else [-1] * count)
+
+    def mark(m, count):
+        if m == "last_chunk" and last_chunk[0] < 0:
+            last_chunk[0] = len(cmd) - count
+        elif isinstance(m, int):
+            final.append((m, len(cmd) - 1))
+
+    def transfers(lst):
+        for cm, count, m in lst:
+            emit(cm, count=count, colstart=0)
+            mark(m, count)
+
+    # overlap: as many transfer bursts before a row's ACTab as fit in the precharge (tRP) of the
+    # row before, the rest after it (inside tRCD): the ACTab issues as soon as tRP allows
+    before_act = max(0, (std.timing["nRP"] - 1) // std.timing["nBL"])
+
+    def split(lst, k):
+        head, tail = [], []
+        for cm, count, m in lst:
+            a = min(count, max(k, 0))
+            k -= a
+            if a:
+                head.append((cm, a, m if a == count or m == "last_chunk" else None))
+            if count - a:
+                tail.append((cm, count - a, None if m == "last_chunk" and a else m))
+        return head, tail
+
+    for i, (rid, macs, pre) in enumerate(rows):
+        if not overlap and i == 0:
+            transfers(pre)
+        if overlap:
+            head, pre = split(pre, before_act)
+            transfers(head)
+        emit(c["pim_activate_all"], rid)
+        if overlap:
+            transfers(pre)
+        emit(c["pim_mac_all"], rid, macs, 0)
+        if not overlap:
+            transfers(rows[i + 1][2] if i + 1 < len(rows) else pending)
+        emit(c["precharge_all"])
+    if overlap:
+        transfers(pending)
+    if marks is not None:
+        marks["final"], marks["last_chunk"] = final, max(last_chunk[0], 0)
+    nlev = std.n_levels
+    n = len(cmd)
     addr = np.full((n, nlev + 2), -1, np.int64)
     addr[:, 0] = channel
-    addr[:, nlev] = rows
-    addr[:, nlev + 1] = cols
-    return np.array(cmds, np.int64), addr
+    addr[:, nlev] = row
+    addr[:, nlev + 1] = col
+    return np.array(cmd, np.int64), addr
 
 
 def run_stream(pim: PimConfig, cmds, addr):
@@ -93,7 +212,8 @@ def gemv_cost(pim: PimConfig, n: int, k: int, memo: bool = True) -> GemvCost:
     n_c = -(-n // pim.std.channels)
     if not memo:
         return _gemv_cost(pim, n_c, k)
-    sig = (pim.key, pim.std.channels, pim.mac_interval_cycles, pim.result_latches, pim.global_buffer_bytes, n_c, k)
+    sig = (pim.key, pim.std.channels, pim.mac_interval_cycles, pim.result_latches, pim.global_buffer_bytes,
+           pim.dataflow, pim.schedule, n_c, k)
     if sig not in _MEMO:
         _MEMO[sig] = _gemv_cost(pim, n_c, k)
     return _MEMO[sig]
@@ -103,11 +223,25 @@ _MEMO: dict = {}      # GEMV signature -> cost (identical shapes recur in every 
 
 
 def _gemv_cost(pim, n_c, k):
-    cmds, addr = gemv_stream(pim, n_c, k)
+    marks = {}
+    cmds, addr = gemv_stream(pim, n_c, k, marks=marks)
     log, end = run_stream(pim, cmds, addr)
+    tck = pim.std.tck_ns
     roles = np.array(pim.std.roles, dtype=object)[log[:, 1]]
     cnt = {r: int((roles == r).sum()) for r in ("pim_activate_all", "pim_mac_all", "pim_write_gb",
                                                 "pim_read_result", "refresh_all")}
+    issued = log[log[:, -1] != -1, 0]                     # the stream's own commands (not refreshes)
+    final = tuple((o, float(issued[i] + pim.std.read_latency) * tck) for o, i in marks["final"])
+    end = max(end, int(issued[marks["final"][-1][1]]) + pim.std.read_latency)   # last result on the bus
+    rdres = np.flatnonzero(cmds == pim.std.role_command("pim_read_result"))
+    first_read = float(issued[rdres[0]] + pim.std.read_latency) * tck if len(rdres) else 0.0
+    transfer = np.isin(cmds, [pim.std.role_command("pim_write_gb"), pim.std.role_command("pim_read_result")])
+    _, bank_end = run_stream(pim, cmds[~transfer], addr[~transfer])
+    chunk = min(k, pim.gb_elems)
+    n_chunks = -(-k // chunk)
+    psums = n_c * (n_chunks - 1) if pim.dataflow == "asic_partial_sums" and n_chunks > 1 else 0
     return GemvCost(cycles=end, acts=cnt["pim_activate_all"], macs=cnt["pim_mac_all"],
                     gb_writes=cnt["pim_write_gb"], result_reads=cnt["pim_read_result"],
-                    refreshes=cnt["refresh_all"], ns=end * pim.std.tck_ns)
+                    refreshes=cnt["refresh_all"], ns=end * tck, bank_ns=min(bank_end, end) * tck,
+                    last_chunk_ns=float(issued[marks["last_chunk"]]) * tck, final_reads=final,
+                    partial_sums=psums, first_read_ns=first_read)

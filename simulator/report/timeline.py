@@ -30,8 +30,6 @@ def rows_from_engine(timeline):
 
 
 def rows_from_pim(step):
-    t = 0.0
-    for name, kind, ns in step.ops:
-        track = "PIM banks" if kind in ("gemv", "gemm", "lm_head", "attn_score", "attn_context", "kv_append") else "ASIC"
-        yield (name, track, t, t + ns, {"kind": kind})
-        t += ns
+    """A PIM token (simulator/pim/system.py) has the engine's timeline: one track per PIM
+    channel and one for the ASIC."""
+    return rows_from_engine(step.timeline)
