@@ -112,3 +112,24 @@ def test_link_presets_have_sources_and_overrides():
         make_link(None, 100, None)
     with pytest.raises(ConfigError, match="unknown link; available: 5g"):
         make_link("carrier-pigeon")
+
+
+def test_split_sides_take_a_mode_like_run():
+    """A split side runs the profile its mode selects, as `decodesim run --mode` does: the all-edge
+    split of Llama-2-7B Q4_K_M on an M1 Max in mode `llamacpp` (llamacpp-metal, not the device's
+    default gpu-pytorch) takes, token for token, what predict(..., mode="llamacpp") takes; a mode
+    the device cannot run is a ConfigError naming the allowed modes."""
+    m = load_model("llama-2-7b")
+    mac = load_device("apple-m1-max")
+    s = SplitSetup(m, mac, SERVER, make_link("wifi-6"), prompt=300, generate=4, samples=0, edge_mode="llamacpp")
+    assert s.edge_runtime.name == "llamacpp-metal" and s.server_runtime.name == "gpu-pytorch"
+    r = simulate_generation(s, SplitPoint(m.layers, "q4_k_m", "-"))
+    gaps = [b - a for a, b in zip(r.token_times_ms, r.token_times_ms[1:])]
+    for j, g in enumerate(gaps):
+        run = predict("llama-2-7b", "apple-m1-max", 300 + j, weights="q4_k_m", mode="llamacpp").latency_ms
+        assert g == pytest.approx(run, rel=0.01)
+    eager = simulate_generation(SplitSetup(m, mac, SERVER, make_link("wifi-6"), prompt=300, generate=4, samples=0),
+                                SplitPoint(m.layers, "q4_k_m", "-"))
+    assert eager.tpot_ms != pytest.approx(r.tpot_ms, rel=0.01)    # the mode changes the answer
+    with pytest.raises(ConfigError, match="allowed"):
+        SplitSetup(m, mac, SERVER, make_link("wifi-6"), edge_mode="tensorrt_llm_typo")

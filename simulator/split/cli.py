@@ -60,8 +60,9 @@ def add_split_options(p, required=True):
                    help="fraction of hidden-state elements kept at 16 bit with their index (default 0)")
     if "--kv" not in p._option_string_actions:
         g.add_argument("--kv", default="bf16", choices=list(KV_FORMATS), help="KV cache precision (both sides)")
-    g.add_argument("--edge-mode", default="eager", help="edge runtime mode (eager, cuda_graphs, compiled)")
-    g.add_argument("--server-mode", default="cuda_graphs", help="server runtime mode (default cuda_graphs)")
+    g.add_argument("--edge-mode", default="eager", help="edge runtime mode, as `run --mode`: eager, cuda_graphs, compiled, llamacpp or an engine "
+                   "(tinychat, mlc, ...); picks the profile for the device's backend (default eager)")
+    g.add_argument("--server-mode", default="cuda_graphs", help="server runtime mode, as --edge-mode (default cuda_graphs)")
     g.add_argument("--staging-us", type=float, help="copy each payload through host memory on the edge: "
                    "fixed cost (us) plus a read and a write at the edge's memory bandwidth (default: no copy)")
     g.add_argument("--edge-workspace-mb", type=float,

@@ -31,7 +31,7 @@ import numpy as np
 import pandas as pd
 import simpy
 
-from ..devices.config import Device, load_runtime
+from ..devices.config import Device, runtime_for
 from ..engine.sim import COLUMNS, StepResult, run_segment
 from ..errors import ConfigError
 from ..lowering.gpu import lower
@@ -90,10 +90,10 @@ class SplitSetup:
         if self.model.position == "learned" and self.prompt + self.generate > self.model.max_positions:
             raise ConfigError("split", "--prompt/--generate", f"prompt + generate = {self.prompt + self.generate} "
                               f"exceeds {self.model.name}'s {self.model.max_positions} learned positions")
-        self.edge_runtime = load_runtime(self.edge.runtime)
-        self.server_runtime = load_runtime(self.server.runtime)
-        self.edge_runtime.mode(self.edge_mode)
-        self.server_runtime.mode(self.server_mode)
+        # the profile that runs each side's mode (as `decodesim run --mode`): the device's own, or
+        # the one for its backend (``llamacpp`` on a Metal edge -> llamacpp-metal); ConfigError else
+        self.edge_runtime = runtime_for(self.edge, self.edge_mode)
+        self.server_runtime = runtime_for(self.server, self.server_mode)
         self._kernels = {}
         self._segments = {}
         self._results = {}

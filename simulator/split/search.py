@@ -82,7 +82,7 @@ def search_space(layers: int, split_layers=None, edge_weights=("int4", "int8", "
 
 def _memory(setup: SplitSetup, p: SplitPoint, side: str, tokens: int, workspace_mb, prefill=0) -> int:
     w = p.edge_weights if side == "edge" else p.server_weights
-    rt = setup.edge.runtime if side == "edge" else setup.server.runtime
+    rt = (setup.edge_runtime if side == "edge" else setup.server_runtime).name
     return side_memory(setup.model, p.layer, side, "bf16" if w == "-" else w, p.kv, tokens, rt,
                        workspace_mb, prefill=prefill).total_bytes
 
@@ -93,7 +93,7 @@ def _oom(setup, p, side, budget_bytes, workspace_mb):
     if _memory(setup, p, side, P, workspace_mb, prefill=P) > budget_bytes:
         return P
     w = p.edge_weights if side == "edge" else p.server_weights
-    rt = setup.edge.runtime if side == "edge" else setup.server.runtime
+    rt = (setup.edge_runtime if side == "edge" else setup.server_runtime).name
     return first_oom_token(setup.model, p.layer, side, "bf16" if w == "-" else w, p.kv, rt, budget_bytes,
                            P, max(last, P), workspace_mb)
 
@@ -110,7 +110,7 @@ def evaluate(setup: SplitSetup, p: SplitPoint, c: Constraints) -> Evaluated:
     budget = c.edge_memory_gb * GB
     ew = "bf16" if p.edge_weights == "-" else p.edge_weights
     cap = setup.model.max_positions
-    oom_any = first_oom_token(setup.model, p.layer, "edge", ew, p.kv, setup.edge.runtime, budget, 0, cap,
+    oom_any = first_oom_token(setup.model, p.layer, "edge", ew, p.kv, setup.edge_runtime.name, budget, 0, cap,
                               c.edge_workspace_mb)
     max_tokens = cap if oom_any is None else max(oom_any - 1, 0)
     v = {}
