@@ -1,7 +1,10 @@
 """The ``decodesim`` command line.
 
-Each sub-command lives in its own small function; bad input (ConfigError)
-prints one line naming the file, key and allowed range, and exits 2.
+Each sub-command is a small ``_cmd_*`` function plus a ``_add_*`` function that registers its
+parser (see SUBCOMMANDS at the end: a new subcommand is one more entry). Shared options come
+from one table (:mod:`simulator.cli_options`): the same flags, defaults and help everywhere.
+Bad input (ConfigError, an unusable output path, a bad option value) prints one line naming
+the file or option, the key and the allowed range, and exits 2, before anything runs.
 """
 
 from __future__ import annotations
@@ -22,7 +25,7 @@ def _cmd_dram(args) -> int:
     from .dram.trace_io import check_capacity, load_trace
 
     std = load_standard(args.standard)
-    if args.channels:
+    if args.channels is not None:
         std = std.with_channels(args.channels)
     if args.commands:
         _check_writable(args.commands, "--commands")
@@ -106,9 +109,11 @@ def _print_dram_table(o):
 
 
 def _workload_from(args):
+    from .checks import check_positions
     from .workload import Workload, load_model
     m = load_model(args.model)
-    return Workload(m, weights=args.weights, kv=args.kv, kv_window=args.kv_window, batch=args.batch,
+    check_positions(m, args.context)
+    return Workload(m, weights=args.weights or "bf16", kv=args.kv, kv_window=args.kv_window, batch=args.batch or 1,
                     group_size=args.group_size)
 
 
@@ -121,11 +126,44 @@ def _cmd_trace_generate(args) -> int:
     return 0
 
 
+def _torch_device(flag, device):
+    """``device`` (cpu, cuda or None = cuda when present) after checking this torch can use it."""
+    try:
+        import torch
+    except ImportError:
+        raise ConfigError(flag, device or "", "needs PyTorch: pip install 'decodesim[measure]'") from None
+    if device == "cuda" and not torch.cuda.is_available():
+        raise ConfigError(flag, "cuda", f"this PyTorch ({torch.__version__}) sees no CUDA device; use --device cpu")
+    return device or ("cuda" if torch.cuda.is_available() else "cpu")
+
+
+def _available_bytes(device: str) -> float:
+    """Free memory of the device a recording runs on: CUDA's free memory, else MemAvailable."""
+    if device == "cuda":
+        import torch
+        return float(torch.cuda.mem_get_info()[0])
+    try:
+        for line in Path("/proc/meminfo").read_text().splitlines():
+            if line.startswith("MemAvailable:"):
+                return float(line.split()[1]) * 1024
+    except OSError:
+        pass
+    import os
+    return float(os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE"))
+
+
 def _cmd_trace_record(args) -> int:
-    from .workload import load_model
+    from .checks import check_fits, check_positions
+    from .workload import Workload, load_model
+    m = load_model(args.model)
+    check_positions(m, args.context)
+    device = _torch_device("--device", args.device)
+    # the recording runs the model in fp32 with an fp32 KV cache: refuse before allocating it
+    check_fits(Workload(m, weights="fp32", kv="fp32", batch=args.batch or 1), args.context,
+               _available_bytes(device), f"{device} (available memory)", args.allow_overcommit)
     from .workload.record import record_decode
     from .workload.trace_io import write_trace
-    tr = record_decode(load_model(args.model), args.context, seed=args.seed, batch=args.batch, device=args.device)
+    tr = record_decode(m, args.context, seed=args.seed, batch=args.batch or 1, device=device)
     write_trace(tr, args.out)
     print(f"recorded {len(tr.ops)} ops on {tr.header['device']} to {args.out}")
     return 0
@@ -136,11 +174,12 @@ def _cmd_trace_show(args) -> int:
     from .workload.report import trace_table
     from .workload.trace_io import read_trace
     if args.file:
+        from .cli_options import reject_unused
+        reject_unused(args, {"totals_only"}, "trace show FILE")
         tr = read_trace(args.file)
         w = None
     else:
         if not args.model:
-            from .errors import ConfigError
             raise ConfigError("trace show", "--model", "give a trace file or --model NAME")
         w = _workload_from(args)
         tr = generate_trace(w, args.context)
@@ -163,13 +202,16 @@ def _cmd_trace_diff(args) -> int:
 
 def _cmd_measure(args) -> int:
     from .measure import run_harness
-    ctx = [int(c) for c in args.contexts.split(",") if c]
-    df = run_harness(args.model, ctx, steps=args.steps, warmup=args.warmup, device=args.device,
+    from .workload import load_model
+    load_model(args.model)                      # names checked before the first measurement
+    if args.device_config:
+        from .devices.config import load_device
+        load_device(args.device_config)
+    device = _torch_device("--device", args.device)
+    df = run_harness(args.model, args.contexts, steps=args.steps, warmup=args.warmup, device=device,
                      weights=args.weights, device_config=args.device_config, fit_first=not args.all_heldout)
-    out = Path(args.out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    df.to_csv(out, index=False)
-    print(f"wrote {len(df)} rows to {out}")
+    df.to_csv(args.out, index=False)
+    print(f"wrote {len(df)} rows to {args.out}")
     return 0
 
 
@@ -194,112 +236,127 @@ def _cmd_validate(args) -> int:
     return 0
 
 
+def _options(args) -> dict:
+    """Keywords of :func:`simulator.pim.compare.run_one` from the shared options."""
+    return {"weights": args.weights, "batch": args.batch, "kv": args.kv, "kv_window": args.kv_window,
+            "group_size": args.group_size, "mode": getattr(args, "mode", None), "overrides": dict(args.set),
+            "allow_overcommit": args.allow_overcommit}
+
+
 def _cmd_compare(args) -> int:
     from .pim.compare import PIM_GPT_MODELS, against_published, compare
-    models = args.workload or PIM_GPT_MODELS
-    df = compare(models, args.hw, args.context)
+    models = args.model or PIM_GPT_MODELS
+    df = compare(models, args.hw, args.context, **_options(args))
+    if args.csv:
+        df.to_csv(args.csv, index=False)
+    if args.json:
+        print(df.to_json(orient="records", indent=2))
+        return 0
     first = args.hw[0]
-    print(f"context {args.context}, batch 1; speed-up and energy ratio of {first} over each config "
-          f"(GPU/CPU energy = TDP x time)")
+    print(f"context {args.context}; speed-up and energy ratio of {first} over each config "
+          f"(GPU/CPU energy = TDP x time); breakdown = shares of the latency")
     print(f"{'model':12s} {'hw':16s} {'ms/token':>10s} {'speedup':>8s} {'mJ/token':>10s} {'E ratio':>8s} "
           f"{'row hit':>8s}  breakdown")
     for r in df.itertuples():
         fr = {k[5:]: v for k, v in r._asdict().items() if k.startswith("frac_") and v == v and v > 0.0005}
         bd = ", ".join(f"{k} {100 * v:.1f}%" for k, v in sorted(fr.items(), key=lambda kv: -kv[1]))
         hit = "" if r.row_hit_rate != r.row_hit_rate else f"{r.row_hit_rate:.3f}"
-        print(f"{r.model:12s} {r.hw:16s} {r.latency_ms:10.3f} {r.speedup_of_first:8.1f} {r.energy_mj:10.3f} "
-              f"{r.energy_ratio_of_first:8.1f} {hit:>8s}  {bd}")
+        print(f"{r.model:12s} {r.hw:16s} {r.latency_ms:10.3f} {r.speedup_of_first:8.3g} {r.energy_mj:10.3f} "
+              f"{r.energy_ratio_of_first:8.3g} {hit:>8s}  {bd}")
     pub = against_published(df)
     for b in pub.itertuples():
-        print(f"{first} over {b.baseline}: {b.metric} {b.ours_low:.1f}-{b.ours_high:.1f}x on {b.models} models; "
+        print(f"{first} over {b.baseline}: {b.metric} {b.ours_low:.3g}-{b.ours_high:.3g}x on {b.models} models; "
               f"published {b.published_low:g}-{b.published_high:g}x on {b.published_models} ({b.verdict}; "
               f"validation/data/published/pim_gpt_bands.csv)")
-    if args.csv:
-        df.to_csv(args.csv, index=False)
     return 0
 
 
 def _cmd_sweep(args) -> int:
-    from .dse.run import run_sweep
+    from .dse.run import PointFailed, run_sweep
     from .dse.store import read_store
+    if args.scheduler and args.executor != "dask":
+        raise ConfigError("sweep", "--scheduler", "is a Dask scheduler address; it needs --executor dask")
     out = Path(args.out)
     try:
         info = run_sweep(args.spec, out, executor=args.executor, workers=args.workers, scheduler=args.scheduler,
-                         progress=not args.quiet)
+                         progress=not args.quiet, keep_going=args.keep_going,
+                         allow_overcommit=args.allow_overcommit)
     except KeyboardInterrupt:
         n = len(list(out.glob("*.parquet"))) if out.exists() else 0
         print(f"\ninterrupted: {n} finished points are in {out}; run the same command to resume", file=sys.stderr)
         return 130
+    except PointFailed as exc:
+        print(f"decodesim sweep: {exc}; stopped (rerun to retry it, or pass --keep-going to run past failures)",
+              file=sys.stderr)
+        return 1
     df = read_store(out)
     bad = int((df["error"] != "").sum()) if len(df) else 0
-    print(f"{info['points']} points: {info['already_done']} already done, {info['ran']} run now; "
-          f"{len(df)} rows in {out} ({bad} failed)")
-    return 0
+    print(f"{info['points']} points: {info['already_done']} already done, {info['ran']} run now "
+          f"({info['failed']} failed); {len(df)} rows in {out} ({bad} failed in all)")
+    return 1 if bad else 0
 
 
 def _cmd_run(args) -> int:
-    from .pim.config import list_pims
-    from .workload import Workload, load_model
-    m = load_model(args.model)
-    if args.hw in list_pims():
-        from .pim.config import load_pim
-        from .pim.system import simulate_token
-        from .report.timeline import chrome_trace, rows_from_pim
-        s = simulate_token(load_pim(args.hw), Workload(m, weights="bf16"), args.context)
-        print(f"{m.name} on {args.hw}, context {args.context}: {s.latency_ms:.4f} ms/token, "
-              f"{s.energy_mj:.3f} mJ/token, row-hit rate {s.row_hit_rate:.4f}")
-        for k, v in s.breakdown_ns.items():
-            print(f"  {k:14s} {v / 1e3:10.2f} us ({100 * v / s.latency_ns:5.1f}%)")
-        rows = rows_from_pim(s)
+    from .pim.compare import run_one
+    from .report.timeline import chrome_trace, rows_from_engine, rows_from_pim
+    r = run_one(args.model, args.hw, args.context, **{**_options(args), "weights": args.weights or "bf16"})
+    lat_ns = r["latency_ms"] * 1e6
+    out = {"model": args.model, "hw": args.hw, "kind": r["kind"], "context": args.context,
+           "latency_ms": r["latency_ms"], "energy_mj": r["energy_mj"], "breakdown_ns": r["breakdown_ns"]}
+    if r["kind"] == "pim":                      # every field of simulator.pim.system.result_dict
+        out.update({k: v for k, v in r.items() if k not in ("hw", "kind", "result") and not k.startswith("frac_")})
+        rows = rows_from_pim(r["result"])
     else:
-        from .devices.config import load_device
-        from .engine.sim import simulate_step
-        from .report.timeline import chrome_trace, rows_from_engine
-        dev = load_device(args.hw)
-        r = simulate_step(Workload(m, weights=args.weights, batch=args.batch), args.context, dev, args.mode)
-        print(f"{m.name} on {dev.name} ({args.mode}), context {args.context}: {r.latency_ms:.4f} ms/token")
-        for k, v in r.breakdown_ns().items():
-            print(f"  {k:10s} {v / 1e6:10.3f} ms of device time")
-        rows = rows_from_engine(r.timeline)
+        out.update(mode=args.mode or "eager", weights=args.weights or "bf16", batch=args.batch or 1)
+        rows = rows_from_engine(r["result"].timeline)
+    if args.json:
+        print(json.dumps(out, indent=2))
+    else:
+        extra = f", row-hit rate {out['row_hit_rate']:.4f}" if "row_hit_rate" in out else f", {out['mode']}"
+        print(f"{args.model} on {args.hw}, context {args.context}: {r['latency_ms']:.4f} ms/token, "
+              f"{r['energy_mj']:.3f} mJ/token{extra}")
+        for k, v in r["breakdown_ns"].items():
+            print(f"  {k:14s} {v / 1e6:10.4f} ms ({100 * v / lat_ns:5.1f}% of the latency)")
     if args.timeline:
         n = chrome_trace(rows, args.timeline)
-        print(f"timeline: {n} events -> {args.timeline} (open in ui.perfetto.dev or chrome://tracing)")
+        print(f"timeline: {n} events -> {args.timeline} (open in ui.perfetto.dev or chrome://tracing)",
+              file=sys.stderr if args.json else sys.stdout)
     return 0
 
 
 def _cmd_plot(args) -> int:
+    from .cli_options import reject_unused
     from .report import plots
     kind = args.kind
     if kind == "split":
         from .split.cli import cmd_plot_split
         return cmd_plot_split(args)
+    reject_unused(args, PLOT_USES[kind] | {"out"}, f"plot {kind}")
+    opts = _options(args)
     if kind in ("speedup", "breakdown"):
         from .pim.compare import PIM_GPT_MODELS, compare
-        models = args.workload or (PIM_GPT_MODELS if kind == "speedup" else ["gpt2-small", "gpt3-xl"])
+        models = args.model or (PIM_GPT_MODELS if kind == "speedup" else ["gpt2-small", "gpt3-xl"])
         hws = args.hw or ["pim-gpt-gddr6", "t4", "xeon-gold-6154"]
-        df = compare(models, hws, args.context)
+        if len(hws) < 2 and kind == "speedup":
+            raise ConfigError("plot speedup", "--hw", "give at least two: the reference and what it is compared to")
+        df = compare(models, hws, args.context, **opts)
         files = (plots.speedup_bars if kind == "speedup" else plots.breakdown_bars)(df, args.out)
     elif kind == "roofline":
-        from .devices.config import load_device
-        from .engine.sim import simulate_step
-        from .workload import Workload, load_model
-        dev = load_device((args.hw or ["h100-sxm5"])[0])
-        r = simulate_step(Workload(load_model((args.workload or ["llama-2-7b"])[0]), batch=args.batch), args.context,
-                          dev, args.mode)
-        files = plots.roofline(r.timeline, dev, args.out)
+        from .pim.compare import run_one
+        hw = (args.hw or ["h100-sxm5"])[0]
+        r = run_one((args.model or ["llama-2-7b"])[0], hw, args.context, **opts)
+        if r["kind"] != "device":
+            raise ConfigError("plot roofline", "--hw", f"{hw} is a PIM preset; the roofline is drawn for a device")
+        from .hw import load_hw
+        files = plots.roofline(r["result"].timeline, load_hw(hw, opts["overrides"]).obj, args.out)
     elif kind == "context":
         from .pim.compare import run_one
-        model = (args.workload or ["gpt2-xl"])[0]
-        ctxs = [int(c) for c in args.contexts.split(",")]
-        series = {hw: (ctxs, [run_one(model, hw, c)["latency_ms"] for c in ctxs])
+        model = (args.model or ["gpt2-xl"])[0]
+        series = {hw: (args.contexts, [run_one(model, hw, c, **opts)["latency_ms"] for c in args.contexts])
                   for hw in (args.hw or ["pim-gpt-gddr6", "t4", "a100-80gb"])}
         files = plots.latency_vs_context(series, args.out, title=f"{model}: latency vs context")
     elif kind == "pareto":
-        from .dse.store import read_store
-        if not args.store:
-            from .errors import ConfigError
-            raise ConfigError("plot pareto", "--store", "give the results store of a sweep")
-        files = plots.pareto(read_store(args.store), args.out)
+        files = plots.pareto(_pareto_rows(args.store), args.out)
     else:   # validation
         import pandas as pd
 
@@ -309,12 +366,31 @@ def _cmd_plot(args) -> int:
         files = []
         for ext in (".png", ".pdf"):
             p = Path(args.out).with_suffix(ext)
-            p.parent.mkdir(parents=True, exist_ok=True)
             plot(df, p)
             files.append(p)
     for f in files:
         print(f"wrote {f}")
     return 0
+
+
+_WORKLOAD_DESTS = {"model", "hw", "context", "batch", "weights", "group_size", "kv", "kv_window", "mode", "set",
+                   "allow_overcommit"}
+# the options each figure kind uses (anything else given is an error, never silently ignored)
+PLOT_USES = {"speedup": _WORKLOAD_DESTS, "breakdown": _WORKLOAD_DESTS, "roofline": _WORKLOAD_DESTS,
+             "context": (_WORKLOAD_DESTS - {"context"}) | {"contexts"}, "pareto": {"store"}, "validation": set()}
+
+
+def _pareto_rows(store):
+    from .dse.store import read_store
+    if not store:
+        raise ConfigError("plot pareto", "--store", "give the results store of a sweep")
+    if not Path(store).is_dir():
+        raise ConfigError("--store", store, "no such results store (a folder written by `decodesim sweep --out`)")
+    df = read_store(store)
+    ok = df[df["error"] == ""] if len(df) else df
+    if ok.empty:
+        raise ConfigError("--store", store, f"no successful points to plot ({len(df)} rows, all failed)")
+    return ok
 
 
 def _cmd_configs(args) -> int:
@@ -332,21 +408,10 @@ def _cmd_configs(args) -> int:
     return 1 if bad else 0
 
 
-def _workload_args(p, need_model=True):
-    from .workload.workload import KV_FORMATS, WEIGHT_FORMATS
-    p.add_argument("--model", required=need_model, help="catalog model (see workloads/models) or a YAML path")
-    p.add_argument("--context", type=int, default=2048, help="tokens already in the KV cache (default 2048)")
-    p.add_argument("--batch", type=int, default=1)
-    p.add_argument("--weights", default="bf16", choices=list(WEIGHT_FORMATS))
-    p.add_argument("--group-size", type=int, default=0, help="quantization group size (0 = format default)")
-    p.add_argument("--kv", default="bf16", choices=list(KV_FORMATS))
-    p.add_argument("--kv-window", type=int, default=0, help="keep only the last W tokens (0 = full cache)")
-
-
-def build_parser() -> argparse.ArgumentParser:
+# ---- parsers: one function per subcommand ------------------------------------------------------
+def _add_dram(sub):
+    from .cli_options import int_in, out_file
     from .dram.mapping import MAPPINGS
-    p = argparse.ArgumentParser(prog="decodesim", description="Cycle-accurate simulator for memory-bound LLM decode.")
-    sub = p.add_subparsers(dest="command", required=True)
     d = sub.add_parser("dram", help="replay a memory-request trace on a DRAM standard",
                        description="Trace formats: ramulator ('LD|ST 0x<addr>' or '0x<addr> R|W', one request "
                                    "per line, replayed closed-loop: offered in order, retried while the queue is "
@@ -358,109 +423,172 @@ def build_parser() -> argparse.ArgumentParser:
     d.add_argument("--wrap", action="store_true",
                    help="fold addresses beyond the device capacity modulo the capacity (default: error)")
     d.add_argument("--standard", required=True, help="preset name (e.g. ddr4-3200, hbm2) or a YAML file")
-    d.add_argument("--channels", type=int, default=0, help="override the number of channels")
+    d.add_argument("--channels", type=int_in(1, 4096), default=None,
+                   help="override the number of channels (default: the standard's)")
     d.add_argument("--mapping", default="RoBaRaCoCh", help=f"address mapping, MSB first ({', '.join(MAPPINGS)})")
-    d.add_argument("--queue", type=int, default=32, help="read and write queue depth (default 32)")
-    d.add_argument("--requests-per-cycle", type=int, default=1,
+    d.add_argument("--queue", type=int_in(1, 1 << 16), default=32, help="read and write queue depth (default 32)")
+    d.add_argument("--requests-per-cycle", type=int_in(1, 1024), default=1,
                    help="frontend width: requests offered per cycle (default 1)")
-    d.add_argument("--commands", metavar="OUT.csv", help="write the command log as CSV")
+    d.add_argument("--commands", metavar="OUT.csv", type=out_file, help="write the command log as CSV")
     d.add_argument("--check", action="store_true", help="verify the command log with the independent checker")
     d.add_argument("--json", action="store_true", help="print the results as JSON")
     d.set_defaults(func=_cmd_dram)
 
+
+WORKLOAD = ("model", "context", "batch", "weights", "group-size", "kv", "kv-window")
+HARDWARE = ("set", "allow-overcommit")
+
+
+def _add_trace(sub):
+    from .cli_options import add_options, int_in, out_file, register
     t = sub.add_parser("trace", help="decode traces: generate, record from PyTorch, show, diff")
-    tsub = t.add_subparsers(dest="trace_command", required=True)
+    tsub = t.add_subparsers(dest="trace_command", required=True, parser_class=type(t))
     g = tsub.add_parser("generate", help="generate the trace of one decode step from the model config")
-    _workload_args(g)
-    g.add_argument("--out", required=True, help="output .jsonl")
+    add_options(g, *WORKLOAD, model={"required": True})
+    g.add_argument("--out", required=True, type=out_file, help="output trace (.jsonl)")
     g.set_defaults(func=_cmd_trace_generate)
     r = tsub.add_parser("record", help="record a decode step from a PyTorch run (seeded random weights)")
-    r.add_argument("--model", required=True)
-    r.add_argument("--context", type=int, default=16)
-    r.add_argument("--batch", type=int, default=1)
-    r.add_argument("--seed", type=int, default=0)
-    r.add_argument("--device", default=None, help="cpu or cuda (default: cuda when present)")
-    r.add_argument("--out", required=True)
+    add_options(r, "model", "context", "batch", "allow-overcommit", model={"required": True},
+                allow_overcommit={"help": "record even when the fp32 model and KV cache exceed the free memory"})
+    r.add_argument("--seed", type=int_in(0), default=0, help="seed of the random weights and prompt (default 0)")
+    r.add_argument("--device", default=None, choices=["cpu", "cuda"], help="PyTorch device (default: cuda when present)")
+    r.add_argument("--out", required=True, type=out_file, help="output trace (.jsonl)")
     r.set_defaults(func=_cmd_trace_record)
     s = tsub.add_parser("show", help="per-layer and total bytes, flops and arithmetic intensity")
     s.add_argument("file", nargs="?", help="a trace file (or use --model to generate one)")
-    _workload_args(s, need_model=False)
-    s.add_argument("--totals-only", action="store_true")
-    s.set_defaults(func=_cmd_trace_show)
+    add_options(s, *WORKLOAD)
+    s.add_argument("--totals-only", action="store_true", help="print only the totals, not each layer")
+    register(s, _cmd_trace_show)
     df = tsub.add_parser("diff", help="compare two traces op by op")
-    df.add_argument("a")
-    df.add_argument("b")
-    df.add_argument("--limit", type=int, default=30)
+    df.add_argument("a", help="first trace (.jsonl)")
+    df.add_argument("b", help="second trace (.jsonl)")
+    df.add_argument("--limit", type=int_in(1), default=30, help="differences to print (default 30)")
     df.set_defaults(func=_cmd_trace_diff)
+
+
+def _add_measure(sub):
+    from .cli_options import add_options, int_in, int_list, out_file
     ms = sub.add_parser("measure", help="measure real decode on this machine's device (PyTorch, seeded weights)")
-    ms.add_argument("--model", default="gpt2-small")
-    ms.add_argument("--contexts", default="16,128,512,1000", help="comma-separated context lengths")
-    ms.add_argument("--steps", type=int, default=10)
-    ms.add_argument("--warmup", type=int, default=3)
-    ms.add_argument("--device", default=None, help="cpu or cuda (default: cuda when present)")
-    ms.add_argument("--weights", default=None, choices=["fp32", "bf16", "fp16"])
+    add_options(ms, "model", model={"default": "gpt2-small", "help": "catalog model (default gpt2-small)"})
+    ms.add_argument("--contexts", type=int_list(1), default=[16, 128, 512, 1000],
+                    help="comma-separated context lengths in tokens (default 16,128,512,1000)")
+    ms.add_argument("--steps", type=int_in(1), default=10, help="timed decode steps per context (default 10)")
+    ms.add_argument("--warmup", type=int_in(0), default=3, help="untimed steps first (default 3)")
+    ms.add_argument("--device", default=None, choices=["cpu", "cuda"], help="PyTorch device (default: cuda when present)")
+    ms.add_argument("--weights", default=None, choices=["fp32", "bf16", "fp16"],
+                    help="weight dtype (default: fp16 on CUDA, fp32 on CPU)")
     ms.add_argument("--device-config", default=None, help="hw_configs/devices entry to predict this device with")
-    ms.add_argument("--out", required=True, help="CSV to write (validation/data/measured/ for validation)")
+    ms.add_argument("--out", required=True, type=out_file, help="CSV to write (validation/data/measured/ for validation)")
     ms.add_argument("--all-heldout", action="store_true",
                     help="mark every row held-out (default: the first context is a calibration cell)")
     ms.set_defaults(func=_cmd_measure)
-    cp = sub.add_parser("compare", help="one workload on several hardware configs (PIM presets, devices)")
-    cp.add_argument("--workload", action="append", help="catalog model (repeatable; default: the 8 GPT models)")
-    cp.add_argument("--hw", action="append", required=True, help="PIM preset or device (repeatable; first = reference)")
-    cp.add_argument("--context", type=int, default=128)
-    cp.add_argument("--csv")
+
+
+def _add_compare(sub):
+    from .cli_options import add_options, out_file
+    cp = sub.add_parser("compare", help="workloads on several hardware configs (PIM presets, devices)")
+    add_options(cp, "models", "hws", "context", "batch", "weights", "group-size", "kv", "kv-window", *HARDWARE,
+                "json", models={"help": "model: catalog name or YAML path (repeatable; default: the 8 PIM-GPT "
+                                        "models; --workload is an old spelling)"}, hws={"required": True})
+    cp.add_argument("--csv", type=out_file, help="write the table as CSV")
     cp.set_defaults(func=_cmd_compare)
+
+
+def _add_sweep(sub):
+    from .cli_options import add_options, int_in, out_dir, register
     sw = sub.add_parser("sweep", help="run a design-space sweep spec (resumable; one row per point)")
     sw.add_argument("spec", help="sweep spec YAML (see hw_configs/sweeps/)")
-    sw.add_argument("--out", required=True, help="results store: a folder of Parquet files (a Parquet dataset)")
-    sw.add_argument("--executor", default="local", choices=["local", "dask"])
+    sw.add_argument("--out", required=True, type=out_dir,
+                    help="results store: a folder of Parquet files (a Parquet dataset)")
+    sw.add_argument("--executor", default="local", choices=["local", "dask"], help="where points run (default local)")
     sw.add_argument("--scheduler", default=None, help="dask scheduler address (default: a LocalCluster)")
-    sw.add_argument("--workers", type=int, default=None, help="worker processes (default: all cores)")
+    sw.add_argument("--workers", type=int_in(1, 1024), default=None, help="worker processes (default: all cores)")
+    sw.add_argument("--keep-going", action="store_true",
+                    help="run past failing points (default: stop at the first; failures are retried on resume)")
     sw.add_argument("--quiet", action="store_true", help="no progress bar")
-    sw.set_defaults(func=_cmd_sweep)
+    add_options(sw, "allow-overcommit")
+    register(sw, _cmd_sweep)
+
+
+def _add_run(sub):
+    from .cli_options import add_options, out_file
     rn = sub.add_parser("run", help="one configuration: latency, breakdown, optional timeline")
-    rn.add_argument("--model", required=True)
-    rn.add_argument("--hw", required=True, help="PIM preset or device")
-    rn.add_argument("--context", type=int, default=512)
-    rn.add_argument("--weights", default="bf16", help="weight format: bf16, int4, awq, q4_k_m, exl2-4.65, ... "
-                    "(simulator/workload/formats.py)")
-    rn.add_argument("--batch", type=int, default=1)
-    rn.add_argument("--mode", default="eager", help="eager, cuda_graphs, compiled (PyTorch), llamacpp (the device back end's "
-                    "llama.cpp profile), tensorrt_llm, mlc, exllamav2, tinychat, vllm (devices)")
-    rn.add_argument("--timeline", help="write a Chrome trace / Perfetto JSON")
+    add_options(rn, *WORKLOAD, "hw", "mode", *HARDWARE, "json", model={"required": True}, hw={"required": True})
+    rn.add_argument("--timeline", type=out_file, help="write a Chrome trace / Perfetto JSON")
     rn.set_defaults(func=_cmd_run)
-    from .split.cli import add_split_parser, add_split_plot
-    add_split_parser(sub)
+
+
+def _add_plot(sub):
+    from .cli_options import add_options, int_list, out_file, register
     pl = sub.add_parser("plot", help="figures (PNG and PDF)")
-    pl.add_argument("kind", choices=["speedup", "breakdown", "roofline", "context", "pareto", "validation", "split"])
-    pl.add_argument("--out", required=True, help="output path stem (writes .png and .pdf)")
-    pl.add_argument("--workload", action="append")
-    pl.add_argument("--hw", action="append")
-    pl.add_argument("--context", type=int, default=128)
-    pl.add_argument("--contexts", default="128,256,512,1000")
-    pl.add_argument("--batch", type=int, default=1)
-    pl.add_argument("--mode", default="eager")
+    pl.add_argument("kind", choices=["speedup", "breakdown", "roofline", "context", "pareto", "validation", "split"],
+                    help="figure kind")
+    pl.add_argument("--out", required=True, type=out_file, help="output path stem (writes .png and .pdf)")
+    add_options(pl, "models", "hws", "context", "batch", "weights", "group-size", "kv", "kv-window", "mode",
+                *HARDWARE)
+    pl.add_argument("--contexts", type=int_list(0), default=[128, 256, 512, 1000],
+                    help="context lengths in tokens for `plot context` (default 128,256,512,1000)")
     pl.add_argument("--store", help="sweep results store (pareto)")
+    from .split.cli import add_split_plot
     add_split_plot(pl)
-    pl.set_defaults(func=_cmd_plot)
+    register(pl, _cmd_plot)
+
+
+def _add_split(sub):
+    from .split.cli import add_split_parser
+    add_split_parser(sub)
+
+
+def _add_configs(sub):
     cf = sub.add_parser("configs", help="list or check shipped and user configs")
-    cf.add_argument("action", choices=["list", "check"])
+    cf.add_argument("action", choices=["list", "check"], help="list names, or check files")
     cf.add_argument("paths", nargs="*", help="YAML files to check (default: every shipped config)")
     cf.set_defaults(func=_cmd_configs)
+
+
+def _add_validate(sub):
+    from .cli_options import out_file
     va = sub.add_parser("validate", help="predict every published and measured cell; errors and MAPE")
     va.add_argument("--refit", action="store_true", help="re-fit calibration.yaml on its named cells first")
-    va.add_argument("--plot", help="predicted-vs-measured plot (PNG or PDF)")
-    va.add_argument("--csv", help="write the per-cell table")
+    va.add_argument("--plot", type=out_file, help="predicted-vs-measured plot (PNG or PDF)")
+    va.add_argument("--csv", type=out_file, help="write the per-cell table")
     va.set_defaults(func=_cmd_validate)
+
+
+# a new subcommand is one more entry here (a function that adds its parser to ``sub``)
+SUBCOMMANDS = [_add_dram, _add_trace, _add_measure, _add_compare, _add_sweep, _add_run, _add_split, _add_plot,
+               _add_configs, _add_validate]
+
+
+def build_parser() -> argparse.ArgumentParser:
+    from . import __version__
+    from .cli_options import Parser
+    p = Parser(prog="decodesim", description="Cycle-accurate simulator for memory-bound LLM decode.")
+    p.add_argument("--version", action="version", version=f"decodesim {__version__}")
+    sub = p.add_subparsers(dest="command", required=True, parser_class=Parser)
+    for add in SUBCOMMANDS:
+        add(sub)
     return p
 
 
 def main(argv=None) -> int:
-    args = build_parser().parse_args(argv)
+    from .cli_options import stdout_closed_quietly
+    try:
+        args = build_parser().parse_args(argv)
+    except SystemExit as exc:                   # --help, --version, or a bad option (one line, exit 2)
+        return exc.code if isinstance(exc.code, int) else 2
     try:
         return args.func(args)
     except ConfigError as exc:
-        print(f"decodesim: error: {exc}", file=sys.stderr)
+        print(f"decodesim: error: {' '.join(str(exc).split())}", file=sys.stderr)
+        return 2
+    except BrokenPipeError:                     # `decodesim ... | head`: the reader left; not an error
+        stdout_closed_quietly()
+        return 0
+    except OSError as exc:                      # a file that cannot be read or written
+        if exc.filename is None:
+            raise
+        print(f"decodesim: error: {exc.filename}: {exc.strerror}", file=sys.stderr)
         return 2
 
 

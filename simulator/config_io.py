@@ -126,3 +126,44 @@ def eval_expr(source, key: str, expr, names: dict) -> int:
         raise ConfigError(source, key, f"unsupported syntax in expression {expr!r}")
 
     return int(ev(tree))
+
+
+# ---- DRAM timing tables: consistency beyond each value's range ---------------------------------
+# JEDEC timing names (JESD79-4/-5, JESD209-5, JESD235/238, JESD250; n = in command-clock cycles)
+# and the PIM extensions (nMAC, nMACLAT). A name outside this table must be referenced by an
+# expression of the table itself (a constraint, read_latency, refresh or controller): an
+# unknown, unused name is almost always a typo of a real one.
+TIMING_NAMES = ("nAAD", "nBL", "nBL_max", "nBL_min", "nCAS", "nCCDL", "nCCDL_WR", "nCCDS", "nCCDS_WR", "nCL",
+                "nCS", "nCWL", "nFAW", "nMAC", "nMACLAT", "nPBR2ACT", "nPBR2PBR", "nPPD", "nRAS", "nRC", "nRCD",
+                "nRCDRD", "nRCDWR", "nREFI", "nREFIpb", "nRFC", "nRFCab", "nRFCpb", "nRP", "nRPab", "nRRDL",
+                "nRRDS", "nRREFD", "nRTP", "nRTPL", "nRTPS", "nWCKPST", "nWR", "nWTRL", "nWTRS", "nXP", "nXS",
+                "nCKE", "nCCD", "nRRD", "nWTR", "nRTW", "nCPDED", "nMOD", "nMRD", "nDQSCK", "nWPRE", "nRPRE")
+# a zero here makes a row cycle, a precharge or an access free (JEDEC JESD79-4, JESD250: all > 0)
+TIMING_AT_LEAST_ONE = ("nRP", "nRAS", "nRC", "nRCD", "nRCDRD", "nRCDWR", "nCL", "nBL", "nRFC", "nRFCab")
+# JEDEC: tRC = tRAS + tRP at least (a row cycle is the activate's restore then the precharge);
+# in cycles each term is rounded up on its own, so the sum may exceed nRC by one cycle
+TIMING_SUMS = (("nRC", ("nRAS", "nRP")),)
+ROUNDING_CYCLES = 1
+
+
+def check_timing_table(source, d: dict, values: dict):
+    """Reject a DRAM table whose timing is inconsistent: an unknown name nothing uses (usually a
+    typo), a zero where the standard needs a cycle, tRC below tRAS + tRP."""
+    import re
+    exprs = [d.get("read_latency"), (d.get("refresh") or {}).get("interval")]
+    exprs += [c.get("latency") for c in d.get("constraints") or [] if isinstance(c, dict)]
+    for feature in (d.get("controller") or {}).values():
+        exprs += list(feature.values()) if isinstance(feature, dict) else []
+    used = set(re.findall(r"\bn[A-Za-z0-9_]+\b", " ".join(str(e) for e in exprs if e is not None)))
+    for name in values:
+        if name not in used and name not in TIMING_NAMES:
+            raise ConfigError(source, f"timing.{name}", "unknown timing name, used by no constraint, read_latency, "
+                              f"refresh or controller expression (a typo?); known: {', '.join(TIMING_NAMES)}")
+    for name in TIMING_AT_LEAST_ONE:
+        if name in values and values[name] < 1:
+            raise ConfigError(source, f"timing.{name}", f"{values[name]} is out of range; allowed >= 1 cycle")
+    for total, parts in TIMING_SUMS:
+        need = sum(values[p] for p in parts) if all(p in values for p in parts) else 0
+        if total in values and values[total] < need - ROUNDING_CYCLES:
+            raise ConfigError(source, f"timing.{total}", f"{values[total]} < {' + '.join(parts)} = {need}; JEDEC "
+                              f"requires {total} >= {' + '.join(parts)} (less {ROUNDING_CYCLES} cycle of rounding)")

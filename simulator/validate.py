@@ -66,11 +66,23 @@ def published_cells() -> pd.DataFrame:
     return pd.read_csv(PUBLISHED)
 
 
+# the columns `decodesim measure` writes that a cell needs; other CSVs in the folder (e.g. the
+# gpu_info.csv of validation/gpu_session.sh) are not cells
+HARNESS_COLUMNS = {"model", "weights", "batch", "context", "mode", "ms_per_step_median", "probe_gbps",
+                   "device_config", "role"}
+# the calibrated parameter a harness row marked `fit` fits, per runtime profile: on a CPU the
+# GEMV bandwidth ratio, on a GPU (eager, batch 1: dispatch-bound) the host dispatch cost
+MEASURED_FIT_PARAMETER = {"cpu-pytorch": "memory_efficiency", "gpu-pytorch": "host_dispatch_us"}
+
+
 def measured_cells() -> pd.DataFrame:
-    """Harness CSVs turned into cells (metric ms_per_step), device from each file's probe."""
+    """Harness CSVs turned into cells (metric ms_per_step), device from each file's probe;
+    CSVs without the harness's columns are skipped."""
     frames = []
     for p in sorted(MEASURED_DIR.glob("*.csv")):
         df = pd.read_csv(p)
+        if not HARNESS_COLUMNS <= set(df.columns):
+            continue
         df["file"] = p.name
         frames.append(df)
     if not frames:
@@ -136,34 +148,51 @@ def refit(cells: pd.DataFrame, calibration: dict) -> dict:
     rounds since they interact)."""
     cal = copy.deepcopy(calibration)
     by_id = {r.cell_id: r._asdict() for r in cells.itertuples(index=False)}
+    _adopt_fit_cells(cells, cal)
+    from tqdm import tqdm
+    jobs = [(prof, name) for prof, params in cal.items() for name in params]
+    bar = tqdm(total=4 * len(jobs), desc="refit", unit="parameter", disable=None)
     for _ in range(4):
-        for prof, params in cal.items():
-            for name, spec in params.items():
-                rows = [by_id[c] for c in spec["fitted_on"] if c in by_id]
-                if not rows:
-                    continue
+        for prof, name in jobs:
+            spec = cal[prof][name]
+            bar.update(1)
+            rows = [by_id[c] for c in spec["fitted_on"] if c in by_id]
+            if not rows:
+                continue
 
-                def err(v):
-                    spec["value"] = v
-                    e = 0.0
-                    for row in rows:
-                        p, m = predict_cell(row, cal, _device_for(row))
-                        e += (p - m) / m
-                    return e
-                lo, hi = (0.05, 1.2) if name.startswith("memory_efficiency") else (0.0, 200.0)
-                e_lo, e_hi = err(lo), err(hi)
-                if e_lo * e_hi > 0:
-                    spec["value"] = lo if abs(e_lo) < abs(e_hi) else hi
-                    continue
-                for _ in range(40):
-                    mid = 0.5 * (lo + hi)
-                    e_mid = err(mid)
-                    if e_mid * e_lo > 0:
-                        lo, e_lo = mid, e_mid
-                    else:
-                        hi = mid
-                spec["value"] = round(0.5 * (lo + hi), 4)
+            def err(v):
+                spec["value"] = v
+                e = 0.0
+                for row in rows:
+                    p, m = predict_cell(row, cal, _device_for(row))
+                    e += (p - m) / m
+                return e
+            lo, hi = (0.05, 1.2) if name.startswith("memory_efficiency") else (0.0, 200.0)
+            e_lo, e_hi = err(lo), err(hi)
+            if e_lo * e_hi > 0:
+                spec["value"] = lo if abs(e_lo) < abs(e_hi) else hi
+                continue
+            for _ in range(40):
+                mid = 0.5 * (lo + hi)
+                e_mid = err(mid)
+                if e_mid * e_lo > 0:
+                    lo, e_lo = mid, e_mid
+                else:
+                    hi = mid
+            spec["value"] = round(0.5 * (lo + hi), 4)
+    bar.close()
     return cal
+
+
+def _adopt_fit_cells(cells: pd.DataFrame, cal: dict):
+    """Cells with role ``fit`` (as ``decodesim measure`` marks them) that no parameter names yet
+    join the ``fitted_on`` of their runtime's MEASURED_FIT_PARAMETER (written back by --refit)."""
+    named = {c for params in cal.values() for spec in params.values() for c in spec["fitted_on"]}
+    for r in cells[(cells.role == "fit") & ~cells.cell_id.isin(named)].itertuples(index=False):
+        profile = load_device(r.device).runtime
+        param = MEASURED_FIT_PARAMETER.get(profile)
+        if profile in cal and param in cal[profile]:
+            cal[profile][param]["fitted_on"].append(r.cell_id)
 
 
 def write_calibration(cal: dict, path=CALIBRATION):
@@ -198,24 +227,40 @@ def report(df: pd.DataFrame) -> str:
     return "\n".join(lines)
 
 
+METRIC_UNITS = {"ms_per_step": "time per token (ms)", "tokens_per_s": "tokens per second",
+                "achievable_bandwidth_gbps": "bandwidth (GB/s)", "graphs_speedup": "CUDA Graphs speed-up (x)",
+                "floor_fraction": "memory floor / time per token (ratio)"}
+
+
 def plot(df: pd.DataFrame, path):
-    import matplotlib
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-    fig, ax = plt.subplots(figsize=(5.5, 5))
-    for role, mk in (("fit", "s"), ("heldout", "o")):
-        sub = df[df.role == role]
-        ax.scatter(sub.measured, sub.predicted, marker=mk, label=role)
-    lim = [min(df.measured.min(), df.predicted.min()) * 0.8, max(df.measured.max(), df.predicted.max()) * 1.25]
-    ax.plot(lim, lim, "k--", lw=1, label="y = x")
-    ax.set_xscale("log")
-    ax.set_yscale("log")
-    ax.set_xlim(lim)
-    ax.set_ylim(lim)
-    ax.set_xlabel("measured (cell metric: ms/step, tokens/s, ratio)")
-    ax.set_ylabel("predicted (same unit)")
-    ax.set_title("decodesim: predicted vs measured")
-    ax.legend()
-    fig.tight_layout()
-    fig.savefig(path)
-    plt.close(fig)
+    """Predicted vs measured, one panel per metric (never two units on one axis), fitted and
+    held-out cells apart, y = x for reference; written through simulator.report.style."""
+    from .report import style
+    metrics = list(dict.fromkeys(df.metric))
+    ncols = min(3, len(metrics))
+    nrows = -(-len(metrics) // ncols)
+    with style.figure(2.6 * ncols + 1.6, 2.6 * nrows, nrows=nrows, ncols=ncols, squeeze=False) as (fig, axes):
+        flat = list(axes.ravel())
+        for ax in flat[len(metrics):]:
+            ax.remove()
+        for ax, metric in zip(flat, metrics):
+            sub_m = df[df.metric == metric]
+            for i, role in enumerate(("fit", "heldout")):
+                sub = sub_m[sub_m.role == role]
+                if len(sub):
+                    ax.scatter(sub.measured, sub.predicted, marker=style.marker(i), color=style.colour(i), s=14,
+                               label=f"{'fitted' if role == 'fit' else 'held-out'} cells")
+            vals = pd.concat([sub_m.measured, sub_m.predicted])
+            lim = [float(vals.min()) * 0.7, float(vals.max()) * 1.4]
+            ax.plot(lim, lim, "k--", lw=0.8, label="y = x")
+            style.plain_log_axis(ax, "x")
+            style.plain_log_axis(ax, "y")
+            ax.set_xlim(lim)
+            ax.set_ylim(lim)
+            unit = METRIC_UNITS.get(metric, metric.replace("_", " "))
+            ax.set_xlabel(f"measured {unit}")
+            ax.set_ylabel(f"predicted {unit}")
+            ax.set_title(f"{metric.replace('_', ' ')}: {len(sub_m)} cells", fontsize=7.5)
+        fig.tight_layout()
+        style.legend_outside(flat[ncols - 1])
+        style.save(fig, Path(path).with_suffix(""), exts=(Path(path).suffix,))

@@ -61,10 +61,10 @@ def test_bad_specs(tmp_path, mutate, key):
 def test_failing_point_is_recorded_not_lost(tmp_path):
     p = _spec(tmp_path, {"workload.context": [10, 5000]})          # 5000 > GPT-2's positions
     out = tmp_path / "s.parquet"
-    info = run_sweep(p, out, workers=1, progress=False)
+    info = run_sweep(p, out, workers=1, progress=False, keep_going=True)
     df = read_store(out)
-    assert info["ran"] == 2 and len(df) == 2
-    assert (df.error != "").sum() == 1 and "out of range" in df[df.error != ""].error.iloc[0]
+    assert info["ran"] == 2 and info["failed"] == 1 and len(df) == 2
+    assert (df.error != "").sum() == 1 and "1024 positions" in df[df.error != ""].error.iloc[0]
 
 
 def _count_rows(store):
@@ -126,3 +126,109 @@ def test_device_points(tmp_path):
     assert len(df) == 8 and (df.error == "").all()
     l4 = df[(df.hw == "l4") & (df["workload.mode"] == "eager")].sort_values("device.memory.peak_gbps")
     assert l4.latency_ms.iloc[1] < l4.latency_ms.iloc[0]
+
+
+# ---- issue #12: checked before the first point; stop on failure; keys of resolved inputs ----------
+def _cli(argv):
+    from simulator.cli import main
+    return main(argv)
+
+
+@pytest.mark.parametrize("axes,base,needle", [
+    ({"workload.contxt": [128, 512]}, None, "workload.contxt"),
+    ({"pim.chanels": [4, 8]}, None, "pim.chanels"),
+    ({"device.memory.peak_gbs": [100]}, {"hw": "t4", "workload": {"model": "gpt2-small"}}, "device.memory.peak_gbs"),
+    ({"hw": ["t4", "nope"]}, {"hw": "t4", "workload": {"model": "gpt2-small"}}, "nope"),
+    ({"workload.batch": [1, 2]}, None, "batch"),                 # a PIM point cannot batch
+    ({"workload.weights": ["bf16", "int4"]}, None, "weights"),
+    ({"workload.model": ["gpt2-small", "gpt-9"]}, None, "gpt-9"),
+])
+def test_sweep_checked_before_first_point(tmp_path, capsys, axes, base, needle):
+    p = _spec(tmp_path, axes, base=base)
+    out = tmp_path / "store"
+    assert _cli(["sweep", str(p), "--out", str(out), "--workers", "1", "--quiet"]) == 2
+    err = capsys.readouterr().err
+    assert needle in err and "Traceback" not in err and len(err.strip().splitlines()) == 1
+    assert not list(out.glob("*.parquet"))
+
+
+def test_sweep_typo_names_allowed_keys(tmp_path, capsys):
+    p = _spec(tmp_path, {"workload.contxt": [128, 512]})
+    assert _cli(["sweep", str(p), "--out", str(tmp_path / "s"), "--quiet"]) == 2
+    err = capsys.readouterr().err
+    assert "context" in err and "allowed" in err
+
+
+def test_sweep_stops_on_first_failure_and_retries(tmp_path, capsys):
+    # context 5000 is beyond gpt2-small's 1024 positions: that point fails when it runs
+    p = _spec(tmp_path, {"workload.context": [16, 5000, 32]})
+    out = tmp_path / "store"
+    assert _cli(["sweep", str(p), "--out", str(out), "--workers", "1", "--quiet"]) == 1
+    err = capsys.readouterr().err
+    assert "5000" in err and "--keep-going" in err
+    assert len(read_store(out)) < 3
+    assert _cli(["sweep", str(p), "--out", str(out), "--workers", "1", "--quiet", "--keep-going"]) == 1
+    df = read_store(out)
+    assert len(df) == 3 and (df.error != "").sum() == 1
+    capsys.readouterr()
+    # a resumed sweep retries the failed point (it is not "already done")
+    info = run_sweep(p, out, workers=1, progress=False, keep_going=True)
+    assert info["already_done"] == 2 and info["ran"] == 1
+
+
+def test_point_key_follows_hardware_contents(tmp_path):
+    from simulator.dse.spec import point_key
+    d = yaml.safe_load((ROOT / "hw_configs/pim/pim-gpt-gddr6.yaml").read_text())
+    d["dram"] = "dram.yaml"
+    (tmp_path / "dram.yaml").write_text((ROOT / "hw_configs/dram/gddr6-pim.yaml").read_text())
+    hw = tmp_path / "pim.yaml"
+    hw.write_text(yaml.safe_dump(d, sort_keys=False))
+    cfg = {"hw": str(hw), "workload": {"model": "gpt2-small", "context": 16}, "overrides": {}}
+    k0 = point_key(cfg)
+    assert point_key(cfg) == k0
+    dr = yaml.safe_load((tmp_path / "dram.yaml").read_text())
+    dr["timing"]["nRCDRD"] += 1
+    (tmp_path / "dram.yaml").write_text(yaml.safe_dump(dr, sort_keys=False))
+    k1 = point_key(cfg)
+    assert k1 != k0                                  # the DRAM table is part of the key
+    d["channels"] = 4
+    hw.write_text(yaml.safe_dump(d, sort_keys=False))
+    assert point_key(cfg) not in (k0, k1)            # so is the preset
+
+
+def test_point_key_follows_calibration(tmp_path, monkeypatch):
+    from simulator.dse import spec
+    cfg = {"hw": "t4", "workload": {"model": "gpt2-small", "context": 16}, "overrides": {}}
+    k0 = spec.point_key(cfg)
+    cal = tmp_path / "cal.yaml"
+    cal.write_text((ROOT / "hw_configs/calibration.yaml").read_text() + "\n# edited\n")
+    import simulator.devices.config as dc
+    monkeypatch.setattr(dc, "CALIBRATION", cal)
+    assert spec.point_key(cfg) != k0
+
+
+def test_membw_cache_keyed_by_contents(tmp_path, monkeypatch):
+    from simulator.lowering import membw
+    monkeypatch.setattr(membw, "_CACHE", tmp_path / "membw.json")
+    std = tmp_path / "std.yaml"
+    src = (ROOT / "hw_configs/dram/ddr4-3200.yaml").read_text()
+    std.write_text(src)
+    e0 = membw.dram_efficiency(str(std), 1, "gather")
+    d = yaml.safe_load(src)
+    d["timing"]["nRCD"] = 60
+    d["timing"]["nRAS"] = 100
+    d["timing"]["nRC"] = 200
+    std.write_text(yaml.safe_dump(d, sort_keys=False))
+    e1 = membw.dram_efficiency(str(std), 1, "gather")
+    assert e1 < e0
+
+
+def test_sweep_capacity_needs_explicit_overcommit(tmp_path, capsys):
+    # LLaMA-2-70B does not fit an 8 GB Orin Nano: the point fails unless overcommit is explicit
+    p = _spec(tmp_path, {"workload.context": [16]}, base={"hw": "jetson-orin-nano",
+                                                           "workload": {"model": "llama-2-70b"}})
+    assert _cli(["sweep", str(p), "--out", str(tmp_path / "a"), "--workers", "1", "--quiet"]) == 1
+    assert "--allow-overcommit" in capsys.readouterr().err
+    assert _cli(["sweep", str(p), "--out", str(tmp_path / "b"), "--workers", "1", "--quiet",
+                 "--allow-overcommit"]) == 0
+    assert (read_store(tmp_path / "b").error == "").all()

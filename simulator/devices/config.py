@@ -77,8 +77,12 @@ def list_devices() -> list:
 
 def load_device(name_or_path) -> Device:
     p = find_config(name_or_path, DEVICE_DIR, "--hw", "device")
-    d = load_yaml(p)
-    src = str(p)
+    return parse_device(load_yaml(p), p, key=p.stem)
+
+
+def parse_device(d: dict, src, key: str) -> Device:
+    """A device from its YAML mapping (``src`` names it in errors)."""
+    src = str(src)
     check_keys(src, "", d, {"name", "kind", "source", "memory", "compute", "cache", "power", "runtime"},
                {"notes", "backend", "host"})
     check_choice(src, "kind", d["kind"], ("gpu", "edge", "cpu"))
@@ -92,8 +96,8 @@ def load_device(name_or_path) -> Device:
     for k in ("bf16_tflops", "int8_tops", "fp32_tflops"):
         check_float(src, f"compute.{k}", d["compute"][k], 1e-3, 1e5)
     check_keys(src, "power", d["power"], {"tdp_w", "idle_w"})
-    for k in ("tdp_w", "idle_w"):
-        check_float(src, f"power.{k}", d["power"][k], 0.0, 1e5)
+    check_float(src, "power.tdp_w", d["power"]["tdp_w"], 0.1, 1e5)       # energy = TDP x time: 0 W is no device
+    check_float(src, "power.idle_w", d["power"]["idle_w"], 0.0, d["power"]["tdp_w"])
     check_choice(src, "runtime", d["runtime"], [p.stem for p in RUNTIME_DIR.glob("*.yaml")])
     backend = d.get("backend", "cpu" if d["kind"] == "cpu" else "cuda")
     check_choice(src, "backend", backend, BACKENDS)
@@ -101,7 +105,8 @@ def load_device(name_or_path) -> Device:
     if host:
         check_keys(src, "host", host, {"name", "single_thread_ghz"})
         check_float(src, "host.single_thread_ghz", host["single_thread_ghz"], 0.5, 10.0)
-    return Device(backend=backend, host=dict(host), key=p.stem, name=str(d["name"]), kind=d["kind"], source=str(d["source"]), memory=dict(d["memory"]),
+    return Device(backend=backend, host=dict(host), key=key, name=str(d["name"]), kind=d["kind"],
+                  source=str(d["source"]), memory=dict(d["memory"]),
                   compute=dict(d["compute"]), cache=dict(d["cache"] or {}), power=dict(d["power"]),
                   runtime=d["runtime"], source_file=src)
 

@@ -1,4 +1,5 @@
-"""Access to the DRAM reference data in ``../shared/oracle`` (Ramulator 2.1 runs).
+"""Access to the DRAM reference data in ``../shared/oracle`` (Ramulator 2.1 runs), or its
+copy vendored in ``tests/data/oracle`` (a plain clone; see tests/data/SOURCE.md).
 
 Used by the tests, ``validation/dram_oracle.py`` and ``benchmarks/dram_speed.py``.
 Large traces are regenerated with the reference's own ``trace_gen.py`` into a
@@ -24,7 +25,8 @@ DEFAULT_NAMES = {"DDR4_3200": "ddr4-3200", "LPDDR5_6400": "lpddr5-6400", "GDDR6_
 def oracle_dir():
     """The reference-data folder, or None when it is not present."""
     env = os.environ.get("DECODESIM_ORACLE")
-    for p in ([Path(env)] if env else []) + [REPO.parent / "shared" / "oracle", REPO / "shared" / "oracle"]:
+    for p in ([Path(env)] if env else []) + [REPO.parent / "shared" / "oracle", REPO / "shared" / "oracle",
+                                             REPO / "tests" / "data" / "oracle"]:
         if (p / "results.csv").exists():
             return p
     return None

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import sys
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from pathlib import Path
 
@@ -10,9 +11,25 @@ from .spec import expand, load_spec
 from .store import done_keys, evaluate_and_store
 
 
+class PointFailed(Exception):
+    """A point failed and the sweep stopped (``keep_going=False``)."""
+
+    def __init__(self, cfg, error):
+        from .spec import flat_view
+        self.cfg, self.error = cfg, error
+        desc = ", ".join(f"{k}={v}" for k, v in flat_view(cfg).items())
+        super().__init__(f"point {cfg['key']} ({desc}) failed: {error}")
+
+
 def run_sweep(spec_path, store, executor="local", workers=None, scheduler=None, progress=True,
-              limit=None) -> dict:
+              limit=None, keep_going=False, allow_overcommit=False) -> dict:
+    """Run every point of the spec not yet in ``store``. Every point is checked before the first
+    runs (ConfigError); a failing point stops the sweep (PointFailed) unless ``keep_going``, when
+    failures are reported as they happen and counted in ``failed``. Failed points are retried
+    by the next run. ``allow_overcommit`` (or the spec's ``allow_overcommit: true``) simulates
+    points whose workload exceeds the memory capacity."""
     spec = load_spec(spec_path)
+    spec["allow_overcommit"] = spec.get("allow_overcommit", False) or allow_overcommit
     points = expand(spec)
     done = done_keys(store)
     todo = pending = [p for p in points if p["key"] not in done]
@@ -21,52 +38,57 @@ def run_sweep(spec_path, store, executor="local", workers=None, scheduler=None, 
     Path(store).mkdir(parents=True, exist_ok=True)
     bar = None
     if progress:
-        import sys
-
         from tqdm import tqdm
         bar = tqdm(total=len(points), initial=len(points) - len(pending), unit="pt", desc=spec["name"],
                    smoothing=0.1, mininterval=0.5 if sys.stderr.isatty() else 15.0)
-    n = 0
+    tally = {"ran": 0, "failed": 0}
+    by_key = {p["key"]: p for p in todo}
+
+    def finished(result):
+        key, err = result
+        tally["ran"] += 1
+        if bar:
+            bar.update(1)
+        if err:
+            tally["failed"] += 1
+            failure = PointFailed(by_key[key], err)
+            if not keep_going:
+                raise failure
+            msg = f"failed: {failure}"
+            (bar.write(msg, file=sys.stderr) if bar else print(msg, file=sys.stderr))
+
     try:
         if executor == "dask":
-            n = _run_dask(todo, store, scheduler, workers, bar)
+            _run_dask(todo, store, scheduler, workers, finished)
         elif executor == "local":
-            n = _run_local(todo, store, workers, bar)
+            _run_local(todo, store, workers, finished)
         else:
             from ..errors import ConfigError
             raise ConfigError("--executor", executor, "allowed: local, dask")
     finally:
         if bar:
             bar.close()
-    return {"points": len(points), "already_done": len(points) - len(pending), "ran": n}
+    return {"points": len(points), "already_done": len(points) - len(pending), **tally}
 
 
-def _run_local(todo, store, workers, bar):
+def _run_local(todo, store, workers, finished):
     workers = workers or os.cpu_count() or 1
-    n = 0
     if workers == 1:
         for p in todo:
-            evaluate_and_store(p, str(store))
-            n += 1
-            if bar:
-                bar.update(1)
-        return n
+            finished(evaluate_and_store(p, str(store)))
+        return
     with ProcessPoolExecutor(max_workers=workers) as ex:
         futs = [ex.submit(evaluate_and_store, p, str(store)) for p in todo]
         try:
             for f in as_completed(futs):
-                f.result()
-                n += 1
-                if bar:
-                    bar.update(1)
-        except KeyboardInterrupt:
+                finished(f.result())
+        except BaseException:
             for f in futs:
                 f.cancel()
             raise
-    return n
 
 
-def _run_dask(todo, store, scheduler, workers, bar):
+def _run_dask(todo, store, scheduler, workers, finished):
     from dask.distributed import Client, LocalCluster, as_completed as das_completed
     cluster = None
     if scheduler:
@@ -75,16 +97,11 @@ def _run_dask(todo, store, scheduler, workers, bar):
         cluster = LocalCluster(n_workers=workers or os.cpu_count() or 1, threads_per_worker=1, processes=True,
                                dashboard_address=None)
         client = Client(cluster)
-    n = 0
     try:
         futs = client.map(evaluate_and_store, todo, store=str(store), pure=False)
         for f in das_completed(futs):
-            f.result()
-            n += 1
-            if bar:
-                bar.update(1)
+            finished(f.result())
     finally:
         client.close()
         if cluster is not None:
             cluster.close()
-    return n

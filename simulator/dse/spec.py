@@ -22,16 +22,15 @@ from __future__ import annotations
 
 import ast
 import copy
-import hashlib
 import itertools
-import json
 import operator
 
 from ..config_io import check_keys, load_yaml
 from ..errors import ConfigError
+from ..keys import inputs_key
 
 _TOP = {"name", "base", "axes"}
-_OPT = {"filters", "outputs", "notes"}
+_OPT = {"filters", "outputs", "notes", "allow_overcommit"}
 OUTPUTS = ("latency_ms", "energy_mj", "row_hit_rate", "frac_pim_gemv", "frac_attention", "frac_asic",
            "frac_data_movement", "frac_memory", "frac_overhead", "frac_compute",
            # split computing points (simulator.split.sweep)
@@ -46,7 +45,8 @@ def load_spec(path) -> dict:
     check_keys(src, "", d, _TOP, _OPT)
     base = d["base"]
     check_keys(src, "base", base, {"hw", "workload"}, set(SECTIONS))
-    check_keys(src, "base.workload", base["workload"], {"model"}, {"context", "weights", "kv", "batch", "mode"})
+    from .point import WORKLOAD_KEYS
+    check_keys(src, "base.workload", base["workload"], {"model"}, WORKLOAD_KEYS)
     if not isinstance(d["axes"], dict) or not d["axes"]:
         raise ConfigError(src, "axes", "must map dotted config paths to lists of values")
     for k, v in d["axes"].items():
@@ -62,17 +62,25 @@ def load_spec(path) -> dict:
     for o in d.get("outputs", []) or []:
         if o not in OUTPUTS:
             raise ConfigError(src, "outputs", f"{o!r} not one of {', '.join(OUTPUTS)}")
+    if not isinstance(d.get("allow_overcommit", False), bool):
+        raise ConfigError(src, "allow_overcommit", "must be true or false")
     d["_source"] = src
     return d
 
 
 def expand(spec: dict) -> list:
-    """All points (resolved configs) of the spec that pass its filters, in a fixed order."""
+    """All points (resolved configs) of the spec that pass its filters, in a fixed order, each
+    checked (:func:`simulator.dse.point.check_point`: keys, values, hardware, backend options)
+    and keyed (:func:`point_key`) before any point runs."""
+    from .point import check_point
     keys = list(spec["axes"])
     pts = []
+    hw_cache = {}
     for combo in itertools.product(*(spec["axes"][k] for k in keys)):
         cfg = copy.deepcopy(spec["base"])
         cfg.setdefault("overrides", {})
+        if spec.get("allow_overcommit"):
+            cfg["allow_overcommit"] = True          # part of the key: such a point is another result
         for k, v in zip(keys, combo):
             if k == "hw":
                 cfg["hw"] = v
@@ -85,7 +93,8 @@ def expand(spec: dict) -> list:
                 cfg["overrides"][k] = v
         flat = flat_view(cfg)
         if all(_eval_filter(spec["_source"], f, flat) for f in spec.get("filters", []) or []):
-            cfg["key"] = point_key(cfg)
+            h = check_point(cfg, spec["_source"], hw_cache)
+            cfg["key"] = point_key(cfg, h.files)
             pts.append(cfg)
     return pts
 
@@ -99,9 +108,18 @@ def flat_view(cfg: dict) -> dict:
     return flat
 
 
-def point_key(cfg: dict) -> str:
-    body = {k: v for k, v in cfg.items() if k != "key"}
-    return hashlib.sha256(json.dumps(body, sort_keys=True).encode()).hexdigest()[:16]
+def point_key(cfg: dict, hw_files=None) -> str:
+    """:func:`simulator.keys.inputs_key` of the point's config and the contents of every file it
+    is computed from: hardware preset, DRAM table, runtime profile and calibration (devices),
+    model config; plus the project version."""
+    from ..config_io import find_config
+    from ..hw import load_hw
+    from ..workload.model import MODEL_DIR
+    files = list(hw_files if hw_files is not None else load_hw(cfg["hw"], cfg.get("overrides")).files)
+    if "server" in cfg.get("split", {}):                  # split points: the server device too
+        files += load_hw(cfg["split"]["server"]).files
+    files.append(find_config(cfg["workload"]["model"], MODEL_DIR, "--model", "model"))
+    return inputs_key({k: v for k, v in cfg.items() if k != "key"}, files)
 
 
 _OPS = {ast.Add: operator.add, ast.Sub: operator.sub, ast.Mult: operator.mul, ast.Div: operator.truediv,

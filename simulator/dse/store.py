@@ -3,7 +3,9 @@
 A point's file is named by the hash of its resolved config and written atomically
 (temporary file, then rename) by the process that computed it, so an interrupted
 sweep (Ctrl-C, SIGKILL, a crashed worker) keeps every finished point, and a resumed
-sweep skips them: exactly one row per point, never a duplicate.
+sweep skips them: exactly one row per point, never a duplicate. A failed point is stored as
+``<key>.failed.parquet`` (its error in the ``error`` column): it is not done, so a resumed sweep
+runs it again, and its success replaces the failure.
 """
 
 from __future__ import annotations
@@ -21,7 +23,10 @@ def done_keys(store: Path) -> set:
     store = Path(store)
     if not store.exists():
         return set()
-    return {p.stem for p in store.glob("*.parquet")}
+    return {p.stem for p in store.glob("*.parquet") if not p.stem.endswith(FAILED)}
+
+
+FAILED = ".failed"
 
 
 def write_row(store: Path, cfg: dict, metrics: dict, error: str = "", seconds: float = 0.0):
@@ -33,19 +38,25 @@ def write_row(store: Path, cfg: dict, metrics: dict, error: str = "", seconds: f
            **{f"{sec}.{k}": v for sec in ("split", "link") for k, v in cfg.get(sec, {}).items()}, **metrics}
     tmp = store / f".{cfg['key']}.{os.getpid()}.tmp"
     pd.DataFrame([row]).to_parquet(tmp, index=False)
-    os.replace(tmp, store / f"{cfg['key']}.parquet")
+    failed = store / f"{cfg['key']}{FAILED}.parquet"
+    os.replace(tmp, failed if error else store / f"{cfg['key']}.parquet")
+    if not error:
+        failed.unlink(missing_ok=True)
 
 
-def evaluate_and_store(cfg: dict, store: str) -> str:
-    """Worker entry point (local processes and Dask alike)."""
-    from .point import evaluate
+def evaluate_and_store(cfg: dict, store: str) -> tuple:
+    """Worker entry point (local processes and Dask alike): (key, '' or a one-line error)."""
+    from ..errors import ConfigError
+    from . import point
     t = time.perf_counter()
+    short = ""
     try:
-        metrics, err = evaluate(cfg), ""
+        metrics, err = point.evaluate(cfg), ""
     except Exception as exc:                      # a crashing point is recorded, not lost
-        metrics, err = {}, f"{type(exc).__name__}: {exc} | {traceback.format_exc(limit=3)!r}"
+        short = " ".join(str(exc).split()) if isinstance(exc, ConfigError) else f"{type(exc).__name__}: {exc}"
+        metrics, err = {}, f"{short} | {traceback.format_exc(limit=3)!r}"
     write_row(Path(store), cfg, metrics, err, time.perf_counter() - t)
-    return cfg["key"]
+    return cfg["key"], short
 
 
 def read_store(store) -> pd.DataFrame:

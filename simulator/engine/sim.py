@@ -36,8 +36,13 @@ class StepResult:
         return self.latency_ns / 1e6
 
     def breakdown_ns(self) -> dict:
+        """Time of the step by what bounds it (``memory``, ``compute``, ``overhead``, ``link``)
+        plus ``idle``: the time no op runs (the device waiting for host dispatch, a graph
+        launch). The parts add up to ``latency_ns``."""
         tl = self.timeline
-        return (tl.end_ns - tl.start_ns).groupby(tl.bound).sum().to_dict()
+        busy = {k: float(v) for k, v in (tl.end_ns - tl.start_ns).groupby(tl.bound).sum().items()}
+        busy["idle"] = max(0.0, float(self.latency_ns) - sum(busy.values()))
+        return busy
 
 
 def _device_proc(env, q, n, name, rows):
@@ -91,22 +96,34 @@ def simulate_step(workload: Workload, context: int, dev: Device, mode: str = "ea
     return StepResult(pd.DataFrame(rows, columns=COLUMNS), env.now)
 
 
-def simulate_split(*args, **kwargs) -> StepResult:
+def simulate_split(model, context: int, k: int, edge, server, *args, **kwargs) -> StepResult:
     """One split decode step with its timeline; kept here as the entry point of
-    :func:`simulator.split.pipeline.simulate_split` (the split model lives in simulator/split/)."""
+    :func:`simulator.split.pipeline.simulate_split` (the split model lives in simulator/split/).
+    ``model``, ``edge`` and ``server`` are names (or YAML paths) or loaded objects, as in :func:`predict`."""
     from ..split.pipeline import simulate_split as _simulate_split
-    return _simulate_split(*args, **kwargs)
+    edge = load_device(edge) if isinstance(edge, str) else edge
+    server = load_device(server) if isinstance(server, str) else server
+    return _simulate_split(model, context, k, edge, server, *args, **kwargs)
 
 
-def predict(model, device: str, context: int, weights="bf16", kv="bf16", batch=1, mode="eager",
+def predict(model, device, context: int, weights="bf16", kv="bf16", batch=1, mode="eager",
             group_size=0) -> StepResult:
-    """One decode step. ``model``: catalog name, model YAML or Hugging Face config.json path;
-    ``weights``: any name in :mod:`simulator.workload.formats` (``bf16``, ``q4_k_m``, ``awq``,
-    ``exl2-4.65`` ...); ``mode``: ``eager``, ``cuda_graphs``, ``compiled`` (PyTorch), ``llamacpp``
-    (the device backend's llama.cpp profile) or an engine (``tensorrt_llm``, ``mlc``,
-    ``exllamav2``, ``tinychat``, ``vllm``). ConfigError for unknown names."""
-    w = Workload(load_model(model), weights=weights, kv=kv, batch=batch, group_size=group_size)
-    return simulate_step(w, context, load_device(device), mode)
+    """One decode step of ``model`` (catalog name, model YAML or Hugging Face config.json path,
+    or a ModelConfig) on ``device`` (name, YAML path or Device) with ``context`` tokens in the
+    KV cache. ``weights``: any name in :mod:`simulator.workload.formats` (``bf16``, ``q4_k_m``,
+    ``awq``, ``exl2-4.65`` ...); ``mode``: ``eager``, ``cuda_graphs``, ``compiled`` (PyTorch),
+    ``llamacpp`` (the device backend's llama.cpp profile) or an engine (``tensorrt_llm``, ``mlc``,
+    ``exllamav2``, ``tinychat``, ``vllm``). Returns the StepResult (``latency_ms``,
+    ``breakdown_ns()`` adding up to the latency, per-op ``timeline``). Raises ConfigError on
+    unknown names, bad values, a context beyond the model's positions or a workload that does
+    not fit the device's memory."""
+    from ..checks import check_fits, check_positions
+    m = load_model(model) if isinstance(model, str) else model
+    dev = load_device(device) if isinstance(device, str) else device
+    w = Workload(m, weights=weights, kv=kv, batch=batch, group_size=group_size)
+    check_positions(m, context)
+    check_fits(w, context, float(dev.memory["capacity_gb"]) * 1e9, dev.name)
+    return simulate_step(w, context, dev, mode)
 
 
 def memory_floor_ms(model: str, device: str, context: int, weights="bf16", kv="bf16") -> float:

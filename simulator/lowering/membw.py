@@ -2,8 +2,10 @@
 
 The fraction of peak a device's memory reaches for an access pattern comes from
 running the DRAM core on the device's memory configuration (standard x channels)
-with a representative request stream; results are memoised by signature
-(standard, channels, pattern), in memory and on disk (``.cache/membw.json``).
+with a representative request stream; results are memoised in memory and on disk
+(``.cache/membw.json``) under :func:`simulator.keys.inputs_key` of the request, the
+standard's fingerprint (every resolved timing value and the core's version) and the project
+version, so an edited DRAM table is re-simulated, never served stale.
 """
 
 from __future__ import annotations
@@ -33,17 +35,24 @@ def _disk():
         return {}
 
 
-@lru_cache(maxsize=None)
 def dram_efficiency(standard: str, channels: int, pattern: str = "stream") -> float:
-    """Achieved / peak bandwidth of ``channels`` channels of ``standard`` for reads.
+    """Achieved / peak bandwidth of ``channels`` channels of ``standard`` (a preset name or a
+    YAML path) for reads.
 
     ``stream``: consecutive addresses (weight matrices read row after row);
     ``gather``: 256-byte chunks at random places (KV-cache rows of many heads)."""
-    std = load_standard(standard).with_channels(channels)
-    key = f"{standard}|{std.fingerprint()}|{channels}|{pattern}|{REQUESTS_PER_CHANNEL}|{DEVICE_MAPPING}"
+    from ..keys import inputs_key
+    std = load_standard(standard)
+    key = inputs_key([str(standard), std.fingerprint(), channels, pattern, REQUESTS_PER_CHANNEL, DEVICE_MAPPING])
+    return _efficiency(key, str(standard), channels, pattern)
+
+
+@lru_cache(maxsize=None)
+def _efficiency(key: str, standard: str, channels: int, pattern: str) -> float:
     disk = _disk()
     if key in disk:
         return disk[key]
+    std = load_standard(standard).with_channels(channels)
     n = REQUESTS_PER_CHANNEL * channels
     if pattern == "stream":
         addrs = np.arange(n, dtype=np.uint64) * np.uint64(std.tx_bytes)
@@ -53,7 +62,11 @@ def dram_efficiency(standard: str, channels: int, pattern: str = "stream") -> fl
         base = np.random.default_rng(0).integers(0, lines // per, n // per) * per
         addrs = ((base[:, None] + np.arange(per)[None, :]).ravel() * std.tx_bytes).astype(np.uint64)
     ctrl = ControllerConfig(requests_per_cycle=channels * std.data_buses_per_channel)
-    res = run_trace(std, addrs, np.zeros(len(addrs), bool), mapping=DEVICE_MAPPING, controller=ctrl)
+    from tqdm import tqdm
+    with tqdm(total=1, desc=f"cold start: {std.name} x{channels} {pattern} bandwidth (cached after)", unit="run",
+              disable=None, leave=False) as bar:       # shown on a terminal only
+        res = run_trace(std, addrs, np.zeros(len(addrs), bool), mapping=DEVICE_MAPPING, controller=ctrl)
+        bar.update(1)
     eff = min(1.0, res.achieved_gbps / std.peak_gbps)
     disk[key] = eff
     try:

@@ -4,11 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ..devices.config import list_devices, load_device
 from ..engine.sim import simulate_step
 from ..workload import Workload, load_model
-from .config import list_pims, load_pim
-from .system import simulate_token
+from .system import result_dict, simulate_token
 
 
 # the 8 GPT models of the PIM-GPT paper (the default workloads of compare, plot and the demo)
@@ -23,35 +21,52 @@ def baseline_weights(dev) -> str:
     return "fp32" if dev.kind == "cpu" else "fp16"
 
 
-def run_one(model: str, hw: str, context: int):
-    """dict: latency_ms, energy_mj, breakdown (fractions) for a PIM preset or a device."""
-    m = load_model(model)
-    if hw in list_pims():
-        s = simulate_token(load_pim(hw), Workload(m, weights="bf16"), context)
-        tot = sum(s.breakdown_ns.values())
-        return {"hw": hw, "latency_ms": s.latency_ms, "energy_mj": s.energy_mj, "row_hit_rate": s.row_hit_rate,
-                **{f"frac_{k}": v / tot for k, v in s.breakdown_ns.items()}}
-    if hw not in list_devices():
-        from ..errors import ConfigError
-        raise ConfigError("--hw", hw, f"unknown; PIM presets: {', '.join(list_pims())}; devices: {', '.join(list_devices())}")
-    dev = load_device(hw)
-    r = simulate_step(Workload(m, weights=baseline_weights(dev)), context, dev, "eager")
-    energy = dev.power["tdp_w"] * r.latency_ns * 1e-9 * 1e3          # TDP x time (upper bound), mJ
-    tl = r.timeline
-    tot = (tl.end_ns - tl.start_ns).sum()
-    bd = (tl.end_ns - tl.start_ns).groupby(tl.bound).sum() / max(tot, 1)
-    return {"hw": hw, "latency_ms": r.latency_ms, "energy_mj": energy, "row_hit_rate": float("nan"),
-            **{f"frac_{k}": float(v) for k, v in bd.items()}}
+def run_one(model, hw, context: int, weights=None, batch=None, kv="bf16", kv_window=0, group_size=0,
+            mode=None, overrides=None, allow_overcommit=False) -> dict:
+    """One decode step of ``model`` (name, path or ModelConfig) on ``hw`` (PIM preset or device,
+    name or YAML path, with dotted ``overrides``).
+
+    Returns a dict: latency_ms, energy_mj (PIM: per-command energy; devices: TDP x time, an
+    upper bound), row_hit_rate (NaN for devices), breakdown_ns (parts adding up to the latency,
+    devices' idle time its own part) and ``frac_<part>`` = part / latency. ``weights=None``:
+    bf16 on PIM, :func:`baseline_weights` on a device. Options a backend cannot honour
+    (PIM with batch > 1, other weights, a mode), a context beyond the model's positions and a
+    workload larger than the memory raise ConfigError."""
+    from ..checks import check_fits, check_positions
+    from ..hw import check_backend, load_hw
+    m = load_model(model) if isinstance(model, str) else model
+    h = load_hw(hw, overrides)
+    check_backend(h.kind, {"weights": weights, "batch": batch, "mode": mode, "group_size": group_size})
+    check_positions(m, context)
+    if h.kind == "pim":
+        w = Workload(m, weights="bf16", kv=kv, kv_window=kv_window)
+        check_fits(w, context, h.capacity_bytes(), h.name, allow_overcommit)
+        s = simulate_token(h.obj, w, context)
+        out = {**result_dict(s), "result": s}        # the PIM model's JSON-ready summary
+    else:
+        dev = h.obj
+        w = Workload(m, weights=weights or baseline_weights(dev), kv=kv, kv_window=kv_window, batch=batch or 1,
+                     group_size=group_size)
+        check_fits(w, context, h.capacity_bytes(), h.name, allow_overcommit)
+        r = simulate_step(w, context, dev, mode or "eager")
+        out = {"latency_ms": r.latency_ms, "energy_mj": dev.power["tdp_w"] * r.latency_ns * 1e-6,
+               "row_hit_rate": float("nan"), "breakdown_ns": r.breakdown_ns(), "result": r}
+    lat_ns = out["latency_ms"] * 1e6
+    return {"hw": str(hw), "kind": h.kind, **out,
+            **{f"frac_{k}": v / lat_ns for k, v in out["breakdown_ns"].items()}}
 
 
-def compare(models, hws, context: int):
-    """One row per (model, hw); ratios are relative to the first hw of the same model."""
+def compare(models, hws, context: int, **options):
+    """One row per (model, hw); ratios are relative to the first hw of the same model.
+    ``options``: keywords of :func:`run_one` (weights, batch, kv, overrides, ...)."""
     import pandas as pd
     rows = []
     for model in models:
         first = None
         for hw in hws:
-            r = run_one(model, hw, context)
+            r = run_one(model, hw, context, **options)
+            r.pop("breakdown_ns")
+            r.pop("result", None)
             first = first or r
             r["model"] = model
             r["speedup_of_first"] = r["latency_ms"] / first["latency_ms"]

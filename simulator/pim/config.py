@@ -66,23 +66,42 @@ def load_pim(name_or_path, overrides: dict | None = None) -> PimConfig:
     if overrides:
         import yaml
 
-        from ..dse.point import set_dotted
+        from ..hw import set_dotted
         for k, v in overrides.items():
             k = k[4:] if k.startswith("pim.") else k
             v = yaml.safe_load(v) if isinstance(v, str) else v
             set_dotted(raw, k, v, str(p))
             ov[k] = v
-    return parse_pim(raw, p, key=p.stem if not ov else f"{p.stem}:{sorted(ov.items())}")
+    return parse_pim(raw, p, key=p.stem if not ov else f"{p.stem}:{sorted(ov.items())}", base_dir=p.parent)
 
 
-def parse_pim(d: dict, src, key: str) -> PimConfig:
-    """A PIM preset from its YAML mapping; ``key`` names it in memo signatures."""
+def _load_dram(name, src, base_dir) -> DramStandard:
+    from ..config_io import is_path
+    from ..dram.standard import list_standards
+    if not isinstance(name, str):
+        raise ConfigError(src, "dram", f"must be a DRAM standard name or a YAML path, got {name!r}")
+    if is_path(name):
+        p = Path(name)
+        if not p.is_absolute() and base_dir is not None:
+            p = Path(base_dir) / p
+        if not p.exists():
+            raise ConfigError(src, "dram", f"no such file {str(p)!r} (paths are relative to the preset's folder)")
+        return load_standard(p)
+    if name.lower().replace("_", "-") not in list_standards():
+        raise ConfigError(src, "dram", f"unknown DRAM standard {name!r}; available: {', '.join(list_standards())}"
+                          " or a YAML path")
+    return load_standard(name)
+
+
+def parse_pim(d: dict, src, key: str, base_dir=None) -> PimConfig:
+    """A PIM preset from its YAML mapping; ``key`` names it in memo signatures. A ``dram:`` path
+    is relative to ``base_dir`` (the preset's folder); an unknown one is reported as ``src: dram``."""
     src = str(src)
     check_keys(src, "", d, {"name", "source", "dram", "channels", "mac", "global_buffer_bytes", "result_latches",
                             "result_bytes", "asic", "energy", "dataflow", "schedule"}, {"assumptions", "paper_facts"})
     check_choice(src, "dataflow", d["dataflow"], DATAFLOWS)
     check_choice(src, "schedule", d["schedule"], SCHEDULES)
-    std = load_standard(d["dram"])
+    std = _load_dram(d["dram"], src, base_dir)
     # a MAC unit slower than the command table (clock, or shared by banks) stretches nMAC
     unit_ns = 1e3 / float(d["mac"]["clock_mhz"]) * int(d["mac"]["banks_per_unit"])
     need = int(-(-unit_ns // std.tck_ns))

@@ -1,141 +1,167 @@
-"""Paper-style figures. Every function writes ``<stem>.png`` and ``<stem>.pdf`` and labels
-its axes with units."""
+"""Paper-style figures. Every function writes ``<stem>.png`` (300 dpi) and ``<stem>.pdf``
+(TrueType fonts) through :mod:`simulator.report.style`, labels its axes with units, puts its
+legend outside the data and takes its title from the data it draws."""
 
 from __future__ import annotations
 
-from pathlib import Path
+import numpy as np
 
-import matplotlib
+from . import style
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-
-STYLE = {"font.size": 9, "axes.titlesize": 10, "axes.labelsize": 9, "legend.fontsize": 8,
-         "axes.grid": True, "grid.alpha": 0.3, "figure.dpi": 150, "savefig.bbox": "tight"}
-COLORS = ["#1b9e77", "#d95f02", "#7570b3", "#e7298a", "#66a61e", "#e6ab02", "#a6761d", "#666666"]
+UNITS = {"latency_ms": "time per token (ms)", "energy_mj": "energy per token (mJ)"}
 
 
-def _save(fig, stem) -> list:
-    stem = Path(stem)
-    stem.parent.mkdir(parents=True, exist_ok=True)
-    out = []
-    for ext in (".png", ".pdf"):
-        p = stem.with_suffix(ext)
-        fig.savefig(p)
-        out.append(p)
-    plt.close(fig)
-    return out
-
-
-def breakdown_bars(df, stem, title="Decode step time by component"):
-    """``df`` from pim.compare.compare: stacked bars of ms/token split by component."""
-    with plt.rc_context(STYLE):
-        fracs = sorted({c for c in df.columns if c.startswith("frac_")})
-        labels = [f"{r.model}\n{r.hw}" for r in df.itertuples()]
-        fig, ax = plt.subplots(figsize=(max(4, 0.55 * len(df)), 3.2))
-        bottom = np.zeros(len(df))
+def breakdown_bars(df, stem, title=None):
+    """``df`` from pim.compare.compare (``frac_*`` = share of the latency): one horizontal bar per
+    (model, hw) split into components, on a linear 0-100 % axis; the latency is in the label."""
+    fracs = [c for c in df.columns if c.startswith("frac_") and df[c].fillna(0).sum() > 0]
+    labels = [f"{r.model} | {r.hw} ({r.latency_ms:.3g} ms)" for r in df.itertuples()]
+    with style.figure(5.5, max(1.8, 0.8 + 0.28 * len(df))) as (fig, ax):
+        left = np.zeros(len(df))
+        y = np.arange(len(df))[::-1]
         for i, c in enumerate(fracs):
-            vals = df[c].fillna(0).to_numpy() * df.latency_ms.to_numpy()
-            if vals.sum() == 0:
-                continue
-            ax.bar(range(len(df)), vals, bottom=bottom, color=COLORS[i % len(COLORS)], label=c[5:].replace("_", " "))
-            bottom += vals
-        ax.set_yscale("log")
-        ax.set_xticks(range(len(df)), labels, rotation=90, fontsize=6)
-        ax.set_ylabel("time per token (ms, log scale)")
-        ax.set_title(title)
-        ax.legend(ncol=3, loc="upper left")
-        return _save(fig, stem)
+            vals = 100 * df[c].fillna(0).to_numpy()
+            ax.barh(y, vals, left=left, color=style.colour(i), label=c[5:].replace("_", " "), height=0.7,
+                    hatch=None if i < len(style.PALETTE) else "//")
+            left += vals
+        ax.set_yticks(y, labels)
+        ax.set_xlim(0, 100)
+        ax.set_xlabel("share of the time per token (%)")
+        ax.grid(axis="y", visible=False)
+        ax.set_title(title or f"Time per token by component: {', '.join(dict.fromkeys(df.model))}")
+        style.legend_outside(ax, title="component")
+        return style.save(fig, stem)
 
 
-def speedup_bars(df, stem, reference=None, title="PIM speed-up over baselines"):
-    """Grouped bars (PIM-GPT style): speed-up of the first hw over each other hw, per model."""
-    with plt.rc_context(STYLE):
-        models = list(dict.fromkeys(df.model))
-        hws = list(dict.fromkeys(df.hw))
-        ref = reference or hws[0]
-        others = [h for h in hws if h != ref]
-        fig, ax = plt.subplots(figsize=(6, 3))
+def speedup_bars(df, stem, reference=None, title=None):
+    """Speed-up (latency of each other hw / latency of the reference) per model. Bars on a linear
+    axis from 0 when the ratios span less than 30x; otherwise markers on a plain log axis (a bar
+    on a log axis has no meaningful base). Each value is printed with three significant digits."""
+    models = list(dict.fromkeys(df.model))
+    hws = list(dict.fromkeys(df.hw))
+    ref = reference or hws[0]
+    others = [h for h in hws if h != ref]
+    lat = {(r.model, r.hw): r.latency_ms for r in df.itertuples()}
+    vals = {h: [lat[(m, h)] / lat[(m, ref)] for m in models] for h in others}
+    allv = [v for vs in vals.values() for v in vs]
+    use_log = max(allv) / min(allv) > 30
+    with style.figure(max(4.0, 0.9 * len(models) + 2.2), 3.0) as (fig, ax):
         w = 0.8 / max(len(others), 1)
         for i, h in enumerate(others):
-            vals = [df[(df.model == m) & (df.hw == h)].latency_ms.iloc[0] / df[(df.model == m) & (df.hw == ref)].latency_ms.iloc[0]
-                    for m in models]
             pos = np.arange(len(models)) + (i - (len(others) - 1) / 2) * w
-            ax.bar(pos, vals, w, label=f"vs {h}", color=COLORS[i])
-            for x, v in zip(pos, vals):
-                ax.text(x, v, f"{v:.0f}", ha="center", va="bottom", fontsize=6)
-        ax.set_yscale("log")
-        ax.set_xticks(range(len(models)), models, rotation=30, ha="right")
-        ax.set_ylabel(f"speed-up of {ref} (x, log scale)")
-        ax.set_title(title)
-        ax.legend()
-        return _save(fig, stem)
+            if use_log:
+                ax.plot(pos, vals[h], linestyle="none", marker=style.marker(i), color=style.colour(i), label=h)
+            else:
+                ax.bar(pos, vals[h], w, color=style.colour(i), label=h)
+            for x, v in zip(pos, vals[h]):
+                ax.annotate(style.ratio_label(v), (x, v), textcoords="offset points", xytext=(0, 3), ha="center",
+                            va="bottom", fontsize=6.5)
+        ax.axhline(1.0, color="k", lw=0.8, ls="--")
+        if use_log:
+            style.plain_log_axis(ax, "y")
+            ax.set_ylim(min(allv) / 2, max(allv) * 3)
+        else:
+            ax.set_ylim(0, max(allv) * 1.18)
+        ax.set_xticks(range(len(models)), models, rotation=20 if len(models) > 4 else 0,
+                      ha="right" if len(models) > 4 else "center")
+        ax.set_ylabel(f"speed-up of {ref} (x{', log scale' if use_log else ''})")
+        ax.set_title(title or f"Speed-up of {ref} over {', '.join(others)}")
+        style.legend_outside(ax, title="baseline")
+        return style.save(fig, stem)
 
 
 def roofline(timeline, device, stem, title=None):
-    """Roofline of a device with the step's ops placed by arithmetic intensity."""
-    with plt.rc_context(STYLE):
-        bw = device.memory["peak_gbps"]                       # GB/s
-        peak = device.compute["bf16_tflops"] * 1e3            # GFLOP/s
-        tl = timeline[timeline.bytes > 0]
-        ai = tl.flops / tl.bytes
-        dur = (tl.end_ns - tl.start_ns).clip(lower=1e-3)
-        perf = tl.flops / dur                                  # flop/ns = GFLOP/s
-        x = np.logspace(-2, 4, 200)
-        fig, ax = plt.subplots(figsize=(5, 3.4))
-        ax.plot(x, np.minimum(peak, bw * x), "k-", lw=1.2, label=f"{device.name} roof")
-        for i, kind in enumerate(sorted(tl.kind.unique())):
-            s = tl.kind == kind
-            ax.scatter(ai[s], perf[s].clip(lower=1e-3), s=10, color=COLORS[i % len(COLORS)], label=kind)
-        ax.set_xscale("log")
-        ax.set_yscale("log")
+    """Roofline of a device with the step's ops placed by arithmetic intensity (flop/byte).
+    Ops without flops (copies, KV appends, embedding gathers) have no place on a log axis: they
+    are counted, with their share of the step's op time, in a note under the plot."""
+    bw = device.memory["peak_gbps"]                       # GB/s
+    peak = device.compute["bf16_tflops"] * 1e3            # GFLOP/s
+    tl = timeline[timeline.bytes > 0]
+    dur_all = (tl.end_ns - tl.start_ns)
+    placed = tl[tl.flops > 0]
+    ai = placed.flops / placed.bytes
+    perf = placed.flops / (placed.end_ns - placed.start_ns).clip(lower=1e-3)     # flop/ns = GFLOP/s
+    lo_x = max(1e-3, float(ai.min()) / 3) if len(ai) else 1e-2
+    x = np.logspace(np.log10(lo_x), 4, 200)
+    with style.figure(5.0, 3.4) as (fig, ax):
+        ax.plot(x, np.minimum(peak, bw * x), "k-", lw=1.2, label=f"roof ({bw:g} GB/s, {peak / 1e3:g} TFLOP/s)")
+        for i, kind in enumerate(sorted(placed.kind.unique())):
+            s = placed.kind == kind
+            ax.scatter(ai[s], perf[s], s=14, color=style.colour(i), marker=style.marker(i // len(style.PALETTE) + i),
+                       label=kind)
+        style.plain_log_axis(ax, "x")
+        style.plain_log_axis(ax, "y")
         ax.set_xlabel("arithmetic intensity (flop/byte)")
         ax.set_ylabel("achieved throughput (GFLOP/s)")
-        ax.set_title(title or f"Decode ops on {device.name}")
-        ax.legend(fontsize=6, ncol=2)
-        return _save(fig, stem)
+        ax.set_title(title or f"Decode ops of one step on {device.name}")
+        zero = tl[tl.flops == 0]
+        if len(zero):
+            share = 100 * float((zero.end_ns - zero.start_ns).sum() / max(dur_all.sum(), 1e-9))
+            ax.text(0.0, -0.22, f"not placed: {len(zero)} ops with 0 flops ({', '.join(sorted(zero.kind.unique()))}),"
+                    f" {share:.3g}% of op time", transform=ax.transAxes, fontsize=6.5, va="top")
+        style.legend_outside(ax, title="op kind")
+        return style.save(fig, stem)
 
 
 def latency_vs_context(series: dict, stem, title="Latency vs context"):
     """``series``: label -> (contexts, ms per token)."""
-    with plt.rc_context(STYLE):
-        fig, ax = plt.subplots(figsize=(5, 3.2))
+    with style.figure(5.0, 3.2) as (fig, ax):
         for i, (label, (ctx, ms)) in enumerate(series.items()):
-            ax.plot(ctx, ms, "o-", color=COLORS[i % len(COLORS)], label=label, ms=3)
+            ax.plot(ctx, ms, "-", marker=style.marker(i), color=style.colour(i), label=label, ms=4)
         ax.set_xscale("log", base=2)
-        ax.set_yscale("log")
+        ax.xaxis.set_major_formatter(style.FuncFormatter(style._plain))
+        style.plain_log_axis(ax, "y")
         ax.set_xlabel("context (tokens in the KV cache)")
         ax.set_ylabel("time per token (ms)")
         ax.set_title(title)
-        ax.legend()
-        return _save(fig, stem)
+        style.legend_outside(ax, title="hardware")
+        return style.save(fig, stem)
 
 
-def pareto(df, stem, x="latency_ms", y="energy_mj", title="Design space: latency vs energy"):
-    """Scatter of sweep points with the Pareto front (lower is better on both axes)."""
-    with plt.rc_context(STYLE):
-        ok = df[(df.get("error", "") == "") & df[x].notna() & df[y].notna()] if "error" in df else df
-        pts = ok[[x, y]].to_numpy()
-        order = np.argsort(pts[:, 0])
-        front, best = [], np.inf
-        for i in order:
-            if pts[i, 1] < best:
-                best = pts[i, 1]
-                front.append(i)
-        fig, ax = plt.subplots(figsize=(5, 3.4))
-        ax.scatter(pts[:, 0], pts[:, 1], s=6, color="#999999", label=f"{len(pts)} design points")
-        f = pts[front]
-        ax.plot(f[:, 0], f[:, 1], "o-", color=COLORS[1], ms=3, label=f"Pareto front ({len(front)})")
-        ax.set_xscale("log")
-        ax.set_yscale("log")
-        units = {"latency_ms": "time per token (ms)", "energy_mj": "energy per token (mJ)"}
-        ax.set_xlabel(units.get(x, x))
-        ax.set_ylabel(units.get(y, y))
-        ax.set_title(title)
-        ax.legend()
-        return _save(fig, stem)
+def _front(pts) -> list:
+    """Indices of the Pareto front (lower is better on both columns), by the first column."""
+    front, best = [], np.inf
+    for i in np.argsort(pts[:, 0], kind="stable"):
+        if pts[i, 1] < best:
+            best = pts[i, 1]
+            front.append(i)
+    return front
 
+
+def pareto(df, stem, x="latency_ms", y="energy_mj", title=None):
+    """Sweep points and the Pareto front of each workload (points of different models or
+    contexts are never on one front); each front point is labelled with its design values."""
+    ok = df[(df["error"] == "") & df[x].notna() & df[y].notna()] if "error" in df else df
+    wl_cols = [c for c in ok.columns if c.startswith("workload.") and ok[c].nunique() > 1]
+    design = [c for c in ok.columns if (c.startswith(("pim.", "device.")) or c == "hw") and ok[c].nunique() > 1]
+    groups = list(ok.groupby(wl_cols, sort=True)) if wl_cols else [((), ok)]
+    tags = []
+    with style.figure(5.5, 3.6) as (fig, ax):
+        for i, (key, g) in enumerate(groups):
+            key = key if isinstance(key, tuple) else (key,)
+            name = ", ".join(f"{c.split('.', 1)[1]}={v}" for c, v in zip(wl_cols, key)) or "all points"
+            pts = g[[x, y]].to_numpy(dtype=float)
+            ax.scatter(pts[:, 0], pts[:, 1], s=10, color=style.colour(i), marker=style.marker(i), alpha=0.45,
+                       label=f"{name} ({len(pts)} points)")
+            f = _front(pts)
+            ax.plot(pts[f, 0], pts[f, 1], "-", marker=style.marker(i), color=style.colour(i), ms=4,
+                    label=f"{name}: Pareto front ({len(f)})")
+            tags.append((pts, f, g))
+        mid = np.sqrt(np.prod(ax.get_xlim()))
+        for pts, f, g in tags:              # front points named by their design values, text kept inside
+            for j in f:
+                tag = ", ".join(f"{c.split('.')[-1]}={g.iloc[j][c]}" for c in design)
+                right = pts[j, 0] > mid
+                if tag:
+                    ax.annotate(tag, (pts[j, 0], pts[j, 1]), textcoords="offset points", xytext=(-4 if right else 4, 3),
+                                ha="right" if right else "left", fontsize=5.5)
+        style.plain_log_axis(ax, "x")
+        style.plain_log_axis(ax, "y")
+        ax.set_xlabel(UNITS.get(x, x))
+        ax.set_ylabel(UNITS.get(y, y))
+        ax.set_title(title or f"Design space: {len(ok)} points, {len(groups)} workload(s)")
+        style.legend_outside(ax)
+        return style.save(fig, stem)
 
 def split_layers(df, stem, edge_budget_gb=None, latency_ms=None, title="Split computing"):
     """Two panels against the split layer (0 = all on the server, L = all on the edge), one line
@@ -143,15 +169,14 @@ def split_layers(df, stem, edge_budget_gb=None, latency_ms=None, title="Split co
     and the edge memory at the last token. ``df``: layer, edge_weights, ms_per_token,
     edge_memory_gb, feasible. Feasible points filled, infeasible hollow."""
     import pandas as pd
-    with plt.rc_context(STYLE):
-        fig, (a1, a2) = plt.subplots(1, 2, figsize=(8, 3.2))
+    with style.figure(8, 3.2, ncols=2) as (fig, (a1, a2)):
         fmts = [f for f in dict.fromkeys(df.edge_weights) if f != "-"]
         ends = df[df.edge_weights == "-"]
         for i, f in enumerate(fmts):
             s = pd.concat([df[df.edge_weights == f], ends]).sort_values("layer")
             g = s.groupby("layer").agg(ms=("ms_per_token", "min"), gb=("edge_memory_gb", "min"),
                                        ok=("feasible", "max")).reset_index()
-            c = COLORS[i % len(COLORS)]
+            c = style.colour(i)
             for ax, col in ((a1, "ms"), (a2, "gb")):
                 ax.plot(g.layer, g[col], "-", color=c, label=f"edge {f}", lw=1)
                 ax.scatter(g.layer[g.ok], g[col][g.ok], s=10, color=c)
@@ -164,7 +189,9 @@ def split_layers(df, stem, edge_budget_gb=None, latency_ms=None, title="Split co
         a2.set_ylabel("edge memory at the last token (GB)")
         for ax in (a1, a2):
             ax.set_xlabel("split layer (0 = all server)")
-            ax.legend(fontsize=6)
+        (h1, l1), (h2, l2) = a1.get_legend_handles_labels(), a2.get_legend_handles_labels()
+        by_label = dict(zip(l1 + l2, h1 + h2))           # one entry per label, below the panels
+        fig.legend(by_label.values(), by_label.keys(), loc="upper center", bbox_to_anchor=(0.5, 0.0), ncol=4)
         fig.suptitle(title, fontsize=9)
-        return _save(fig, stem)
+        return style.save(fig, stem)
 

@@ -29,7 +29,8 @@ def add_split_options(p, required=True):
     from .link import list_links
     from .search import OBJECTIVES
     g = p.add_argument_group("split computing (plot split only)") if not required else p
-    g.add_argument("--model", required=required, help="catalog model (see workloads/models) or a YAML path")
+    if "--model" not in p._option_string_actions:      # `plot` has the shared --model and --kv already
+        g.add_argument("--model", required=required, help="catalog model (see workloads/models) or a YAML path")
     g.add_argument("--edge", required=required, help="edge device (hw_configs/devices) or a YAML path")
     g.add_argument("--server", required=required, help="server device (hw_configs/devices) or a YAML path")
     g.add_argument("--link", help=f"link preset ({', '.join(list_links())}) or a YAML path")
@@ -57,7 +58,8 @@ def add_split_options(p, required=True):
                    help=f"bits per hidden-state element on the uplink (default {DEFAULTS['act_bits']})")
     g.add_argument("--outlier-frac", type=float, default=0.0,
                    help="fraction of hidden-state elements kept at 16 bit with their index (default 0)")
-    g.add_argument("--kv", default="bf16", choices=list(KV_FORMATS), help="KV cache precision (both sides)")
+    if "--kv" not in p._option_string_actions:
+        g.add_argument("--kv", default="bf16", choices=list(KV_FORMATS), help="KV cache precision (both sides)")
     g.add_argument("--edge-mode", default="eager", help="edge runtime mode, as `run --mode`: eager, cuda_graphs, compiled, llamacpp or an engine "
                    "(tinychat, mlc, ...); picks the profile for the device's backend (default eager)")
     g.add_argument("--server-mode", default="cuda_graphs", help="server runtime mode, as --edge-mode (default cuda_graphs)")
@@ -230,6 +232,10 @@ def _print_run(args, n, ev, front, best, many) -> bool:
 def cmd_plot_split(args) -> int:
     from ..report.plots import split_layers
     import pandas as pd
+    if isinstance(args.model, list):                # plot's shared --model is repeatable
+        if len(args.model) > 1:
+            raise ConfigError("plot split", "--model", "give one model")
+        args.model = args.model[0]
     if not (args.model and args.edge and args.server):
         raise ConfigError("plot split", "--model/--edge/--server", "all three are required")
     setup, c, runs = search(args)

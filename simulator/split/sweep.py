@@ -28,7 +28,7 @@ def evaluate_point(cfg: dict) -> dict:
     energy_mj (edge energy per generated token), ttft_ms, tokens_per_s, edge/server memory (GB),
     server_ms_per_token, link_bytes, max_tokens, feasible and the constraints broken."""
     from ..devices.config import load_device
-    from ..dse.point import _set
+    from ..hw import set_dotted as _set
     from ..errors import ConfigError
     from ..workload import load_model
     from .link import make_link

@@ -123,7 +123,8 @@ def record_decode(m: ModelConfig, context: int, seed=0, batch=1, device=None, we
     dev = next(model.parameters()).device
     ids = torch.as_tensor(prompt, device=dev)
     logits = None
-    for pos in range(context):
+    from tqdm import tqdm
+    for pos in tqdm(range(context), desc=f"{m.name}: prompt", unit="token", disable=None, leave=False):
         logits = model(ids[:, pos], pos)
     nxt = logits.argmax(-1) if logits is not None else ids[:, 0]
     ops = []

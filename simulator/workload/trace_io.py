@@ -51,8 +51,27 @@ def read_trace(path) -> DecodeTrace:
                               f"missing {sorted(missing)}")
         if d["kind"] not in OP_KINDS:
             raise ConfigError(path, f"line {no}: kind", f"{d['kind']!r} is not one of {', '.join(OP_KINDS)}")
+        _check_op_values(path, no, d)
         ops.append(Op(**d))
     return DecodeTrace(header, ops)
+
+
+_COUNT_FIELDS = ("weight_bytes", "kv_read_bytes", "kv_write_bytes", "act_read_bytes", "act_write_bytes", "flops")
+
+
+def _check_op_values(path, no, d):
+    """Byte and flop counts are non-negative integers; layer an integer >= -1; shape a mapping of ints (or names)."""
+    for k in _COUNT_FIELDS + ("layer",):
+        v = d[k]
+        lo = -1 if k == "layer" else 0
+        if isinstance(v, bool) or not isinstance(v, int) or v < lo:
+            raise ConfigError(path, f"line {no}: {k}", f"must be an integer >= {lo}, got {v!r}")
+    if not isinstance(d["shape"], dict) or not all(isinstance(x, (int, str)) and not isinstance(x, bool)
+                                                     for x in d["shape"].values()):
+        raise ConfigError(path, f"line {no}: shape", f"must map names to integers or names, got {d['shape']!r}")
+    for k in ("name", "dtype"):
+        if not isinstance(d[k], str):
+            raise ConfigError(path, f"line {no}: {k}", f"must be a string, got {d[k]!r}")
 
 
 def diff_traces(a: DecodeTrace, b: DecodeTrace, fields=("kind", "layer", "shape", "weight_bytes",
