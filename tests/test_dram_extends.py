@@ -1,0 +1,43 @@
+"""Every DRAM preset resolves to the same table as before the family files were rewritten with
+``extends:`` (issue #16: one table per family). The reference is
+``tests/data/dram_presets_resolved.json``, dumped by ``tests/data/dump_resolved_presets.py`` from
+commit f8b436e, where every preset was still a full copy."""
+import json
+import sys
+from pathlib import Path
+
+import pytest
+
+from simulator.dram.standard import CONFIG_DIR, list_standards, load_standard
+
+DATA = Path(__file__).parent / "data"
+sys.path.insert(0, str(DATA))
+from dump_resolved_presets import resolved  # noqa: E402
+
+BEFORE = json.loads((DATA / "dram_presets_resolved.json").read_text())
+# the presets converted to variants, with the base each extends
+CONVERTED = {"hbm2e": "hbm2", "hbm3": "hbm2", "gddr6-16000": "gddr6-14000",
+             "gddr6-pim": "gddr6-16000", "gddr6x-21000": "gddr6-16000",
+             "gddr7-28000": "gddr6-16000", "lpddr5x-8533": "lpddr5-6400"}
+
+
+def test_every_preset_was_dumped():
+    assert set(BEFORE) <= set(list_standards())
+
+
+@pytest.mark.parametrize("name", sorted(BEFORE))
+def test_preset_resolves_as_before_conversion(name):
+    now = json.loads(json.dumps(resolved(load_standard(name))))
+    for key in BEFORE[name]:
+        assert now[key] == BEFORE[name][key], f"{name}: {key} changed"
+
+
+@pytest.mark.parametrize("name,base", sorted(CONVERTED.items()))
+def test_converted_preset_extends_its_family(name, base):
+    import yaml
+    d = yaml.safe_load((CONFIG_DIR / f"{name}.yaml").read_text())
+    assert d["extends"] == base
+    assert "constraints" not in d and "commands" not in d or name == "gddr6-pim"
+    # a variant only names its PIM commands; the conventional ones come from the base
+    if name == "gddr6-pim":
+        assert "constraints" not in d and set(d["commands"]) == {"ACTab", "MACab", "WRGB", "RDRES"}
