@@ -298,17 +298,17 @@ def _cmd_sweep(args) -> int:
 
 def _cmd_run(args) -> int:
     from .pim.compare import run_one
-    from .report.timeline import chrome_trace, rows_from_engine, rows_from_pim
+    from .report.timeline import chrome_trace, rows_from_engine
     r = run_one(args.model, args.hw, args.context, **{**_options(args), "weights": args.weights or "bf16"})
     lat_ns = r["latency_ms"] * 1e6
     out = {"model": args.model, "hw": args.hw, "kind": r["kind"], "context": args.context,
            "latency_ms": r["latency_ms"], "energy_mj": r["energy_mj"], "breakdown_ns": r["breakdown_ns"]}
     if r["kind"] == "pim":                      # every field of simulator.pim.system.result_dict
-        out.update({k: v for k, v in r.items() if k not in ("hw", "kind", "result") and not k.startswith("frac_")})
-        rows = rows_from_pim(r["result"])
+        out.update({k: v for k, v in r.items() if k not in ("hw", "kind", "result", "hw_result")
+                    and not k.startswith("frac_")})
     else:
         out.update(mode=args.mode or "eager", weights=args.weights or "bf16", batch=args.batch or 1)
-        rows = rows_from_engine(r["result"].timeline)
+    rows = rows_from_engine(r["hw_result"].timeline)
     if args.json:
         print(json.dumps(out, indent=2))
     else:

@@ -45,12 +45,11 @@ def _kind_of(path: Path, data: dict) -> str:
     keys = set(data)
     if {"constraints", "commands", "timing"} <= keys or "extends" in keys:
         return "dram"
-    if {"memory", "compute", "runtime"} <= keys:
-        return "device"
+    from .backends import backend_of_keys
+    if backend_of_keys(keys):
+        return backend_of_keys(keys)
     if {"modes", "compute_efficiency"} <= keys:
         return "runtime"
-    if {"mac", "global_buffer_bytes"} <= keys:
-        return "pim"
     if {"layers", "hidden", "heads"} <= keys:
         return "model"
     if {"axes", "base"} <= keys:

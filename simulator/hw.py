@@ -2,8 +2,9 @@
 
 One entry point for the CLI, the sweep and the Python API:
 
-* :func:`resolve_hw` tells the kind (``pim`` or ``device``) from the YAML's keys (the same
-  schema test as ``decodesim configs check``), for preset names and paths alike;
+* :func:`resolve_hw` tells the kind (a registered backend, :mod:`simulator.backends`: ``pim`` or
+  ``device`` today) from the YAML's keys (the same test as ``decodesim configs check``), for
+  preset names and paths alike;
 * :func:`load_hw` applies dotted overrides (``--set memory.peak_gbps=3000``, a sweep's
   ``device.memory.peak_gbps`` axis) to the YAML mapping and validates the result exactly as
   a YAML file is validated;
@@ -18,23 +19,20 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .config_io import find_config, is_path, load_yaml
+from .backends import BACKENDS, backend
+from .config_io import is_path, load_yaml
 from .errors import ConfigError
 
-KINDS = ("pim", "device")
-# options of a workload each backend can honour; anything else given is rejected, never ignored
-# (PIM-GPT style presets run batch-1 bf16 GEMV in the banks and have no host runtime modes)
-BACKEND_LIMITS = {
-    "pim": {"weights": ("bf16",), "batch": (1,), "mode": (None,), "group_size": (0,)},
-    "device": {},
-}
 FLAG_OF = {"weights": "--weights", "batch": "--batch", "mode": "--mode", "group_size": "--group-size",
            "kv": "--kv", "kv_window": "--kv-window"}
 
 
 @dataclass
 class Hardware:
-    kind: str                 # pim | device
+    """A validated hardware config: its backend ``kind``, YAML ``path``, config object ``obj``
+    (PimConfig, Device, ...) and every file it was read from."""
+
+    kind: str                 # a registered backend: pim | device
     path: Path                # the preset's YAML file
     obj: object               # PimConfig or Device
     files: list = field(default_factory=list)   # every file the configuration was read from
@@ -44,18 +42,13 @@ class Hardware:
         return self.path.stem
 
     def capacity_bytes(self) -> float:
-        """Memory that holds weights, KV cache and activations: the device's ``memory.capacity_gb``
-        (decimal GB), or all banks of all channels of the PIM preset's DRAM."""
-        if self.kind == "device":
-            return float(self.obj.memory["capacity_gb"]) * 1e9
-        s = self.obj.std
-        return float(s.channels * s.banks_per_channel * s.rows * s.column_bursts * s.tx_bytes)
+        """Bytes of memory that hold weights, KV cache and activations: the device's
+        ``memory.capacity_gb`` (decimal GB), or all banks of all channels of the PIM preset's DRAM."""
+        return backend(self.kind).capacity_bytes(self.obj)
 
 
 def _dirs():
-    from .devices.config import DEVICE_DIR
-    from .pim.config import PIM_DIR
-    return {"pim": PIM_DIR, "device": DEVICE_DIR}
+    return {k: b.config_dir() for k, b in BACKENDS.items()}
 
 
 def resolve_hw(name_or_path, flag: str = "--hw") -> tuple:
@@ -66,16 +59,15 @@ def resolve_hw(name_or_path, flag: str = "--hw") -> tuple:
     if is_path(name_or_path):
         p = Path(str(name_or_path))
         kind = _kind_of(p, load_yaml(p))
-        if kind not in KINDS:
-            raise ConfigError(p, None, f"is a {kind} config; {flag} takes a PIM preset or a device")
+        if kind not in BACKENDS:
+            raise ConfigError(p, None, f"is a {kind} config; {flag} takes one of: {', '.join(BACKENDS)}")
         return kind, p
     for kind, folder in dirs.items():
         p = folder / f"{str(name_or_path).lower()}.yaml"
         if p.exists():
             return kind, p
-    names = {k: sorted(q.stem for q in d.glob("*.yaml")) for k, d in dirs.items()}
-    raise ConfigError(flag, str(name_or_path), f"unknown hardware; PIM presets: {', '.join(names['pim'])}; "
-                      f"devices: {', '.join(names['device'])}; or a YAML path")
+    names = "; ".join(f"{k}: {', '.join(sorted(q.stem for q in d.glob('*.yaml')))}" for k, d in dirs.items())
+    raise ConfigError(flag, str(name_or_path), f"unknown hardware; {names}; or a YAML path")
 
 
 def set_dotted(d: dict, dotted: str, value, src, shown: str | None = None):
@@ -109,28 +101,21 @@ def load_hw(name_or_path, overrides: dict | None = None, flag: str = "--hw") -> 
     raw = load_yaml(p)
     ov = overrides or {}
     for k, v in ov.items():
-        other = [o for o in KINDS if o != kind and k.startswith(o + ".")]
+        other = [o for o in BACKENDS if o != kind and k.startswith(o + ".")]
         if other:
             raise ConfigError(p, k, f"a {kind} takes {kind}.* keys, not {other[0]}.*")
         set_dotted(raw, strip_prefix(kind, k), v, p, shown=k)
     src = f"{p} (with {', '.join(f'{k}={v}' for k, v in ov.items())})" if ov else p
-    if kind == "pim":
-        from .pim.config import parse_pim
-        key = f"{p.stem}:{sorted(ov.items())}" if ov else p.stem
-        obj = parse_pim(raw, src, key=key, base_dir=p.parent)
-        files = [p, Path(obj.std.source_file.split(" (")[0])]
-    else:
-        from .devices.config import CALIBRATION, RUNTIME_DIR, parse_device
-        obj = parse_device(raw, src, key=p.stem)
-        from .dram.standard import CONFIG_DIR
-        files = [p, find_config(obj.memory["standard"], CONFIG_DIR, "memory.standard", "DRAM standard"),
-                 RUNTIME_DIR / f"{obj.runtime}.yaml", Path(CALIBRATION)]
-    return Hardware(kind, p, obj, files)
+    key = f"{p.stem}:{sorted(ov.items())}" if ov else p.stem
+    b = backend(kind)
+    obj = b.parse(raw, src, key, p.parent)
+    return Hardware(kind, p, obj, b.files(p, obj))
 
 
 def check_backend(kind: str, given: dict, src="--hw"):
-    """Reject workload options a backend cannot honour (``given``: option -> value, None = not given)."""
-    for opt, allowed in BACKEND_LIMITS[kind].items():
+    """Reject workload options a backend cannot honour (``given``: option -> value, None = not given).
+    Raises ConfigError naming the option's flag and the allowed values."""
+    for opt, allowed in backend(kind).limits.items():
         v = given.get(opt)
         if v is not None and v not in allowed:
             raise ConfigError(src, FLAG_OF.get(opt, opt), f"{v!r} cannot be honoured by a {kind} "

@@ -187,10 +187,19 @@ def test_point_key_follows_hardware_contents(tmp_path):
     k0 = point_key(cfg)
     assert point_key(cfg) == k0
     dr = yaml.safe_load((tmp_path / "dram.yaml").read_text())
-    dr["timing"]["nRCDRD"] += 1
+    dr["timing"]["nMACLAT"] += 1
     (tmp_path / "dram.yaml").write_text(yaml.safe_dump(dr, sort_keys=False))
     k1 = point_key(cfg)
     assert k1 != k0                                  # the DRAM table is part of the key
+    # and so is the table it extends (gddr6-pim extends gddr6-16000, which extends gddr6-14000)
+    dr["extends"] = str(tmp_path / "base.yaml")
+    (tmp_path / "base.yaml").write_text((ROOT / "hw_configs/dram/gddr6-16000.yaml").read_text())
+    (tmp_path / "dram.yaml").write_text(yaml.safe_dump(dr, sort_keys=False))
+    k_base = point_key(cfg)
+    base = yaml.safe_load((tmp_path / "base.yaml").read_text())
+    base["timing"]["nRCDRD"] += 1
+    (tmp_path / "base.yaml").write_text(yaml.safe_dump(base, sort_keys=False))
+    assert point_key(cfg) != k_base
     d["channels"] = 4
     hw.write_text(yaml.safe_dump(d, sort_keys=False))
     assert point_key(cfg) not in (k0, k1)            # so is the preset

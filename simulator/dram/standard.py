@@ -230,6 +230,22 @@ def load_standard(name_or_path) -> DramStandard:
     return parse_standard(_resolve_extends(load_yaml(p), p, ()), p)
 
 
+def standard_files(name_or_path) -> list:
+    """Every YAML file a standard is resolved from: its own file, then each ``extends:`` base in
+    turn (result caches key on all of them). Raises ConfigError for an unknown name or base."""
+    p = find_config(name_or_path, CONFIG_DIR, "--standard", "DRAM standard",
+                    normalise=lambda n: n.lower().replace("_", "-"))
+    out = [p]
+    while True:
+        base = load_yaml(out[-1]).get("extends")
+        if not isinstance(base, str):
+            return out
+        bp = find_config(base, CONFIG_DIR, f"{out[-1]}: extends", "DRAM standard")
+        if bp.resolve() in {q.resolve() for q in out}:
+            raise ConfigError(out[-1], "extends", f"circular: {base}")
+        out.append(bp)
+
+
 def _resolve_extends(d: dict, src, seen) -> dict:
     """Merge a variant preset (``extends: <preset or path>``) onto its base."""
     if "extends" not in d:

@@ -51,4 +51,4 @@ def evaluate(cfg: dict) -> dict:
                 batch=wl.get("batch", 1), kv=wl.get("kv", "bf16"), kv_window=wl.get("kv_window", 0),
                 group_size=wl.get("group_size", 0), mode=wl.get("mode"), overrides=cfg.get("overrides"),
                 allow_overcommit=cfg.get("allow_overcommit", False))
-    return {k: v for k, v in r.items() if k not in ("hw", "kind", "breakdown_ns", "result")}
+    return {k: v for k, v in r.items() if k not in ("hw", "kind", "breakdown_ns", "result", "hw_result")}

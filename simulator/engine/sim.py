@@ -24,6 +24,7 @@ import simpy
 from ..devices.config import Device, Runtime, load_device, runtime_for
 from ..lowering.gpu import lower
 from ..workload import Workload, generate_trace, load_model
+from .timeline import COLUMNS, TimelineRow
 
 
 @dataclass
@@ -50,7 +51,7 @@ def _device_proc(env, q, n, name, rows):
         k = yield q.get()
         start = env.now
         yield env.timeout(k.device_ns)
-        rows.append((k.op, k.kind, k.layer, name, start, env.now, k.bytes, k.flops, k.bound, k.kernels))
+        rows.append(_row(k, name, start, env.now))
 
 
 def _host_proc(env, q, kernels, graph, graph_launch_ns):
@@ -68,10 +69,12 @@ def _sync_proc(env, kernels, name, rows):
     for k in kernels:
         start = env.now
         yield env.timeout(k.host_ns + k.device_ns)
-        rows.append((k.op, k.kind, k.layer, name, start, env.now, k.bytes, k.flops, k.bound, k.kernels))
+        rows.append(_row(k, name, start, env.now))
 
 
-COLUMNS = ["op", "kind", "layer", "device", "start_ns", "end_ns", "bytes", "flops", "bound", "kernels"]
+def _row(k, unit: str, start: float, end: float) -> TimelineRow:
+    return TimelineRow(op=k.op, kind=k.kind, layer=k.layer, device=unit, start_ns=start, end_ns=end,
+                       bytes=k.bytes, flops=k.flops, bound=k.bound, kernels=k.kernels)
 
 
 def run_segment(env, kernels, dev: Device, rt: Runtime, mode: str, rows):

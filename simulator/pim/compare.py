@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ..engine.sim import simulate_step
-from ..workload import Workload, load_model
-from .system import result_dict, simulate_token
+from ..backends import baseline_weights  # noqa: F401  (re-exported: callers import it from here)
+from ..workload import load_model
 
 
 # the 8 GPT models of the PIM-GPT paper (the default workloads of compare, plot and the demo)
@@ -16,43 +15,33 @@ BANDS = Path(__file__).resolve().parents[2] / "validation" / "data" / "published
 RATIO_COLUMNS = {"speedup": "speedup_of_first", "energy_ratio": "energy_ratio_of_first"}
 
 
-def baseline_weights(dev) -> str:
-    """Weight format of a baseline device: fp32 on a CPU (PyTorch's CPU default), else fp16."""
-    return "fp32" if dev.kind == "cpu" else "fp16"
-
-
 def run_one(model, hw, context: int, weights=None, batch=None, kv="bf16", kv_window=0, group_size=0,
             mode=None, overrides=None, allow_overcommit=False) -> dict:
-    """One decode step of ``model`` (name, path or ModelConfig) on ``hw`` (PIM preset or device,
-    name or YAML path, with dotted ``overrides``).
+    """One decode step of ``model`` (name, path or ModelConfig) on ``hw`` (any registered backend's
+    config, name or YAML path, with dotted ``overrides``), run by its backend
+    (:mod:`simulator.backends`).
 
-    Returns a dict: latency_ms, energy_mj (PIM: per-command energy; devices: TDP x time, an
-    upper bound), row_hit_rate (NaN for devices), breakdown_ns (parts adding up to the latency,
-    devices' idle time its own part) and ``frac_<part>`` = part / latency. ``weights=None``:
-    bf16 on PIM, :func:`baseline_weights` on a device. Options a backend cannot honour
-    (PIM with batch > 1, other weights, a mode), a context beyond the model's positions and a
-    workload larger than the memory raise ConfigError."""
-    from ..checks import check_fits, check_positions
+    Returns a dict: hw, kind, latency_ms, energy_mj (PIM: per-command energy; devices: TDP x time,
+    an upper bound), row_hit_rate (NaN for devices), breakdown_ns (parts adding up to the latency,
+    devices' idle time its own part), ``frac_<part>`` = part / latency, the backend's summary keys,
+    ``hw_result`` (the :class:`~simulator.backends.HwResult`) and ``result`` (its native object).
+    ``weights=None``: bf16 on PIM, :func:`baseline_weights` on a device.
+
+    Raises ConfigError for options a backend cannot honour (PIM with batch > 1, other weights, a
+    mode), a context beyond the model's positions and a workload larger than the memory."""
+    from ..backends import backend
+    from ..checks import check_positions
     from ..hw import check_backend, load_hw
     m = load_model(model) if isinstance(model, str) else model
     h = load_hw(hw, overrides)
     check_backend(h.kind, {"weights": weights, "batch": batch, "mode": mode, "group_size": group_size})
     check_positions(m, context)
-    if h.kind == "pim":
-        w = Workload(m, weights="bf16", kv=kv, kv_window=kv_window)
-        check_fits(w, context, h.capacity_bytes(), h.name, allow_overcommit)
-        s = simulate_token(h.obj, w, context)
-        out = {**result_dict(s), "result": s}        # the PIM model's JSON-ready summary
-    else:
-        dev = h.obj
-        w = Workload(m, weights=weights or baseline_weights(dev), kv=kv, kv_window=kv_window, batch=batch or 1,
-                     group_size=group_size)
-        check_fits(w, context, h.capacity_bytes(), h.name, allow_overcommit)
-        r = simulate_step(w, context, dev, mode or "eager")
-        out = {"latency_ms": r.latency_ms, "energy_mj": dev.power["tdp_w"] * r.latency_ns * 1e-6,
-               "row_hit_rate": float("nan"), "breakdown_ns": r.breakdown_ns(), "result": r}
+    res = backend(h.kind).run(h.obj, m, context, h.name, dict(
+        weights=weights, batch=batch, kv=kv, kv_window=kv_window, group_size=group_size, mode=mode,
+        allow_overcommit=allow_overcommit))
+    out = res.as_dict()
     lat_ns = out["latency_ms"] * 1e6
-    return {"hw": str(hw), "kind": h.kind, **out,
+    return {"hw": str(hw), "kind": h.kind, **out, "result": res.native, "hw_result": res,
             **{f"frac_{k}": v / lat_ns for k, v in out["breakdown_ns"].items()}}
 
 
@@ -67,6 +56,7 @@ def compare(models, hws, context: int, **options):
             r = run_one(model, hw, context, **options)
             r.pop("breakdown_ns")
             r.pop("result", None)
+            r.pop("hw_result", None)
             first = first or r
             r["model"] = model
             r["speedup_of_first"] = r["latency_ms"] / first["latency_ms"]

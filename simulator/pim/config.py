@@ -25,6 +25,7 @@ class PimConfig:
     asic: dict
     energy: dict
     dataflow: str = "asic_partial_sums"   # or "result_latches" (see simulator/pim/lowering.py)
+    architecture: str = "aim"             # a registered architecture (simulator/pim/arch.py)
     schedule: str = "overlap"             # or "serial" (see simulator/pim/system.py)
 
     @property
@@ -42,9 +43,12 @@ class PimConfig:
 
     @property
     def mac_interval_cycles(self) -> int:
-        """Cycles between all-bank MAC steps (the table's nMAC, stretched at load time when
-        the MAC unit's clock or its sharing between banks is slower)."""
-        return self.std.timing["nMAC"]
+        """Cycles between all-bank MAC steps (the architecture's MAC timing, nMAC for the shipped
+        ones, stretched at load time when the MAC unit's clock or its sharing between banks is
+        slower); 0 when the architecture paces its MACs itself."""
+        from .arch import architecture
+        t = architecture(self.architecture).mac_timing
+        return self.std.timing[t] if t else 0
 
 
 def list_pims() -> list:
@@ -98,27 +102,29 @@ def parse_pim(d: dict, src, key: str, base_dir=None) -> PimConfig:
     is relative to ``base_dir`` (the preset's folder); an unknown one is reported as ``src: dram``."""
     src = str(src)
     check_keys(src, "", d, {"name", "source", "dram", "channels", "mac", "global_buffer_bytes", "result_latches",
-                            "result_bytes", "asic", "energy", "dataflow", "schedule"}, {"assumptions", "paper_facts"})
+                            "result_bytes", "asic", "energy", "dataflow", "schedule", "architecture"},
+               {"assumptions", "paper_facts"})
+    from .arch import architecture
+    arch = architecture(d["architecture"], src)
     check_choice(src, "dataflow", d["dataflow"], DATAFLOWS)
     check_choice(src, "schedule", d["schedule"], SCHEDULES)
     std = _load_dram(d["dram"], src, base_dir)
-    # a MAC unit slower than the command table (clock, or shared by banks) stretches nMAC
-    unit_ns = 1e3 / float(d["mac"]["clock_mhz"]) * int(d["mac"]["banks_per_unit"])
-    need = int(-(-unit_ns // std.tck_ns))
-    if "nMAC" in std.timing and need > std.timing["nMAC"]:
-        from ..dram.standard import parse_standard
-        raw = load_yaml(std.source_file)
-        raw["timing"]["nMAC"] = need
-        std = parse_standard(raw, f"{std.source_file} (nMAC={need} for {src})")
-    if "pim_mac_all" not in std.roles:
-        raise ConfigError(src, "dram", f"{d['dram']} has no PIM commands (roles pim_activate_all, pim_mac_all, ...)")
-    std = std.with_channels(check_int(src, "channels", d["channels"], 1, 1024))
+    arch.check(std, src, d["dram"])
     check_keys(src, "mac", d["mac"], {"lanes", "banks_per_unit", "precision", "accumulator", "clock_mhz"})
+    # a MAC unit slower than the command table (clock, or shared by banks) stretches the MAC step
+    unit_ns = 1e3 / check_float(src, "mac.clock_mhz", d["mac"]["clock_mhz"], 1.0, 10000.0) * \
+        check_int(src, "mac.banks_per_unit", d["mac"]["banks_per_unit"], 1, 16)
+    need = int(-(-unit_ns // std.tck_ns))
+    mt = arch.mac_timing
+    if mt and need > std.timing[mt]:
+        from ..dram.standard import _resolve_extends, parse_standard
+        raw = _resolve_extends(load_yaml(std.source_file), std.source_file, ())
+        raw["timing"][mt] = need
+        std = parse_standard(raw, f"{std.source_file} ({mt}={need} for {src})")
+    std = std.with_channels(check_int(src, "channels", d["channels"], 1, 1024))
     check_int(src, "mac.lanes", d["mac"]["lanes"], 1, 256)
-    check_int(src, "mac.banks_per_unit", d["mac"]["banks_per_unit"], 1, 16)
     check_choice(src, "mac.precision", d["mac"]["precision"], ("bf16", "fp16"))
     check_choice(src, "mac.accumulator", d["mac"]["accumulator"], ("fp32", "bf16", "fp16"))
-    check_float(src, "mac.clock_mhz", d["mac"]["clock_mhz"], 1.0, 10000.0)
     check_int(src, "global_buffer_bytes", d["global_buffer_bytes"], 64, 1 << 24)
     check_int(src, "result_latches", d["result_latches"], 1, 1024)
     check_int(src, "result_bytes", d["result_bytes"], 1, 8)
@@ -135,4 +141,4 @@ def parse_pim(d: dict, src, key: str, base_dir=None) -> PimConfig:
     return PimConfig(key=key, name=str(d["name"]), source=str(d["source"]), std=std, mac=dict(d["mac"]),
                      global_buffer_bytes=d["global_buffer_bytes"], result_latches=d["result_latches"],
                      result_bytes=d["result_bytes"], asic=dict(d["asic"]), energy=dict(d["energy"]),
-                     dataflow=d["dataflow"], schedule=d["schedule"])
+                     dataflow=d["dataflow"], schedule=d["schedule"], architecture=arch.name)

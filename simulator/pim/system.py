@@ -30,12 +30,11 @@ from dataclasses import dataclass, field
 import pandas as pd
 import simpy
 
-from ..dram.energy import per_command_energy_pj
-from ..engine.sim import COLUMNS
+from ..engine.timeline import COLUMNS, TimelineRow
 from ..workload import Workload, generate_trace
 from .asic import asic_cycles
 from .config import PimConfig
-from .lowering import gemv_cost
+from .arch import architecture
 
 BUCKETS = ("pim_gemv", "attention", "asic", "data_movement", "idle")
 
@@ -153,6 +152,7 @@ def _lower(pim: PimConfig, workload: Workload, tr, memo: bool):
             a.start_after = cost.first_read_ns
             ops.append(a)
 
+    gemv_cost = architecture(pim.architecture).gemv_cost
     for op in tr.ops:
         if op.kind in ("gemv", "gemm", "lm_head"):
             n, k = op.shape["n"], op.shape["k"]
@@ -222,7 +222,8 @@ def _run(pim: PimConfig, ops: list):
                 first = env.all_of([env.timeout(o.first), env.process(after(p_done, o.tail - (o.dur - o.first)))])
             first.callbacks.append(lambda _e, o=o: o.ev["first"].succeed())
         yield env.all_of([env.timeout(o.dur), env.process(after(p_done, o.tail))])
-        rows.append((o.name, o.kind, o.layer, unit_name, start, env.now, o.bytes, o.flops, o.bucket, 1))
+        rows.append(TimelineRow(op=o.name, kind=o.kind, layer=o.layer, device=unit_name, start_ns=start,
+                                end_ns=env.now, bytes=o.bytes, flops=o.flops, bound=o.bucket, kernels=1))
 
     def finish(o, pred, unit_name, signal, done_list):
         yield env.process(run_op(o, pred, unit_name, signal))
@@ -293,19 +294,9 @@ def simulate_token(pim: PimConfig, workload: Workload, context: int, memo: bool 
             _chain(ops)
     tl, latency = _run(pim, ops)
     bd = _breakdown(ops, tl, latency)
-    # energy
-    per = per_command_energy_pj(std)
-    banks = pim.banks
-    dram = (counts["acts"] * banks * per["activate"] + counts["macs"] * banks * per["read"]
-            + (counts["gb_writes"] + counts["writes"]) * per["write"] + counts["result_reads"] * per["read"]
-            + counts["refreshes"] * per["refresh"])
-    io_bytes = (counts["gb_writes"] + counts["writes"] + counts["result_reads"]) * std.tx_bytes
-    dram += io_bytes * 8 * std.energy.get("io_pj_per_bit", 0.0)
-    e = std.energy
-    background = e["vdd_v"] * e["idd3n_ma"] * latency * std.devices_per_rank * std.channels
-    mac = counts["macs"] * banks * pim.mac["lanes"] * pim.energy["mac_pj"]
     asic_ops = sum(o.flops for o in ops if o.unit == "asic")
-    energy = {"dram": dram, "mac": mac, "asic": asic_ops * pim.energy["asic_pj_per_op"], "background": background}
+    energy = architecture(pim.architecture).energy_pj(pim, counts, latency, asic_ops)
+    io_bytes = (counts["gb_writes"] + counts["writes"] + counts["result_reads"]) * std.tx_bytes
     hit = (counts["macs"] - counts["acts"]) / counts["macs"] if counts["macs"] else 0.0
     totals = tr.totals()
     return PimStep(latency, bd, energy, hit, tl, offchip_bytes=io_bytes,

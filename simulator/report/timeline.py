@@ -24,12 +24,8 @@ def chrome_trace(rows, path, process="decodesim"):
 
 
 def rows_from_engine(timeline):
+    """Chrome-trace rows of a timeline DataFrame (:data:`simulator.engine.timeline.COLUMNS`, any
+    backend's ``HwResult.timeline``)."""
     for r in timeline.itertuples():
         yield (r.op, r.device, r.start_ns, r.end_ns,
                {"kind": r.kind, "layer": int(r.layer), "bytes": int(r.bytes), "flops": float(r.flops), "bound": r.bound})
-
-
-def rows_from_pim(step):
-    """A PIM token (simulator/pim/system.py) has the engine's timeline: one track per PIM
-    channel and one for the ASIC."""
-    return rows_from_engine(step.timeline)

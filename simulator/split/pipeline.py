@@ -32,7 +32,8 @@ import pandas as pd
 import simpy
 
 from ..devices.config import Device, runtime_for
-from ..engine.sim import COLUMNS, StepResult, run_segment
+from ..engine.sim import StepResult, run_segment
+from ..engine.timeline import COLUMNS, TimelineRow
 from ..errors import ConfigError
 from ..lowering.gpu import lower
 from ..workload import Workload, generate_trace
@@ -313,7 +314,8 @@ def simulate_split(model, context: int, k: int, edge: Device, server: Device, ed
     def transfer(nbytes, up):
         start = env.now
         yield env.timeout(lk.transfer_ns(nbytes, up))
-        rows.append(("uplink" if up else "downlink", "link", k, "link", start, env.now, nbytes, 0, "link", 0))
+        rows.append(TimelineRow(op="uplink" if up else "downlink", kind="link", layer=k, device="link",
+                                start_ns=start, end_ns=env.now, bytes=nbytes, flops=0, bound="link", kernels=0))
 
     def flow():
         e = part("edge", edge_weights)
