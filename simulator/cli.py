@@ -395,6 +395,12 @@ def _pareto_rows(store):
 
 def _cmd_configs(args) -> int:
     from .configs import check_all, check_paths, list_configs
+    if args.action == "explain":                # decodesim configs explain KIND: the schema table
+        from .schema import SCHEMAS, explain
+        if len(args.paths) != 1 or args.paths[0] not in SCHEMAS:
+            raise ConfigError("configs explain", "KIND", f"give one kind: {', '.join(SCHEMAS)}")
+        print(explain(args.paths[0]))
+        return 0
     if args.action == "list":
         for kind, names in list_configs().items():
             print(f"{kind}: {', '.join(names)}")
@@ -540,9 +546,11 @@ def _add_split(sub):
 
 
 def _add_configs(sub):
-    cf = sub.add_parser("configs", help="list or check shipped and user configs")
-    cf.add_argument("action", choices=["list", "check"], help="list names, or check files")
-    cf.add_argument("paths", nargs="*", help="YAML files to check (default: every shipped config)")
+    cf = sub.add_parser("configs", help="list, check or explain shipped and user configs")
+    cf.add_argument("action", choices=["list", "check", "explain"],
+                    help="list names, check files, or explain KIND's keys (types, ranges, units)")
+    cf.add_argument("paths", nargs="*", help="YAML files to check (default: every shipped config); "
+                    "for explain: the kind (device, pim, dram, runtime, link, sweep)")
     cf.set_defaults(func=_cmd_configs)
 
 

@@ -81,30 +81,19 @@ def load_device(name_or_path) -> Device:
 
 
 def parse_device(d: dict, src, key: str) -> Device:
-    """A device from its YAML mapping (``src`` names it in errors)."""
+    """A device from its YAML mapping (``src`` names it in errors). Raises ConfigError naming
+    ``src`` and the dotted key (schema: simulator/schema.py ``SCHEMAS["device"]``; plus an unknown
+    DRAM standard, runtime or backend, ``power.idle_w`` above ``power.tdp_w``)."""
     src = str(src)
-    check_keys(src, "", d, {"name", "kind", "source", "memory", "compute", "cache", "power", "runtime"},
-               {"notes", "backend", "host"})
-    check_choice(src, "kind", d["kind"], ("gpu", "edge", "cpu"))
-    check_keys(src, "memory", d["memory"], {"standard", "channels", "peak_gbps", "capacity_gb"})
     from ..dram.standard import list_standards
+    from ..schema import check_config
+    check_config("device", d, src)        # every key's presence, type and range (simulator/schema.py)
     check_choice(src, "memory.standard", d["memory"]["standard"], list_standards())
-    check_int(src, "memory.channels", d["memory"]["channels"], 1, 4096)
-    check_float(src, "memory.peak_gbps", d["memory"]["peak_gbps"], 0.1, 1e5)
-    check_float(src, "memory.capacity_gb", d["memory"]["capacity_gb"], 0.1, 1e5)
-    check_keys(src, "compute", d["compute"], {"bf16_tflops", "int8_tops", "fp32_tflops", "units"})
-    for k in ("bf16_tflops", "int8_tops", "fp32_tflops"):
-        check_float(src, f"compute.{k}", d["compute"][k], 1e-3, 1e5)
-    check_keys(src, "power", d["power"], {"tdp_w", "idle_w"})
-    check_float(src, "power.tdp_w", d["power"]["tdp_w"], 0.1, 1e5)       # energy = TDP x time: 0 W is no device
     check_float(src, "power.idle_w", d["power"]["idle_w"], 0.0, d["power"]["tdp_w"])
     check_choice(src, "runtime", d["runtime"], [p.stem for p in RUNTIME_DIR.glob("*.yaml")])
     backend = d.get("backend", "cpu" if d["kind"] == "cpu" else "cuda")
     check_choice(src, "backend", backend, BACKENDS)
     host = d.get("host") or {}
-    if host:
-        check_keys(src, "host", host, {"name", "single_thread_ghz"})
-        check_float(src, "host.single_thread_ghz", host["single_thread_ghz"], 0.5, 10.0)
     return Device(backend=backend, host=dict(host), key=key, name=str(d["name"]), kind=d["kind"],
                   source=str(d["source"]), memory=dict(d["memory"]),
                   compute=dict(d["compute"]), cache=dict(d["cache"] or {}), power=dict(d["power"]),
@@ -124,8 +113,8 @@ def load_runtime(name: str, calibration: dict | None = None) -> Runtime:
     p = RUNTIME_DIR / f"{name}.yaml"
     d = load_yaml(p)
     src = str(p)
-    check_keys(src, "", d, {"name", "source", "modes", "compute_efficiency", "graph_launch_us",
-                            "dequant_ops_per_weight"}, {"backends", "host_reference_ghz", "kernel_structure", "gqa_shared_kv"})
+    from ..schema import check_config
+    check_config("runtime", d, src)
     for b in d.get("backends", ()):
         check_choice(src, "backends", b, BACKENDS)
     for mname, m in d["modes"].items():
@@ -136,7 +125,6 @@ def load_runtime(name: str, calibration: dict | None = None) -> Runtime:
         for key, count in m["kernels_per_op"].items():
             check_choice(src, f"modes.{mname}.kernels_per_op.{key}", key.split(":")[0], OP_KINDS)
             check_int(src, f"modes.{mname}.kernels_per_op.{key}", count, 0, 1000)
-    check_float(src, "compute_efficiency", d["compute_efficiency"], 0.01, 1.0)
     cal = (calibration if calibration is not None else load_calibration()).get(name, {})
     return Runtime(name=d["name"], modes=d["modes"], compute_efficiency=float(d["compute_efficiency"]),
                    graph_launch_us=float(d["graph_launch_us"]), dequant_ops_per_weight=d["dequant_ops_per_weight"],

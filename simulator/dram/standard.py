@@ -57,16 +57,10 @@ REFRESH_ROLES = {"refresh_all", "refresh_bank"}
 ACCESS_ROLES = {"read", "write", "read_ap", "write_ap"}
 OPENING_ROLES = {"activate", "activate2"}
 
-_TOP_REQUIRED = {"name", "family", "source", "tck_ps", "data_rate_mtps", "organization", "timing",
-                 "read_latency", "commands", "constraints", "refresh"}
-_TOP_OPTIONAL = {"controller", "energy", "notes", "command_buses", "command_cycles", "compat"}
 # A variant preset names its base with ``extends`` and patches it: mappings merge key by key,
 # other values replace, ``constraints_remove`` drops base rows (matched on level, from, to, sibling) and
 # ``constraints_add`` appends rows.
 _VARIANT_KEYS = {"extends", "constraints_remove", "constraints_add"}
-_ORG_REQUIRED = {"levels", "rows", "columns", "device_width_bits", "channel_width_bits",
-                 "burst_length"}
-_ORG_OPTIONAL = {"devices_per_rank"}
 _ENERGY_KEYS = {"vdd_v", "idd0_ma", "idd2n_ma", "idd3n_ma", "idd4r_ma", "idd4w_ma",
                 "idd5b_ma", "io_pj_per_bit", "source"}
 
@@ -292,7 +286,8 @@ def _row_sig(c):
 
 def parse_standard(d: dict, src) -> DramStandard:
     src = str(src)
-    check_keys(src, "", d, _TOP_REQUIRED, _TOP_OPTIONAL)
+    from ..schema import check_config
+    check_config("dram", {k: v for k, v in d.items() if k not in _VARIANT_KEYS}, src)
     tck_ps = check_int(src, "tck_ps", d["tck_ps"], 100, 100_000)
     rate = check_int(src, "data_rate_mtps", d["data_rate_mtps"], 100, 100_000)
     # transfers per clock from the data rate and the (rounded) clock period; the exact
@@ -304,7 +299,6 @@ def parse_standard(d: dict, src) -> DramStandard:
                           f"number of transfers per clock (nearest: {tpc} per clock = {exact_ps:.2f} ps)")
 
     org = d["organization"]
-    check_keys(src, "organization", org, _ORG_REQUIRED, _ORG_OPTIONAL)
     levels = org["levels"]
     if not isinstance(levels, dict) or not levels:
         raise ConfigError(src, "organization.levels", "must map level names to sizes")

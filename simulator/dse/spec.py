@@ -29,8 +29,6 @@ from ..config_io import check_keys, load_yaml
 from ..errors import ConfigError
 from ..keys import inputs_key
 
-_TOP = {"name", "base", "axes"}
-_OPT = {"filters", "outputs", "notes", "allow_overcommit"}
 OUTPUTS = ("latency_ms", "energy_mj", "row_hit_rate", "frac_pim_gemv", "frac_attention", "frac_asic",
            "frac_data_movement", "frac_memory", "frac_overhead", "frac_compute",
            # split computing points (simulator.split.sweep)
@@ -42,7 +40,8 @@ SECTIONS = ("split", "link")          # config sections of split-computing point
 def load_spec(path) -> dict:
     d = load_yaml(path)
     src = str(path)
-    check_keys(src, "", d, _TOP, _OPT)
+    from ..schema import check_config
+    check_config("sweep", d, src)
     base = d["base"]
     check_keys(src, "base", base, {"hw", "workload"}, set(SECTIONS))
     from .point import WORKLOAD_KEYS

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..config_io import check_choice, check_float, check_int, check_keys, find_config, load_yaml
+from ..config_io import find_config, load_yaml
 from ..dram.standard import DramStandard, load_standard
 from ..errors import ConfigError
 
@@ -55,8 +55,6 @@ def list_pims() -> list:
     return sorted(p.stem for p in PIM_DIR.glob("*.yaml"))
 
 
-DATAFLOWS = ("asic_partial_sums", "result_latches")
-SCHEDULES = ("serial", "overlap")
 
 
 def load_pim(name_or_path, overrides: dict | None = None) -> PimConfig:
@@ -99,21 +97,20 @@ def _load_dram(name, src, base_dir) -> DramStandard:
 
 def parse_pim(d: dict, src, key: str, base_dir=None) -> PimConfig:
     """A PIM preset from its YAML mapping; ``key`` names it in memo signatures. A ``dram:`` path
-    is relative to ``base_dir`` (the preset's folder); an unknown one is reported as ``src: dram``."""
+    is relative to ``base_dir`` (the preset's folder); an unknown one is reported as ``src: dram``.
+
+    Raises ConfigError naming ``src`` and the dotted key: schema violations (simulator/schema.py
+    ``SCHEMAS["pim"]``), an unknown architecture, a DRAM table without the architecture's commands,
+    and ``mac.lanes`` x 2 B not equal to one column burst."""
     src = str(src)
-    check_keys(src, "", d, {"name", "source", "dram", "channels", "mac", "global_buffer_bytes", "result_latches",
-                            "result_bytes", "asic", "energy", "dataflow", "schedule", "architecture"},
-               {"assumptions", "paper_facts"})
+    from ..schema import check_config
     from .arch import architecture
+    check_config("pim", d, src)           # every key's presence, type and range (simulator/schema.py)
     arch = architecture(d["architecture"], src)
-    check_choice(src, "dataflow", d["dataflow"], DATAFLOWS)
-    check_choice(src, "schedule", d["schedule"], SCHEDULES)
     std = _load_dram(d["dram"], src, base_dir)
     arch.check(std, src, d["dram"])
-    check_keys(src, "mac", d["mac"], {"lanes", "banks_per_unit", "precision", "accumulator", "clock_mhz"})
     # a MAC unit slower than the command table (clock, or shared by banks) stretches the MAC step
-    unit_ns = 1e3 / check_float(src, "mac.clock_mhz", d["mac"]["clock_mhz"], 1.0, 10000.0) * \
-        check_int(src, "mac.banks_per_unit", d["mac"]["banks_per_unit"], 1, 16)
+    unit_ns = 1e3 / float(d["mac"]["clock_mhz"]) * d["mac"]["banks_per_unit"]
     need = int(-(-unit_ns // std.tck_ns))
     mt = arch.mac_timing
     if mt and need > std.timing[mt]:
@@ -121,20 +118,7 @@ def parse_pim(d: dict, src, key: str, base_dir=None) -> PimConfig:
         raw = _resolve_extends(load_yaml(std.source_file), std.source_file, ())
         raw["timing"][mt] = need
         std = parse_standard(raw, f"{std.source_file} ({mt}={need} for {src})")
-    std = std.with_channels(check_int(src, "channels", d["channels"], 1, 1024))
-    check_int(src, "mac.lanes", d["mac"]["lanes"], 1, 256)
-    check_choice(src, "mac.precision", d["mac"]["precision"], ("bf16", "fp16"))
-    check_choice(src, "mac.accumulator", d["mac"]["accumulator"], ("fp32", "bf16", "fp16"))
-    check_int(src, "global_buffer_bytes", d["global_buffer_bytes"], 64, 1 << 24)
-    check_int(src, "result_latches", d["result_latches"], 1, 1024)
-    check_int(src, "result_bytes", d["result_bytes"], 1, 8)
-    check_keys(src, "asic", d["asic"], {"clock_mhz", "lanes", "stage_cycles", "chaining"}, {"source"})
-    if not isinstance(d["asic"]["chaining"], bool):
-        raise ConfigError(src, "asic.chaining", f"{d['asic']['chaining']!r} is not one of: true, false")
-    check_int(src, "asic.stage_cycles", d["asic"]["stage_cycles"], 1, 64)
-    check_float(src, "asic.clock_mhz", d["asic"]["clock_mhz"], 1.0, 10000.0)
-    check_int(src, "asic.lanes", d["asic"]["lanes"], 1, 4096)
-    check_keys(src, "energy", d["energy"], {"mac_pj", "asic_pj_per_op"}, {"source"})
+    std = std.with_channels(d["channels"])
     if d["mac"]["lanes"] * 2 != std.tx_bytes:
         raise ConfigError(src, "mac.lanes", f"{d['mac']['lanes']} lanes x 2 B must equal one column burst "
                           f"({std.tx_bytes} B)")

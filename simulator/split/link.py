@@ -23,7 +23,7 @@ import math
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..config_io import check_float, check_keys, find_config, load_yaml
+from ..config_io import check_float, find_config, load_yaml
 from ..errors import ConfigError
 
 LINK_DIR = Path(__file__).resolve().parents[2] / "hw_configs" / "links"
@@ -52,7 +52,8 @@ def load_link(name_or_path) -> Link:
     p = find_config(name_or_path, LINK_DIR, "--link", "link")
     d = load_yaml(p)
     src = str(p)
-    check_keys(src, "", d, {"name", "source", "uplink_mbps", "downlink_mbps", "rtt_ms"}, {"notes"})
+    from ..schema import check_config
+    check_config("link", d, src)
     return Link(name=str(d["name"]), source=str(d["source"]),
                 uplink_mbps=check_float(src, "uplink_mbps", d["uplink_mbps"], 1e-3, 1e6),
                 downlink_mbps=check_float(src, "downlink_mbps", d["downlink_mbps"], 1e-3, 1e6),
