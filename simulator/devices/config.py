@@ -72,10 +72,13 @@ class Runtime:
 
 
 def list_devices() -> list:
+    """Names (file stems) of the device presets in hw_configs/devices, sorted: a list of str."""
     return sorted(p.stem for p in DEVICE_DIR.glob("*.yaml"))
 
 
 def load_device(name_or_path) -> Device:
+    """A device preset by name (``a10``) or YAML path. Raises ConfigError for an unknown name
+    (listing the presets) or a bad file (naming the file and the dotted key)."""
     p = find_config(name_or_path, DEVICE_DIR, "--hw", "device")
     return parse_device(load_yaml(p), p, key=p.stem)
 
@@ -101,6 +104,8 @@ def parse_device(d: dict, src, key: str) -> Device:
 
 
 def load_calibration(path=CALIBRATION) -> dict:
+    """The fitted runtime parameters (hw_configs/calibration.yaml): a dict profile -> parameter ->
+    {value, fitted_on[, note]}. Raises ConfigError naming the file and key for a bad entry."""
     d = load_yaml(path)
     for prof, params in d.items():
         for k, v in params.items():
@@ -110,6 +115,9 @@ def load_calibration(path=CALIBRATION) -> dict:
 
 
 def load_runtime(name: str, calibration: dict | None = None) -> Runtime:
+    """Runtime profile ``name`` (hw_configs/runtime/<name>.yaml) with its calibration entries
+    (``calibration``: a :func:`load_calibration` dict; default the shipped file). Times in the
+    profile are in us per dispatch/launch. Raises ConfigError naming the file and dotted key."""
     p = RUNTIME_DIR / f"{name}.yaml"
     d = load_yaml(p)
     src = str(p)
@@ -138,9 +146,10 @@ def list_runtimes() -> list:
 
 
 def runtime_for(dev: Device, mode: str, calibration: dict | None = None) -> Runtime:
-    """The runtime profile that runs ``mode`` on ``dev``: the device's own (``runtime:``) when it
+    """The runtime profile (a Runtime) that runs ``mode`` (a mode name) on ``dev``: the device's own (``runtime:``) when it
     offers the mode, else the profile offering the mode for the device's backend (e.g.
-    ``llamacpp`` on a Metal device -> llamacpp-metal). ConfigError listing the choices otherwise."""
+    ``llamacpp`` on a Metal device -> llamacpp-metal). Raises ConfigError listing the choices
+    otherwise."""
     rt = load_runtime(dev.runtime, calibration)
     if mode in rt.modes:
         return rt

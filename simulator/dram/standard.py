@@ -101,30 +101,34 @@ class DramStandard:
 
     @property
     def refresh_unit_level(self) -> int:
-        """Level whose nodes each run one per-bank refresh round robin (rank or
+        """Level index (int) whose nodes each run one per-bank refresh round robin (rank or
         pseudo-channel when present, else the channel)."""
         return _refresh_unit_level(self.level_names)
 
     # ---- derived sizes -------------------------------------------------
     @property
     def n_levels(self) -> int:
+        """Number of node levels (channel ... bank): int."""
         return len(self.level_names)
 
     @property
     def channels(self) -> int:
+        """Number of channels (the size of the outermost level): int."""
         return self.level_sizes[0]
 
     @property
     def banks_per_channel(self) -> int:
+        """Banks under one channel (product of the sizes of all levels below it): int."""
         return int(np.prod(self.level_sizes[1:]))
 
     @property
     def column_bursts(self) -> int:
+        """RD/WR bursts per row (columns / burst_length): int."""
         return self.columns // self.burst_length
 
     @property
     def tx_bytes(self) -> int:
-        """Bytes moved by one RD/WR burst on the channel."""
+        """Bytes (B) moved by one RD/WR burst on the channel: channel width x burst length / 8."""
         return self.channel_width_bits * self.burst_length // 8
 
     @property
@@ -140,7 +144,8 @@ class DramStandard:
 
     @property
     def data_buses_per_channel(self) -> int:
-        """Pseudo-channels have their own data bus; ranks share the channel's."""
+        """Data buses per channel (count): pseudo-channels have their own data bus; ranks share the
+        channel's."""
         if "pseudochannel" in self.level_names:
             return self.level_sizes[self.level_names.index("pseudochannel")]
         return 1
@@ -153,7 +158,7 @@ class DramStandard:
 
     def fingerprint(self) -> str:
         """Hash of everything in the standard that affects a simulation result, and of the
-        core's semantics version (for result caches)."""
+        core's semantics version (for result caches): 16 hex characters."""
         import hashlib
         import json
         from .core import CORE_VERSION
@@ -164,10 +169,11 @@ class DramStandard:
         return hashlib.sha256(json.dumps(blob, sort_keys=True).encode()).hexdigest()[:16]
 
     def role_command(self, role: str) -> int:
-        """Command id with this role, or -1 when the standard has none."""
+        """Command id (int index into ``commands``) with this role name, or -1 when the standard has none."""
         return self.roles.index(role) if role in self.roles else -1
 
     def with_channels(self, channels: int) -> "DramStandard":
+        """A copy with ``channels`` channels (count, 1..1024). Raises ConfigError out of range."""
         check_int(self.source_file, "channels", channels, 1, 1024)
         import copy
         new = copy.copy(self)
@@ -176,6 +182,10 @@ class DramStandard:
 
     # ---- arrays for the numba core --------------------------------------
     def arrays(self) -> dict:
+        """The int64 numpy arrays the numba core reads: level sizes (n_levels,), command roles
+        (n_commands,), constraint rows (n, 4: follow, latency cycles, window, sibling) indexed by
+        ``cons_ptr`` (n_levels * n_commands + 1,), command buses and cycles, refresh scope and
+        interval (cycles), read latency (cycles)."""
         nl, nc = self.n_levels, len(self.commands)
         by_key = [[] for _ in range(nl * nc)]
         for c in self.constraints:
@@ -214,6 +224,7 @@ class DramStandard:
 
 
 def list_standards() -> list:
+    """Names (file stems) of the DRAM standard presets in hw_configs/dram, sorted: a list of str."""
     return sorted(p.stem for p in CONFIG_DIR.glob("*.yaml"))
 
 

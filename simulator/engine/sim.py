@@ -90,6 +90,12 @@ def run_segment(env, kernels, dev: Device, rt: Runtime, mode: str, rows):
 
 def simulate_step(workload: Workload, context: int, dev: Device, mode: str = "eager",
                   runtime: Runtime | None = None) -> StepResult:
+    """One decode step of ``workload`` at ``context`` cached tokens on ``dev`` in runtime ``mode``
+    (eager, graph, ...; ``runtime``: the profile, default :func:`runtime_for`). Returns the
+    :class:`StepResult`: timeline (one row per kernel, times in ns) and latency_ns.
+
+    Raises ConfigError for a mode the device's runtimes do not offer or a context beyond the
+    model's positions."""
     rt = runtime or runtime_for(dev, mode)
     kernels = lower(generate_trace(workload, context), dev, rt, mode)
     env = simpy.Environment()
@@ -102,7 +108,9 @@ def simulate_step(workload: Workload, context: int, dev: Device, mode: str = "ea
 def simulate_split(model, context: int, k: int, edge, server, *args, **kwargs) -> StepResult:
     """One split decode step with its timeline; kept here as the entry point of
     :func:`simulator.split.pipeline.simulate_split` (the split model lives in simulator/split/).
-    ``model``, ``edge`` and ``server`` are names (or YAML paths) or loaded objects, as in :func:`predict`."""
+    ``model``, ``edge`` and ``server`` are names (or YAML paths) or loaded objects, as in :func:`predict`;
+    ``k``: layers run on the edge; ``context``: cached tokens. Returns a :class:`StepResult` (times in
+    ns). Raises ConfigError as the split model does (unknown names, a split point out of range)."""
     from ..split.pipeline import simulate_split as _simulate_split
     edge = load_device(edge) if isinstance(edge, str) else edge
     server = load_device(server) if isinstance(server, str) else server

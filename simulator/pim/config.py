@@ -30,20 +30,22 @@ class PimConfig:
 
     @property
     def banks(self) -> int:
+        """Banks per channel (count), each with its MAC lanes."""
         return self.std.banks_per_channel
 
     @property
     def row_elems(self) -> int:
-        """bf16 elements in one bank row."""
+        """bf16 elements (count, 2 B each) in one bank row."""
         return self.std.columns * self.std.device_width_bits // 16
 
     @property
     def gb_elems(self) -> int:
+        """bf16 elements (count, 2 B each) the global buffer holds."""
         return self.global_buffer_bytes // 2
 
     @property
     def mac_interval_cycles(self) -> int:
-        """Cycles between all-bank MAC steps (the architecture's MAC timing, nMAC for the shipped
+        """Command-clock cycles between all-bank MAC steps (the architecture's MAC timing, nMAC for the shipped
         ones, stretched at load time when the MAC unit's clock or its sharing between banks is
         slower); 0 when the architecture paces its MACs itself."""
         from .arch import architecture
@@ -52,6 +54,7 @@ class PimConfig:
 
 
 def list_pims() -> list:
+    """Names (file stems) of the PIM presets in hw_configs/pim, sorted: a list of str."""
     return sorted(p.stem for p in PIM_DIR.glob("*.yaml"))
 
 

@@ -147,6 +147,7 @@ def catalog_key(name: str) -> str:
 
 
 def list_models() -> list:
+    """Names (file stems) of the model configs in workloads/models, sorted: a list of str."""
     return sorted(p.stem for p in MODEL_DIR.glob("*.yaml"))
 
 

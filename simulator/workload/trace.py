@@ -72,7 +72,10 @@ def elementwise_flops(kind: str, elements: int) -> int:
 
 
 def generate_trace(w: Workload, context: int) -> DecodeTrace:
-    """Ops of one decode step with ``context`` tokens already cached."""
+    """Ops of one decode step with ``context`` tokens already cached: a :class:`DecodeTrace` whose
+    ops carry shapes (n, k, heads, head_dim, context), bytes and flops.
+
+    Raises ConfigError for a negative context or one beyond a learned-position model's positions."""
     if context < 0 or context + 1 > w.model.max_positions and w.model.position == "learned":
         from ..errors import ConfigError
         raise ConfigError("workload", "context", f"{context} out of range; allowed [0, {w.model.max_positions - 1}] "
