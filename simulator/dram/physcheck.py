@@ -230,7 +230,8 @@ def physical_check(std, log, max_records=1000) -> PhysicalReport:
     _check_ranges(std, arr)
     order = np.argsort(arr[:, 0], kind="stable")
     counts, rec = _check_kernel(arr, order, nlev, sizes, kind, scope, bus, cyc, len(bus_names), tvec,
-                                dom_lvl, bus_lvl, bg_lvl, refpb_faw, bl_wtr_l, max_records)
+                                dom_lvl, bus_lvl, bg_lvl, refpb_faw, bl_wtr_l,
+                                min(max_records, len(arr) * N_RULES))     # at most one record per rule and command
     viol = [Violation(int(i), int(arr[i, 0]), std.commands[arr[i, 1]], RULES[r], _detail(RULES[r], ref, need, got))
             for i, r, ref, need, got in rec]
     return PhysicalReport({k: int(c) for k, c in zip(RULES, counts)}, viol, len(arr))
