@@ -4,7 +4,7 @@ Runs seeded random traffic (hot rows, scattered lines, streams, case f2's row pi
 bank, 0-60% writes, queue depths
 4-64, 1-2 requests per cycle, several address mappings) on every preset, with 1-4 ranks
 where the standard has a rank level, 1-8 channels, and both refresh scopes where the
-standard has a per-bank refresh command (``refresh: {scope: bank, interval: nREFIpb}``;
+standard has a per-bank refresh command (``refresh: {scope: bank, interval: nREFI // banks}``;
 a configuration the core rejects or crashes on is reported as such, not skipped silently),
 until at least ``--commands`` commands (default 10^7) have been issued. Every command log
 goes through :func:`simulator.dram.physcheck.physical_check`; the script prints the
@@ -51,8 +51,10 @@ def build(name, d, ranks, channels, scope):
     if ranks:
         d["organization"]["levels"]["rank"] = ranks
     if scope == "bank":
-        d["refresh"] = {"scope": "bank", "interval": "nREFIpb" if "nREFIpb" in d["timing"] else
-                        f"{d['timing']['nREFI']} // {np.prod(list(d['organization']['levels'].values())[1:])}"}
+        # one REFpb per bank of each refresh unit (rank / pseudo-channel, else channel) per tREFI
+        lv = d["organization"]["levels"]
+        unit = int(np.prod(list(lv.values())[2 if list(lv)[1] in ("rank", "pseudochannel") else 1:]))
+        d["refresh"] = {"scope": "bank", "interval": f"nREFI // {unit}"}
     return parse_standard(d, f"{name}.yaml").with_channels(channels)
 
 

@@ -406,10 +406,11 @@ def test_check_result_runs_both_layers():
     assert len(both) == phys.total + len(check_result(res, physical=False))
 
 
-@pytest.mark.parametrize("name", ["lpddr5-6400", "lpddr5x-8533", "lpddr4x-4266", "gddr6-16000"])
-def test_core_per_bank_refresh_is_physically_clean(name):
-    t = preset_dict(name)["timing"]
-    std = _std(name, refresh={"scope": "bank", "interval": "nREFIpb" if "nREFIpb" in t else f"{t['nREFI']} // 16"})
+@pytest.mark.parametrize("name,banks", [("lpddr5-6400", 16), ("lpddr5x-8533", 16), ("lpddr4x-4266", 8),
+                                        ("gddr6-16000", 16), ("hbm2-ramulator2", 16)])
+def test_core_per_bank_refresh_is_physically_clean(name, banks):
+    """REFpb to one bank at a time, every bank of a rank (pseudo-channel, channel) once per tREFI."""
+    std = _std(name, refresh={"scope": "bank", "interval": f"nREFI // {banks}"})
     res = run_trace(std, *_fuzz(std, n=3000), log=True)
     rep = physical_check(std, res.log)
     assert res.command_counts["REFpb"] > 0 and rep.total == 0, rep.summary()
