@@ -26,7 +26,8 @@ Rules (each a rule name in the violations; JEDEC clauses cited at
 * per rank (pseudo-channel; channel when there is no rank level): ``tRRD_S``/
   ``tRRD_L``, ``tFAW`` (at most four ACTs in any nFAW window), ``tCCD_S``/
   ``tCCD_L`` (read-read, write-write), ``tWTR_S``/``tWTR_L`` (end of write
-  data to read; LPDDR5's same-bank-group window counts BL/n_max, :data:`WTR_L_BL_MAX`), ``tPPD`` (precharge to precharge).
+  data to read; LPDDR5's same-bank-group window counts BL/n_max,
+  :data:`WTR_L_BL_MAX`), ``tPPD`` (precharge to precharge).
 * refresh: every covered bank precharged at least tRP (tRPab) before REFab or
   REFpb (``refresh-after-precharge``) and tRC after its last ACT (``tRC``);
   nothing to the covered banks for ``tRFC`` (REFab) / ``tRFCpb`` (REFpb)

@@ -227,17 +227,20 @@ def list_standards() -> list:
 
 def load_standard(name_or_path) -> DramStandard:
     """Load a standard by preset name (``ddr4-3200``) or by YAML path."""
-    p = find_config(name_or_path, CONFIG_DIR, "--standard", "DRAM standard",
-                    normalise=lambda n: n.lower().replace("_", "-"))
-    return parse_standard(_resolve_extends(load_yaml(p), p, ()), p)
+    p = _find_preset(name_or_path)
+    return parse_standard(load_yaml(p), p)
 
 
 def preset_dict(name_or_path) -> dict:
     """A preset's YAML mapping with ``extends`` resolved: a plain standard (every row its own)
     to patch and pass to :func:`parse_standard`. Raises ConfigError as :func:`load_standard`."""
-    p = find_config(name_or_path, CONFIG_DIR, "--standard", "DRAM standard",
-                    normalise=lambda n: n.lower().replace("_", "-"))
+    p = _find_preset(name_or_path)
     return _resolve_extends(load_yaml(p), p, ())
+
+
+def _find_preset(name_or_path):
+    return find_config(name_or_path, CONFIG_DIR, "--standard", "DRAM standard",
+                       normalise=lambda n: n.lower().replace("_", "-"))
 
 
 def _resolve_extends(d: dict, src, seen) -> dict:
