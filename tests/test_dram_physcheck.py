@@ -178,6 +178,19 @@ def test_lpddr5_clean_refresh_after_preab():
     assert _rules(load_standard("lpddr5-6400"), rows) == {}
 
 
+@pytest.mark.parametrize("name,rcd,wtr_l", [
+    # LPDDR5-6400 (bank-group mode): same bank group WL + BL/n_max + tWTR_L = 9 + 4 + 10 = 23
+    # (JESD209-5B write-to-read tables; nBL_max is the column array cycle, not the bus burst)
+    ("lpddr5-6400", 15, 23),
+    # LPDDR4X-4266: no bank groups, BL16: WL + BL/2 + tWTR = 18 + 8 + 22 = 48 (no BL/n_max)
+    ("lpddr4x-4266", 39, 48)])
+def test_lpddr_write_to_read_same_bank_group(name, rcd, wtr_l):
+    std = load_standard(name)
+    rows = [lp(0, "ACT1"), lp(1, "ACT2"), lp(rcd, "WR")]
+    assert _rules(std, rows + [lp(rcd + wtr_l - 1, "RD")]) == {"tWTR_L": 1}
+    assert _rules(std, rows + [lp(rcd + wtr_l, "RD")]) == {}
+
+
 # ---- GDDR6-16000: nRP 35, nRC 104, nRRDS/L 13, nFAW 50, nRFCab 241 ------------------------------
 def g6(t, cmd, bg=0, bank=0, row=1, col=0):
     return (t, cmd, 0, bg, bank, row, col)
