@@ -151,6 +151,8 @@ SCHEMAS: dict = {
         "extends": Field("str", "base preset or YAML path this variant patches", required=False),
         "constraints_remove": Field("any", "base rows {level, from, to[, sibling]} to drop", required=False),
         "constraints_add": Field("any", "rows appended to the base's", required=False),
+        "fold_levels": Field("any", "{base level: level}: each node of a base level modelled as one of another",
+                             required=False),
     },
 }
 

@@ -7,20 +7,19 @@ import json
 
 import numpy as np
 import pytest
-import yaml
 
 from simulator.cli import main
 from simulator.dram.mapping import compose_address
 from simulator.dram.run import ControllerConfig, run_trace
-from simulator.dram.standard import CONFIG_DIR, list_standards, load_standard, parse_standard
+from simulator.dram.standard import list_standards, load_standard, parse_standard, preset_dict
 from simulator.errors import ConfigError
 
-RANK_PRESETS = ["ddr4-3200", "ddr5-4800", "lpddr5-6400"]
+RANK_PRESETS = ["ddr4-3200", "ddr5-4800", "lpddr5-6400", "lpddr4x-4266", "lpddr5x-8533"]
 STANDARD_PRESETS = [n for n in list_standards() if not load_standard(n).compat]
 
 
 def _preset(name, **patch):
-    d = yaml.safe_load((CONFIG_DIR / f"{name}.yaml").read_text())
+    d = preset_dict(name)
     for k, v in patch.items():
         if isinstance(v, dict) and isinstance(d.get(k), dict):
             d[k] = {**d[k], **v}
@@ -69,7 +68,10 @@ def test_f1_rank_rd_wr_case_ddr4_two_ranks(tmp_path, case_dir):
 # DDR4-3200 (nCL 22, nCWL 16, nBL 4, nCS 2):  6, 12, 6, 0
 # DDR5-4800 (nCL 40, nCWL 38, nBL 8, nCS 2):  10, 12, 10, 8
 # LPDDR5-6400 (nCL 17, nCWL 9, nBL 2, nCS 2): 4, 12, 4, 0
-RANK_SWITCH = {"ddr4-3200": (6, 12, 6, 0), "ddr5-4800": (10, 12, 10, 8), "lpddr5-6400": (4, 12, 4, 0)}
+# LPDDR4X-4266 (nCL 36, nCWL 18, nBL 8, nCS 2): 10, 36 + 8 + 2 - 18 = 28, 10, 0
+# LPDDR5X-8533 (nCL 23, nCWL 12, nBL 2, nCS 2): 4, 23 + 2 + 2 - 12 = 15, 4, 0
+RANK_SWITCH = {"ddr4-3200": (6, 12, 6, 0), "ddr5-4800": (10, 12, 10, 8), "lpddr5-6400": (4, 12, 4, 0),
+               "lpddr4x-4266": (10, 28, 10, 0), "lpddr5x-8533": (4, 15, 4, 0)}
 
 
 @pytest.mark.parametrize("name", RANK_PRESETS)

@@ -64,11 +64,8 @@ LPDDR = [
 ]
 LPDDR5 = LPDDR + [("ACT", "other_bg", "ACT", lambda t: t["nRRDS"]),
                   ("RD", "other_bg", "RD", lambda t: t["nCCDS"])]
-# HBM-PIM's table (hw_configs/dram/hbm-pim.yaml): HBM2 timings, a 1-clock ACT, one pseudo-channel as channel
-HBM_PIM = [(a, w, b, f) for a, w, b, f in GDDR if (a, b) != ("RD", "PRE")] + [
-    ("RD", "bank", "PRE", lambda t: t["nRTPL"])]
 FAMILY = {"DDR4": DDR, "DDR5": DDR, "GDDR6": GDDR, "GDDR6X": GDDR, "GDDR7": GDDR, "GDDR6-PIM": GDDR,
-          "HBM2": HBM, "HBM3": HBM, "HBM2-PIM": HBM_PIM, "LPDDR4X": LPDDR, "LPDDR5": LPDDR5, "LPDDR5X": LPDDR5}
+          "HBM2": HBM, "HBM3": HBM, "HBM2-PIM": HBM, "LPDDR4X": LPDDR, "LPDDR5": LPDDR5, "LPDDR5X": LPDDR5}
 # generic command -> the preset's name for it (JEDEC names differ per family)
 ALIASES = {"PRE": ("PREpb", "PRE"), "ACT": ("ACT", "ACT1")}
 

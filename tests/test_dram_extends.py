@@ -1,7 +1,7 @@
 """Every DRAM preset resolves to the same table as before the family files were rewritten with
 ``extends:`` (issue #16: one table per family). The reference is
 ``tests/data/dram_presets_resolved.json``, dumped by ``tests/data/dump_resolved_presets.py`` from
-commit f8b436e, where every preset was still a full copy."""
+main at 3900203 (after the dram2 merge), where every preset was still a full copy."""
 import json
 import sys
 from pathlib import Path

@@ -94,3 +94,40 @@ def test_variant_extends_patches_rows(tmp_path):
     p.write_text(yaml.safe_dump({**_hbm2(), "constraints_add": []}))
     with pytest.raises(ConfigError, match="extends"):
         load_standard(p)
+
+
+def _rows_by_name(std):
+    return {(std.level_names[c["level"]], std.commands[p], std.commands[f]): c["latency"]
+            for c in std.constraints for p in c["prec"] for f in c["follow"] if c["window"] == 1}
+
+
+def test_hbm_pim_extends_hbm2():
+    """hbm-pim.yaml is ``extends: hbm2`` with the pseudo-channel folded into the channel: it has
+    hbm2's timings, buses and rows (pseudo-channel rows now at channel level), plus the PIM
+    commands: ACTab an ACT on the row bus (two clocks), MACab/WRGB/RDRES on the column bus.
+    Hand values (hbm2: nRTPL 5, nRCDRD 14, nRRDS 4, nRFC 350; two-clock ACT/ACTab):
+    RD -> PREA 5, ACT -> RD 15, ACT -> ACT 4, ACTab -> MACab 15, REFab -> ACT 349."""
+    pim, hbm = load_standard("hbm-pim"), load_standard("hbm2")
+    assert pim.level_names == ["channel", "bankgroup", "bank"] and pim.level_sizes == [1, 4, 4]
+    assert {k: v for k, v in hbm.timing.items()} == {k: v for k, v in pim.timing.items() if k in hbm.timing}
+    bus = {c: pim.bus_names[b] for c, b in zip(pim.commands, pim.cmd_bus)}
+    assert {c for c, b in bus.items() if b == "row"} == {"ACT", "PRE", "PREA", "REFab", "ACTab"}
+    cyc = dict(zip(pim.commands, pim.cmd_cycles))
+    assert cyc["ACT"] == cyc["ACTab"] == 2 and cyc["MACab"] == 1
+    r = _rows_by_name(pim)
+    assert (r[("channel", "RD", "PREA")], r[("bank", "ACT", "RD")], r[("channel", "ACT", "ACT")],
+            r[("channel", "ACTab", "MACab")], r[("channel", "REFab", "ACT")]) == (5, 15, 4, 15, 349)
+    # every hbm2 row is in hbm-pim, pseudo-channel rows at the channel level
+    fold = {"pseudochannel": "channel"}
+    assert {(fold.get(lv, lv), a, b): v for (lv, a, b), v in _rows_by_name(hbm).items()}.items() <= r.items()
+
+
+def test_fold_levels_errors(tmp_path):
+    p = tmp_path / "v.yaml"
+    p.write_text("extends: hbm2\nfold_levels: {pseudochannel: channel}\n")     # level still present
+    with pytest.raises(ConfigError, match="still in organization.levels"):
+        load_standard(p)
+    p.write_text("extends: hbm2\norganization: {levels: {channel: 1, bankgroup: 4, bank: 4}}\n"
+                 "fold_levels: {pseudochannel: rank}\n")                      # target not a level
+    with pytest.raises(ConfigError, match="fold_levels"):
+        load_standard(p)

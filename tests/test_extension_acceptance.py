@@ -236,22 +236,18 @@ def _act2_run(tmp_path):
                              rng.random(n) < 0.3, log=True)
 
 
-@pytest.mark.xfail(strict=True, reason="simulator/dram/physcheck.py command_buses() reads std.command_buses / "
-                   "std.command_cycles, which DramStandard does not have (it has cmd_bus, bus_names, cmd_cycles): "
-                   "every standard is checked as one bus of 1-cycle commands, so a 2-cycle ACT on its own bus "
-                   "reads as command-bus and tRP violations (hbm2/hbm3 likewise, test_dram_hbm). Owned by the "
-                   "physcheck branch; flips to a pass when that is fixed.")
 def test_new_dram_standard_passes_physical_checker(tmp_path):
     from simulator.dram.physcheck import physical_check
     _, std, res = _act2_run(tmp_path)
-    assert physical_check(std, res.log).total == 0
+    rep = physical_check(std, res.log)
+    assert rep.total == 0, rep.summary()
 
 
 def test_new_dram_standard_runs_end_to_end(tmp_path):
     from simulator.dram.checker import check_result
     p, std, res = _act2_run(tmp_path)
     assert std.bus_names == ["act", "cmd"] and std.cmd_cycles[std.commands.index("ACT")] == 2
-    assert check_result(res, physical=False) == []       # the constraint-table replay
+    assert check_result(res) == []           # physical rules, then the constraint-table replay
     log = res.command_log()
     # both buses were used in one cycle at least once (the ACT bus is separate) and an ACT's second
     # clock is never shared with another ACT

@@ -11,7 +11,9 @@ Rules (each a rule name in the violations; JEDEC clauses cited at
 :data:`TIMINGS` and in :func:`_check_kernel`):
 
 * ``command-bus``: one command per cycle per command bus; a command of
-  ``command_cycles`` > 1 holds its bus that long (HBM's two-cycle ACT).
+  ``command_cycles`` > 1 holds its bus that long (HBM's two-cycle ACT). Every other
+  rule counts from a command's last clock (first clock + cycles - 1): a two-clock ACT
+  needs RD >= ACT + 1 + tRCD issue to issue.
 * ``data-bus``: a read burst occupies the data bus (channel, or pseudo-channel
   for HBM) from RD + nCL for nBL cycles, a write burst from WR + nCWL; no two
   bursts overlap. ``rank-switch``: bursts of different ranks are at least the
@@ -24,7 +26,8 @@ Rules (each a rule name in the violations; JEDEC clauses cited at
 * per rank (pseudo-channel; channel when there is no rank level): ``tRRD_S``/
   ``tRRD_L``, ``tFAW`` (at most four ACTs in any nFAW window), ``tCCD_S``/
   ``tCCD_L`` (read-read, write-write), ``tWTR_S``/``tWTR_L`` (end of write
-  data to read), ``tPPD`` (precharge to precharge).
+  data to read; LPDDR5's same-bank-group window counts BL/n_max,
+  :data:`WTR_L_BL_MAX`), ``tPPD`` (precharge to precharge).
 * refresh: every covered bank precharged at least tRP (tRPab) before REFab or
   REFpb (``refresh-after-precharge``) and tRC after its last ACT (``tRC``);
   nothing to the covered banks for ``tRFC`` (REFab) / ``tRFCpb`` (REFpb)
@@ -116,6 +119,11 @@ assert _TNAMES == ["CL", "CWL", "BL", "RCD_RD", "RCD_WR", "RP", "RP_AB", "RAS", 
 # 'Per-bank refresh': a REFpb counts as an activate in the tFAW window).
 REFPB_IN_FAW = {"GDDR6"}
 
+# LPDDR5 in bank-group mode: a write to read of the same bank group waits WL + BL/n_max + tWTR_L,
+# BL/n_max (nBL_max) being the column array cycle time, not the burst's BL/n_min on the bus
+# (JESD209-5B write-to-read timing tables; Ramulator 2 lpddr5.py cites Tables 330-332).
+WTR_L_BL_MAX = {"LPDDR5"}
+
 # Internal role codes of the kernel (from the standard's role names).
 _K = {
     "activate": 1, "activate1": 12, "activate2": 2, "precharge": 3, "precharge_all": 4,
@@ -167,18 +175,15 @@ def command_buses(std):
 
     From the standard's ``command_buses`` / ``command_cycles`` (data in the YAML:
     ``command_buses: {row: [ACT, PRE], column: [RD, WR]}``, ``command_cycles:
-    {ACT: 2}``); absent = one bus for all commands, one cycle each."""
-    names = list(std.commands)
-    buses = getattr(std, "command_buses", None) or {}
-    cycles = getattr(std, "command_cycles", None) or {}
-    bus = np.zeros(len(names), np.int64)
-    bus_names = list(buses) or ["command"]
-    for bi, cmds in enumerate(buses.values()):
-        for c in cmds:
-            bus[names.index(c) if isinstance(c, str) else int(c)] = bi
-    cyc = np.ones(len(names), np.int64)
-    for c, n in cycles.items():
-        cyc[names.index(c) if isinstance(c, str) else int(c)] = int(n)
+    {ACT: 2}``), as the loader stores them on :class:`~simulator.dram.standard.DramStandard`
+    (``cmd_bus``, ``bus_names``, ``cmd_cycles``); absent = one bus for all commands, one
+    cycle each. Bus data only: the constraint table is not read."""
+    n = len(std.commands)
+    bus = np.array(std.cmd_bus or [0] * n, np.int64)
+    cyc = np.array(std.cmd_cycles or [1] * n, np.int64)
+    bus_names = list(std.bus_names or ["command"])
+    if len(bus) != n or len(cyc) != n or (bus < 0).any() or (bus >= len(bus_names)).any() or (cyc < 1).any():
+        raise ValueError(f"{std.name}: command bus data does not cover its {n} commands")
     return bus, cyc, bus_names
 
 
@@ -221,10 +226,13 @@ def physical_check(std, log, max_records=1000) -> PhysicalReport:
     bus_lvl = 1 if nlev > 2 and names[1] == "pseudochannel" else 0
     bg_lvl = names.index("bankgroup") if "bankgroup" in names else nlev - 1
     refpb_faw = any(std.family.upper().startswith(f) for f in REFPB_IN_FAW)
+    bl_wtr_l = std.timing["nBL_max"] if any(std.family.upper().startswith(f) for f in WTR_L_BL_MAX) \
+        and "nBL_max" in std.timing else tm["BL"]
     _check_ranges(std, arr)
     order = np.argsort(arr[:, 0], kind="stable")
     counts, rec = _check_kernel(arr, order, nlev, sizes, kind, scope, bus, cyc, len(bus_names), tvec,
-                                dom_lvl, bus_lvl, bg_lvl, refpb_faw, max_records)
+                                dom_lvl, bus_lvl, bg_lvl, refpb_faw, bl_wtr_l,
+                                min(max_records, len(arr) * N_RULES))     # at most one record per rule and command
     viol = [Violation(int(i), int(arr[i, 0]), std.commands[arr[i, 1]], RULES[r], _detail(RULES[r], ref, need, got))
             for i, r, ref, need, got in rec]
     return PhysicalReport({k: int(c) for k, c in zip(RULES, counts)}, viol, len(arr))
@@ -286,7 +294,7 @@ def _flag(counts, rec, nrec, maxrec, i, rule, ref, need, got):
 
 @njit(cache=True)
 def _check_kernel(log, order, nlev, sizes, kind, scope, bus, cyc, nbus, tm, dom_lvl, bus_lvl, bg_lvl,
-                  refpb_faw, maxrec):
+                  refpb_faw, bl_wtr_l, maxrec):
     CL, CWL, BL = tm[0], tm[1], tm[2]
     RCD_RD, RCD_WR, RP, RP_AB, RAS, RC, RTP, WRc = tm[3], tm[4], tm[5], tm[6], tm[7], tm[8], tm[9], tm[10]
     CCD_S, CCD_L, CCD_S_WR, CCD_L_WR = tm[11], tm[12], tm[13], tm[14]
@@ -380,6 +388,12 @@ def _check_kernel(log, order, nlev, sizes, kind, scope, bus, cyc, nbus, tm, dom_
             _flag(counts, rec, nrec, maxrec, i, V_COMMAND_BUS, cmd_busy[cb], -1, t)
         if t + cyc[c] > cmd_busy[cb]:
             cmd_busy[cb] = t + cyc[c]
+        # every timing counts from the clock that completes a command: a multi-cycle command (HBM's
+        # two-clock ACT) takes effect on its last clock, so the log's first clock + cycles - 1.
+        # JESD235 registers ACT's row address over two clocks; Ramulator 2 (python/ramulator/dram/
+        # spec.py, 'multi-cycle command adjustment') states the same convention: "JEDEC timings are
+        # measured between when the DRAM finishes receiving each command".
+        t = t + cyc[c] - 1
         # ---- refresh in progress on any covered bank (tRFC / tRFCpb: only DES/NOP to the refreshing banks,
         #      'Refresh Command' sections of JESD79-4, JESD209-5, JESD250, JESD235)
         if k != _CAS:
@@ -481,8 +495,8 @@ def _check_kernel(log, order, nlev, sizes, kind, scope, bus, cyc, nbus, tm, dom_
                     elif t - rd_dom[dom] < CCD_S:
                         _flag(counts, rec, nrec, maxrec, i, V_TCCD_S, rd_dom[dom], CCD_S, t - rd_dom[dom])
                     # tWTR: end of write data to RD (JESD79-4 'Write to Read': WL + BL/2 + tWTR_S/_L)
-                    if t - wr_bg[bgi] < CWL + BL + WTR_L:
-                        _flag(counts, rec, nrec, maxrec, i, V_TWTR_L, wr_bg[bgi], CWL + BL + WTR_L, t - wr_bg[bgi])
+                    if t - wr_bg[bgi] < CWL + bl_wtr_l + WTR_L:
+                        _flag(counts, rec, nrec, maxrec, i, V_TWTR_L, wr_bg[bgi], CWL + bl_wtr_l + WTR_L, t - wr_bg[bgi])
                     elif t - wr_dom[dom] < CWL + BL + WTR_S:
                         _flag(counts, rec, nrec, maxrec, i, V_TWTR_S, wr_dom[dom], CWL + BL + WTR_S, t - wr_dom[dom])
                     rd_bg[bgi] = t

@@ -58,9 +58,11 @@ ACCESS_ROLES = {"read", "write", "read_ap", "write_ap"}
 OPENING_ROLES = {"activate", "activate2"}
 
 # A variant preset names its base with ``extends`` and patches it: mappings merge key by key,
-# other values replace, ``constraints_remove`` drops base rows (matched on level, from, to, sibling) and
-# ``constraints_add`` appends rows.
-_VARIANT_KEYS = {"extends", "constraints_remove", "constraints_add"}
+# other values replace, ``constraints_remove`` drops base rows (matched on level, from, to, sibling),
+# ``constraints_add`` appends rows, and ``fold_levels: {base level: level}`` models each node of a
+# base level as a node of another (HBM-PIM: a pseudo-channel as a channel): the base's rows and
+# command/refresh scopes at that level move to the other; the variant's organization omits it.
+_VARIANT_KEYS = {"extends", "constraints_remove", "constraints_add", "fold_levels"}
 _ENERGY_KEYS = {"vdd_v", "idd0_ma", "idd2n_ma", "idd3n_ma", "idd4r_ma", "idd4w_ma",
                 "idd5b_ma", "io_pj_per_bit", "source"}
 
@@ -230,17 +232,26 @@ def list_standards() -> list:
 
 def load_standard(name_or_path) -> DramStandard:
     """Load a standard by preset name (``ddr4-3200``) or by YAML path."""
-    p = find_config(name_or_path, CONFIG_DIR, "--standard", "DRAM standard",
-                    normalise=lambda n: n.lower().replace("_", "-"))
-    return parse_standard(_resolve_extends(load_yaml(p), p, ()), p)
+    p = _find_preset(name_or_path)
+    return parse_standard(load_yaml(p), p)
+
+
+def preset_dict(name_or_path) -> dict:
+    """A preset's YAML mapping with ``extends`` resolved: a plain standard (every row its own)
+    to patch and pass to :func:`parse_standard`. Raises ConfigError as :func:`load_standard`."""
+    p = _find_preset(name_or_path)
+    return _resolve_extends(load_yaml(p), p, ())
+
+
+def _find_preset(name_or_path):
+    return find_config(name_or_path, CONFIG_DIR, "--standard", "DRAM standard",
+                       normalise=lambda n: n.lower().replace("_", "-"))
 
 
 def standard_files(name_or_path) -> list:
     """Every YAML file a standard is resolved from: its own file, then each ``extends:`` base in
     turn (result caches key on all of them). Raises ConfigError for an unknown name or base."""
-    p = find_config(name_or_path, CONFIG_DIR, "--standard", "DRAM standard",
-                    normalise=lambda n: n.lower().replace("_", "-"))
-    out = [p]
+    out = [_find_preset(name_or_path)]
     while True:
         base = load_yaml(out[-1]).get("extends")
         if not isinstance(base, str):
@@ -285,8 +296,31 @@ def _resolve_extends(d: dict, src, seen) -> dict:
     add = d.get("constraints_add", []) or []
     if not isinstance(add, list):
         raise ConfigError(src, "constraints_add", "must be a list")
-    out["constraints"] = cons + list(add)
+    out["constraints"] = _fold_levels(src, out, cons, d.get("fold_levels")) + list(add)
     return out
+
+
+def _fold_levels(src, out, cons, fold):
+    """Apply ``fold_levels`` to the merged preset ``out`` (command and refresh scopes) and to the
+    base rows ``cons``; returns the rows."""
+    if fold is None:
+        return cons
+    levels = (out.get("organization") or {}).get("levels") or {}
+    if not isinstance(fold, dict) or not fold:
+        raise ConfigError(src, "fold_levels", "must map base level names to level names")
+    for a, b in fold.items():
+        check_choice(src, "fold_levels", a, LEVEL_NAMES)
+        check_choice(src, f"fold_levels.{a}", b, list(levels))
+        if a in levels:
+            raise ConfigError(src, "fold_levels", f"'{a}' is folded into '{b}' but is still in organization.levels")
+
+    def f(v):
+        return fold.get(v, v)
+    out["commands"] = {k: ({**v, "scope": f(v.get("scope"))} if isinstance(v, dict) else v)
+                       for k, v in (out.get("commands") or {}).items()}
+    if isinstance(out.get("refresh"), dict):
+        out["refresh"] = {**out["refresh"], "scope": f(out["refresh"].get("scope"))}
+    return [{**c, "level": f(c.get("level"))} if isinstance(c, dict) else c for c in cons]
 
 
 def _row_sig(c):
@@ -296,6 +330,10 @@ def _row_sig(c):
 
 
 def parse_standard(d: dict, src) -> DramStandard:
+    """A standard from its YAML mapping ``d`` (a variant with ``extends`` is merged onto its base
+    first); ``src`` names the file in errors. Raises ConfigError."""
+    if isinstance(d, dict):
+        d = _resolve_extends(d, src, ())
     src = str(src)
     from ..schema import check_config
     check_config("dram", {k: v for k, v in d.items() if k not in _VARIANT_KEYS}, src)

@@ -117,8 +117,8 @@ def parse_pim(d: dict, src, key: str, base_dir=None) -> PimConfig:
     need = int(-(-unit_ns // std.tck_ns))
     mt = arch.mac_timing
     if mt and need > std.timing[mt]:
-        from ..dram.standard import _resolve_extends, parse_standard
-        raw = _resolve_extends(load_yaml(std.source_file), std.source_file, ())
+        from ..dram.standard import parse_standard, preset_dict
+        raw = preset_dict(std.source_file)
         raw["timing"][mt] = need
         std = parse_standard(raw, f"{std.source_file} ({mt}={need} for {src})")
     std = std.with_channels(d["channels"])

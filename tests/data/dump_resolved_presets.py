@@ -1,7 +1,7 @@
 """Dump every DRAM preset's resolved table (timing values, commands, organisation, expanded
 constraint pairs, refresh, buses, energy) as JSON.
 
-Run once, BEFORE the presets were rewritten with ``extends:`` (commit f8b436e), to produce
+Run once, BEFORE the presets were rewritten with ``extends:`` (main at 3900203, after the dram2 merge), to produce
 ``dram_presets_resolved.json``; ``tests/test_dram_extends.py`` checks that every preset still
 resolves to exactly these values. Usage::
 
