@@ -64,7 +64,6 @@ def test_data_movement_reduction_in_the_papers_band():
     assert all(100 <= x <= 300 for x in red), red
 
 
-@pytest.mark.skip(reason="enable after the merge of the --json/--set CLI (issue #11, simulator/cli.py owner)")
 def test_cli_json_set_matches_the_api(capsys):
     import json
 
