@@ -117,8 +117,7 @@ class PimBackend(Backend):
         return [path, *standard_files(Path(obj.std.source_file.split(" (")[0]))]
 
     def capacity_bytes(self, obj):
-        s = obj.std
-        return float(s.channels * s.banks_per_channel * s.rows * s.column_bursts * s.tx_bytes)
+        return float(obj.std.capacity_bytes)      # all banks of all channels
 
     def run(self, obj, model, context, name, opts):
         from .checks import check_fits
