@@ -146,8 +146,8 @@ def list_runtimes() -> list:
 
 
 def runtime_for(dev: Device, mode: str, calibration: dict | None = None) -> Runtime:
-    """The runtime profile (a Runtime) that runs ``mode`` (a mode name) on ``dev``: the device's own (``runtime:``) when it
-    offers the mode, else the profile offering the mode for the device's backend (e.g.
+    """The runtime profile (a Runtime) that runs ``mode`` (a mode name) on ``dev``: the device's
+    own (``runtime:``) when it offers the mode, else the profile offering the mode for the device's backend (e.g.
     ``llamacpp`` on a Metal device -> llamacpp-metal). Raises ConfigError listing the choices
     otherwise."""
     rt = load_runtime(dev.runtime, calibration)

@@ -35,8 +35,8 @@ def add_split_options(p, required=True):
     g.add_argument("--server", required=required, help="server device (hw_configs/devices) or a YAML path")
     g.add_argument("--link", help=f"link preset ({', '.join(list_links())}) or a YAML path")
     from ..schema import field_help       # help, unit and range from the link schema
-    g.add_argument("--link-mbps", type=float, help=f"link goodput, both directions: {field_help('link', 'uplink_mbps')}; "
-                   "overrides the preset")
+    g.add_argument("--link-mbps", type=float,
+                   help=f"link goodput, both directions: {field_help('link', 'uplink_mbps')}; overrides the preset")
     g.add_argument("--down-mbps", type=float, help=f"{field_help('link', 'downlink_mbps')}; default: as the uplink")
     g.add_argument("--rtt-ms", type=float, help=f"{field_help('link', 'rtt_ms')}; overrides the preset")
     g.add_argument("--edge-memory-gb", type=float, help="edge memory budget (GB = 1e9 bytes; default: the "
