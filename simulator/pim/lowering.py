@@ -223,8 +223,7 @@ def gemv_cost(pim: PimConfig, n: int, k: int, memo: bool = True) -> GemvCost:
     if not memo:
         return _gemv_cost(pim, n_c, k)
     sig = (pim.key, pim.architecture, pim.std.channels, pim.mac_interval_cycles, pim.result_latches,
-           pim.global_buffer_bytes,
-           pim.dataflow, pim.schedule, n_c, k)
+           pim.global_buffer_bytes, pim.dataflow, pim.schedule, n_c, k)
     if sig not in _MEMO:
         _MEMO[sig] = _gemv_cost(pim, n_c, k)
     return _MEMO[sig]
