@@ -164,6 +164,31 @@ def _req_preq(final, r, req_bank, req_vec, row_i, bstate, brow, role_cmd, ch):
 
 
 @njit(cache=True, inline="always")
+def _req_next(final, r, ch, req_bank, req_vec, row_i, bstate, brow, role_cmd, bank_epoch, rcmd, rcmd_epoch, rready):
+    """Next command of request ``r``, cached: recomputed only when its bank's state changed
+    since (``bank_epoch`` counts a bank's state changes); a recomputed command's cached
+    ready cycle is reset to 0 (unknown)."""
+    e = bank_epoch[ch, req_bank[r]]
+    if rcmd_epoch[r] != e:
+        rcmd[r] = _req_preq(final, r, req_bank, req_vec, row_i, bstate, brow, role_cmd, ch)
+        rcmd_epoch[r] = e
+        rready[r] = 0
+    return rcmd[r]
+
+
+@njit(cache=True, inline="always")
+def _req_ready_cached(ready, req_node, r, cmd, nlev, rready, clk):
+    """Ready cycle of request ``r``'s next command ``cmd``. ``rready[r]`` is a lower bound
+    (timing state only grows); it is recomputed only once ``clk`` reaches it, so a request
+    whose bound lies in the future costs one load."""
+    t = rready[r]
+    if t <= clk:
+        t = _req_ready(ready, req_node, r, cmd, nlev)
+        rready[r] = t
+    return t
+
+
+@njit(cache=True, inline="always")
 def _req_closes_active(cmd, r, req_bank, cmd_role, act_cnt, n_active, ch):
     """A single-bank closing command on a bank an in-flight request opened."""
     if n_active[ch] == 0:
@@ -366,14 +391,17 @@ def simulate(sizes, cmd_role, role_cmd, cons_ptr, cons, read_latency, refresh_sc
     arrive = np.full(n, -1, np.int64)
     accept = np.full(n, -1, np.int64)
     complete = np.full(n, -1, np.int64)
-    rcmd = np.zeros(n, np.int64)
+    rcmd = np.zeros(n, np.int64)           # next command (cached, see _req_next)
+    rcmd_epoch = np.full(n, -1, np.int64)  # bank_epoch the cached command was computed at
+    rready = np.zeros(n, np.int64)         # lower bound of its ready cycle
+    bank_epoch = np.zeros((nch, nbanks), np.int64)
     stat_done = np.zeros(n, np.bool_)
     final_rd = role_cmd[R_RD]
     final_wr = role_cmd[R_WR]
     ref_cmd = role_cmd[R_REFPB] if per_bank else role_cmd[R_REFAB]
     ref_pre = role_cmd[R_PRE] if per_bank else role_cmd[R_PREA]
     # ---- outputs ----------------------------------------------------------------
-    stats = np.zeros((nch, 12), np.int64)
+    stats = np.zeros((nch, 13), np.int64)
     cmd_count = np.zeros((nch, ncmd), np.int64)
     log = np.zeros((6 * n + 1024 if log_enabled else 1, nlev + 5), np.int64)
     n_log = 0
@@ -517,13 +545,13 @@ def simulate(sizes, cmd_role, role_cmd, cons_ptr, cons, read_latency, refresh_sc
                 elif not issue_act2:
                     # 1. active buffer (not in arrival order: oldest ready wins)
                     best_arr = BIG
+                    stats[0, 12] += aq_n[ch]
                     for j in range(aq_n[ch]):
                         r = aq[ch, j]
-                        c = _req_preq(final_wr if req_is_write[r] else final_rd, r, req_bank, req_vec, row_i,
-                                      bstate, brow, role_cmd, ch)
-                        rcmd[r] = c
+                        c = _req_next(final_wr if req_is_write[r] else final_rd, r, ch, req_bank, req_vec, row_i,
+                                      bstate, brow, role_cmd, bank_epoch, rcmd, rcmd_epoch, rready)
                         if cmd_bus[c] == slot and arrive[r] < best_arr:
-                            t = _req_ready(ready, req_node, r, c, nlev)
+                            t = _req_ready_cached(ready, req_node, r, c, nlev, rready, clk)
                             if t < ev:
                                 ev = t
                             if t > clk:
@@ -560,16 +588,29 @@ def simulate(sizes, cmd_role, role_cmd, cons_ptr, cons, read_latency, refresh_sc
                         # is the oldest ready one
                         for j in range(nb):
                             r = wq[ch, j] if wm else rq[ch, j]
-                            c = _req_preq(fin, r, req_bank, req_vec, row_i, bstate, brow, role_cmd, ch)
-                            rcmd[r] = c
+                            e = bank_epoch[ch, req_bank[r]]
+                            if rcmd_epoch[r] != e:
+                                rcmd[r] = _req_preq(fin, r, req_bank, req_vec, row_i, bstate, brow, role_cmd, ch)
+                                rcmd_epoch[r] = e
+                                rready[r] = 0
+                            c = rcmd[r]
                             if cmd_bus[c] != slot:
                                 continue
-                            if _req_closes_active(c, r, req_bank, cmd_role, act_cnt, aq_n, ch):
-                                continue
+                            if aq_n[ch] > 0:
+                                cr = cmd_role[c]
+                                if (cr == R_PRE or cr == R_RDA or cr == R_WRA) and act_cnt[ch, req_bank[r]] > 0:
+                                    continue
                             if xq_n[ch] > 0 and _blocks_activating(c, req_vec[r], ch, nlev, sizes, cmd_role,
                                                                    act2_owner, xq_n):
                                 continue
-                            t = _req_ready(ready, req_node, r, c, nlev)
+                            t = rready[r]
+                            if t <= clk:
+                                t = ready[req_node[r, 0], c]
+                                for l in range(1, nlev):
+                                    v = ready[req_node[r, l], c]
+                                    if v > t:
+                                        t = v
+                                rready[r] = t
                             if t < ev:
                                 ev = t
                             if t <= clk:
@@ -670,6 +711,7 @@ def simulate(sizes, cmd_role, role_cmd, cons_ptr, cons, read_latency, refresh_sc
                     else:
                         b, _hi = _bank_range(sizes, nlev, av)
                     old = bstate[ch, b]
+                    bank_epoch[ch, b] += 1
                     if cr == R_ACT or cr == R_ACT2:
                         bstate[ch, b] = 2
                         brow[ch, b] = av[row_i]
@@ -693,6 +735,7 @@ def simulate(sizes, cmd_role, role_cmd, cons_ptr, cons, read_latency, refresh_sc
                     for b in range(lo, hi):
                         if bstate[ch, b] != 0:
                             bstate[ch, b] = 0
+                            bank_epoch[ch, b] += 1
                             r1 = b // banks_per_l1
                             open_banks[ch, r1] -= 1
                             if open_banks[ch, r1] == 0:

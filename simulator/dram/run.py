@@ -51,6 +51,7 @@ class DramResult:
     sum_read_latency_cycles: int
     reads_done: int
     evaluated_cycles: int             # cycles the core evaluated (the rest were skipped)
+    scanned_entries: int              # read/write/active queue entries the scheduler visited (a speed counter)
     command_counts: dict              # command name -> count
     open_cycles: np.ndarray           # per channel x rank: cycles with >= 1 bank open
     log: np.ndarray = field(repr=False, default=None)   # cycle, cmd, ch, levels.., row, col, type
@@ -160,5 +161,6 @@ def run_trace(std: DramStandard, addrs, is_write, mapping="RoBaRaCoCh", controll
         row_hits=int(tot[0]), row_misses=int(tot[1]), row_conflicts=int(tot[2]),
         read_row_hits=int(tot[3]), read_row_misses=int(tot[4]), read_row_conflicts=int(tot[5]),
         refreshes=int(tot[6]), forwarded_reads=int(tot[7]), coalesced_writes=int(tot[8]),
-        sum_read_latency_cycles=int(tot[9]), reads_done=int(tot[10]), evaluated_cycles=int(tot[11]), command_counts=counts,
+        sum_read_latency_cycles=int(tot[9]), reads_done=int(tot[10]), evaluated_cycles=int(tot[11]),
+        scanned_entries=int(tot[12]), command_counts=counts,
         open_cycles=open_cycles, log=lg if log else None)
