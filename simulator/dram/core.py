@@ -278,6 +278,17 @@ def _timing_state(sizes, cons, ncmd):
     return off, cnt_l, tot, ready, hist
 
 
+@njit(cache=True, inline="always")
+def _log_put(log, n_log, clk, cmd, a, typ):
+    """Write one command at row ``n_log`` (the caller made room); returns n_log + 1."""
+    log[n_log, 0] = clk
+    log[n_log, 1] = cmd
+    for l in range(a.shape[0]):
+        log[n_log, 2 + l] = a[l]
+    log[n_log, log.shape[1] - 1] = typ
+    return n_log + 1
+
+
 @njit(cache=True)
 def _log_append(log, n_log, clk, cmd, a, typ):
     """Append one command to the log (growing it when full); returns (log, n_log)."""
@@ -302,116 +313,32 @@ def _in_write_queue(wq, wq_n, ch, req_addr, r):
     return False
 
 
-@njit(cache=True)
-def simulate(sizes, cmd_role, role_cmd, cons_ptr, cons, read_latency, refresh_scope,
-             refresh_interval, aad_cycles, wck, wck_enabled, cmd_bus, n_buses, cmd_cycles,
-             refresh_unit_level,
-             req_addr, req_vec, req_is_write, req_time, rq_cap, wq_cap, wr_hi, wr_lo,
-             requests_per_cycle, log_enabled, max_cycles):
-    """Run a trace replay on all channels.
-
-    Requests are offered in trace order, up to ``requests_per_cycle`` per
-    cycle (1 in the reference replay model), at the frontend clock ``i`` (the
-    controllers then tick at ``i + 1``), never before their ``req_time``
-    (all zeros: closed loop; arrival cycles: timed open-loop replay); a refused
-    request (its queue is full) is offered again next cycle and blocks the ones
-    behind it.
-
-    Each channel issues at most one command per command bus per cycle
-    (``cmd_bus`` gives a command's bus, ``cmd_cycles`` how long it holds it).
-    Refresh: ``refresh_scope`` below the bank level refreshes every node of that
-    level (REFab) each ``refresh_interval``; at the bank level, each node of
-    ``refresh_unit_level`` refreshes its next bank (REFpb, round robin) each
-    ``refresh_interval``.
-
-    Returns (accept, complete, stats, cmd_count, log, n_log, end_cycle,
-    open_cycles) where stats rows are per channel:
-    [row_hits, row_misses, row_conflicts, read_hits, read_misses,
-     read_conflicts, refreshes, forwarded_reads, coalesced_writes,
-     sum_read_latency, reads_done, evaluated_cycles (channel 0 row only)].
-    """
-    nlev = sizes.shape[0]
-    nch = sizes[0]
-    ncmd = cmd_role.shape[0]
-    n = req_vec.shape[0]
-    row_i = nlev
-    off, cnt_l, nodes_per_ch, ready, hist = _timing_state(sizes, cons, ncmd)
-    nbanks = cnt_l[nlev - 1]
-    # per-request bank and node path (node index per level, within the channel)
-    req_bank = np.zeros(n, np.int64)
-    req_node = np.zeros((n, nlev), np.int64)
-    for r in range(n):
-        idx = 0
-        for l in range(1, nlev):
-            idx = idx * sizes[l] + req_vec[r, l]
-            req_node[r, l] = off[l] + idx
-        req_bank[r] = idx
-        for l in range(nlev):
-            req_node[r, l] += req_vec[r, 0] * nodes_per_ch
-    # per-channel views are obtained by offsetting node index by ch*nodes_per_ch
-    bstate = np.zeros((nch, nbanks), np.int64)     # 0 closed, 1 ACT1 issued, 2 open
-    brow = np.full((nch, nbanks), -1, np.int64)
-    # level-1 node (rank / pseudo-channel) open-bank accounting for energy
-    n_l1 = cnt_l[1] if nlev > 1 else 1
-    open_banks = np.zeros((nch, n_l1), np.int64)
-    open_since = np.zeros((nch, n_l1), np.int64)
-    open_cycles = np.zeros((nch, n_l1), np.int64)
-    banks_per_l1 = nbanks // n_l1
-    # ---- buffers ---------------------------------------------------------------
-    rq = np.zeros((nch, rq_cap), np.int64)
-    wq = np.zeros((nch, wq_cap), np.int64)
-    aq = np.zeros((nch, nbanks), np.int64)       # active buffer
-    xq = np.zeros((nch, nbanks), np.int64)       # activating buffer (ACT2 pending)
-    rq_n = np.zeros(nch, np.int64)
-    wq_n = np.zeros(nch, np.int64)
-    aq_n = np.zeros(nch, np.int64)
-    xq_n = np.zeros(nch, np.int64)
-    act_cnt = np.zeros((nch, nbanks), np.int64)
-    act2_owner = np.zeros((nch, nbanks), np.bool_)
-    act2_deadline = np.full((nch, nbanks), -1, np.int64)
-    PQ = 64
-    pq_vec = np.full((nch, PQ, nlev + 2), -1, np.int64)
-    pq_n = np.zeros(nch, np.int64)
-    per_bank = refresh_scope == nlev - 1
-    if per_bank:
-        n_ref_nodes = cnt_l[refresh_unit_level]
-        banks_per_unit = nbanks // n_ref_nodes
-    else:
-        n_ref_nodes = cnt_l[refresh_scope]
-        banks_per_unit = 1
-    ref_rr = np.zeros(nch, np.int64)         # per-bank refresh: next bank of each unit
-    nbus = n_buses
-    bus_free = np.zeros((nch, nbus), np.int64)
-    write_mode = np.zeros(nch, np.bool_)
-    wck_expiry = np.zeros(nch, np.int64)
-    cas_req = np.full(nch, -1, np.int64)
-    cas_buf = np.zeros(nch, np.int64)
-    next_ref = np.full(nch, refresh_interval if refresh_interval > 0 else BIG, np.int64)
-    # ---- per-request ----------------------------------------------------------
-    arrive = np.full(n, -1, np.int64)
-    accept = np.full(n, -1, np.int64)
-    complete = np.full(n, -1, np.int64)
-    rcmd = np.zeros(n, np.int64)           # next command (cached, see _req_next)
-    rcmd_epoch = np.full(n, -1, np.int64)  # bank_epoch the cached command was computed at
-    rready = np.zeros(n, np.int64)         # lower bound of its ready cycle
-    bank_epoch = np.zeros((nch, nbanks), np.int64)
-    stat_done = np.zeros(n, np.bool_)
-    final_rd = role_cmd[R_RD]
-    final_wr = role_cmd[R_WR]
-    ref_cmd = role_cmd[R_REFPB] if per_bank else role_cmd[R_REFAB]
-    ref_pre = role_cmd[R_PRE] if per_bank else role_cmd[R_PREA]
-    # ---- outputs ----------------------------------------------------------------
-    stats = np.zeros((nch, 13), np.int64)
-    cmd_count = np.zeros((nch, ncmd), np.int64)
-    log = np.zeros((6 * n + 1024 if log_enabled else 1, nlev + 5), np.int64)
-    n_log = 0
-
-    next_req = 0
-    retired = 0
-    i = 0
-    last_done = 0
+@njit(cache=True, _nrt=False)
+def _controller_loop(sizes, cmd_role, role_cmd, cons_ptr, cons, read_latency, refresh_scope,
+                     refresh_interval, aad_cycles, wck, wck_enabled, cmd_bus, cmd_cycles, req_addr, req_vec,
+                     req_is_write, req_time, rq_cap, wq_cap, wr_hi, wr_lo, requests_per_cycle, log_enabled,
+                     max_cycles, PQ, accept, act2_deadline, act2_owner, act_cnt, aq, aq_n, arrive,
+                     bank_epoch, banks_per_l1, banks_per_unit, brow, bstate, bus_free, cas_buf, cas_req,
+                     cmd_count, complete, final_rd, final_wr, hist, log, n, n_ref_nodes, nbus, nch, ncmd,
+                     next_ref, nlev, nodes_per_ch, off, open_banks, open_cycles, open_since, per_bank, pq_n,
+                     pq_vec, rcmd, rcmd_epoch, ready, ref_cmd, ref_pre, ref_rr, req_bank, req_node, row_i,
+                     rq, rq_n, rready, stat_done, stats, wck_expiry, wq, wq_n, write_mode, xq, xq_n, st):
+    """The cycle loop of ``simulate`` (see there), resumable: the loop-carried counters live in
+    ``st`` = [next frontend request, retired requests, frontend cycle, last completion, log length].
+    Compiled without the numba runtime (no reference counting of the many arrays it touches:
+    it allocates nothing). Returns 0 when done (or at max_cycles), 1 when the log needs more rows
+    (the caller grows it and calls again), 2 on a priority-buffer overflow."""
+    next_req = st[0]
+    retired = st[1]
+    i = st[2]
+    last_done = st[3]
+    n_log = st[4]
+    status = 0
     while True:
         if i > max_cycles:
+            break
+        if log_enabled and n_log + 2 * nch * nbus + 2 > log.shape[0]:
+            status = 1      # the caller grows the log and resumes here
             break
         # ------------------------------------------------ frontend (clk = i)
         for _k in range(requests_per_cycle):
@@ -470,7 +397,7 @@ def simulate(sizes, cmd_role, role_cmd, cons_ptr, cons, read_latency, refresh_sc
                 next_ref[ch] += refresh_interval
                 for k in range(n_ref_nodes):
                     if pq_n[ch] >= PQ:
-                        raise RuntimeError("priority buffer overflow")
+                        return 2     # the caller raises: priority buffer overflow
                     v = pq_vec[ch, pq_n[ch]]
                     v[:] = -1
                     v[0] = ch
@@ -663,7 +590,7 @@ def simulate(sizes, cmd_role, role_cmd, cons_ptr, cons, read_latency, refresh_sc
                                                    req_vec[cand], clk)
                                     cmd_count[ch, cas] += 1
                                     if log_enabled:
-                                        log, n_log = _log_append(log, n_log, clk, cas, req_vec[cand],
+                                        n_log = _log_put(log, n_log, clk, cas, req_vec[cand],
                                                                  1 if req_is_write[cand] else 0)
                                     cas_req[ch] = cand
                                     cas_buf[ch] = cand_buf
@@ -703,7 +630,7 @@ def simulate(sizes, cmd_role, role_cmd, cons_ptr, cons, read_latency, refresh_sc
                 bus_free[ch, slot] = clk + cmd_cycles[cmd]
                 cmd_count[ch, cmd] += 1
                 if log_enabled:
-                    log, n_log = _log_append(log, n_log, clk, cmd, av, typ)
+                    n_log = _log_put(log, n_log, clk, cmd, av, typ)
                 # ---- bank state actions
                 if cr == R_ACT or cr == R_ACT1 or cr == R_ACT2 or cr == R_PRE or cr == R_RDA or cr == R_WRA:
                     if cand >= 0:
@@ -745,7 +672,8 @@ def simulate(sizes, cmd_role, role_cmd, cons_ptr, cons, read_latency, refresh_sc
                     if cr == R_REFAB or cr == R_REFPB:
                         stats[ch, 6] += 1
                         for j in range(pq_n[ch] - 1):
-                            pq_vec[ch, j] = pq_vec[ch, j + 1]
+                            for l in range(pq_vec.shape[2]):
+                                pq_vec[ch, j, l] = pq_vec[ch, j + 1, l]
                         pq_n[ch] -= 1
                     continue
                 r = cand
@@ -818,6 +746,140 @@ def simulate(sizes, cmd_role, role_cmd, cons_ptr, cons, read_latency, refresh_sc
             if 1 < tgt < BIG:
                 step = tgt
         i += step
+    st[0] = next_req
+    st[1] = retired
+    st[2] = i
+    st[3] = last_done
+    st[4] = n_log
+    return status
+
+
+@njit(cache=True)
+def simulate(sizes, cmd_role, role_cmd, cons_ptr, cons, read_latency, refresh_scope,
+             refresh_interval, aad_cycles, wck, wck_enabled, cmd_bus, n_buses, cmd_cycles,
+             refresh_unit_level,
+             req_addr, req_vec, req_is_write, req_time, rq_cap, wq_cap, wr_hi, wr_lo,
+             requests_per_cycle, log_enabled, max_cycles):
+    """Run a trace replay on all channels.
+
+    Requests are offered in trace order, up to ``requests_per_cycle`` per
+    cycle (1 in the reference replay model), at the frontend clock ``i`` (the
+    controllers then tick at ``i + 1``), never before their ``req_time``
+    (all zeros: closed loop; arrival cycles: timed open-loop replay); a refused
+    request (its queue is full) is offered again next cycle and blocks the ones
+    behind it.
+
+    Each channel issues at most one command per command bus per cycle
+    (``cmd_bus`` gives a command's bus, ``cmd_cycles`` how long it holds it).
+    Refresh: ``refresh_scope`` below the bank level refreshes every node of that
+    level (REFab) each ``refresh_interval``; at the bank level, each node of
+    ``refresh_unit_level`` refreshes its next bank (REFpb, round robin) each
+    ``refresh_interval``.
+
+    Returns (accept, complete, stats, cmd_count, log, n_log, end_cycle,
+    open_cycles) where stats rows are per channel:
+    [row_hits, row_misses, row_conflicts, read_hits, read_misses,
+     read_conflicts, refreshes, forwarded_reads, coalesced_writes,
+     sum_read_latency, reads_done, evaluated_cycles (channel 0 row only)].
+    """
+    nlev = sizes.shape[0]
+    nch = sizes[0]
+    ncmd = cmd_role.shape[0]
+    n = req_vec.shape[0]
+    row_i = nlev
+    off, cnt_l, nodes_per_ch, ready, hist = _timing_state(sizes, cons, ncmd)
+    nbanks = cnt_l[nlev - 1]
+    # per-request bank and node path (node index per level, within the channel)
+    req_bank = np.zeros(n, np.int64)
+    req_node = np.zeros((n, nlev), np.int64)
+    for r in range(n):
+        idx = 0
+        for l in range(1, nlev):
+            idx = idx * sizes[l] + req_vec[r, l]
+            req_node[r, l] = off[l] + idx
+        req_bank[r] = idx
+        for l in range(nlev):
+            req_node[r, l] += req_vec[r, 0] * nodes_per_ch
+    # per-channel views are obtained by offsetting node index by ch*nodes_per_ch
+    bstate = np.zeros((nch, nbanks), np.int64)     # 0 closed, 1 ACT1 issued, 2 open
+    brow = np.full((nch, nbanks), -1, np.int64)
+    # level-1 node (rank / pseudo-channel) open-bank accounting for energy
+    n_l1 = cnt_l[1] if nlev > 1 else 1
+    open_banks = np.zeros((nch, n_l1), np.int64)
+    open_since = np.zeros((nch, n_l1), np.int64)
+    open_cycles = np.zeros((nch, n_l1), np.int64)
+    banks_per_l1 = nbanks // n_l1
+    # ---- buffers ---------------------------------------------------------------
+    rq = np.zeros((nch, rq_cap), np.int64)
+    wq = np.zeros((nch, wq_cap), np.int64)
+    aq = np.zeros((nch, nbanks), np.int64)       # active buffer
+    xq = np.zeros((nch, nbanks), np.int64)       # activating buffer (ACT2 pending)
+    rq_n = np.zeros(nch, np.int64)
+    wq_n = np.zeros(nch, np.int64)
+    aq_n = np.zeros(nch, np.int64)
+    xq_n = np.zeros(nch, np.int64)
+    act_cnt = np.zeros((nch, nbanks), np.int64)
+    act2_owner = np.zeros((nch, nbanks), np.bool_)
+    act2_deadline = np.full((nch, nbanks), -1, np.int64)
+    PQ = 64
+    pq_vec = np.full((nch, PQ, nlev + 2), -1, np.int64)
+    pq_n = np.zeros(nch, np.int64)
+    per_bank = refresh_scope == nlev - 1
+    if per_bank:
+        n_ref_nodes = cnt_l[refresh_unit_level]
+        banks_per_unit = nbanks // n_ref_nodes
+    else:
+        n_ref_nodes = cnt_l[refresh_scope]
+        banks_per_unit = 1
+    ref_rr = np.zeros(nch, np.int64)         # per-bank refresh: next bank of each unit
+    nbus = n_buses
+    bus_free = np.zeros((nch, nbus), np.int64)
+    write_mode = np.zeros(nch, np.bool_)
+    wck_expiry = np.zeros(nch, np.int64)
+    cas_req = np.full(nch, -1, np.int64)
+    cas_buf = np.zeros(nch, np.int64)
+    next_ref = np.full(nch, refresh_interval if refresh_interval > 0 else BIG, np.int64)
+    # ---- per-request ----------------------------------------------------------
+    arrive = np.full(n, -1, np.int64)
+    accept = np.full(n, -1, np.int64)
+    complete = np.full(n, -1, np.int64)
+    rcmd = np.zeros(n, np.int64)           # next command (cached, see _req_next)
+    rcmd_epoch = np.full(n, -1, np.int64)  # bank_epoch the cached command was computed at
+    rready = np.zeros(n, np.int64)         # lower bound of its ready cycle
+    bank_epoch = np.zeros((nch, nbanks), np.int64)
+    stat_done = np.zeros(n, np.bool_)
+    final_rd = role_cmd[R_RD]
+    final_wr = role_cmd[R_WR]
+    ref_cmd = role_cmd[R_REFPB] if per_bank else role_cmd[R_REFAB]
+    ref_pre = role_cmd[R_PRE] if per_bank else role_cmd[R_PREA]
+    # ---- outputs ----------------------------------------------------------------
+    stats = np.zeros((nch, 13), np.int64)
+    cmd_count = np.zeros((nch, ncmd), np.int64)
+    log = np.zeros((6 * n + 1024 if log_enabled else 1, nlev + 5), np.int64)
+    n_log = 0
+
+    st = np.zeros(5, np.int64)
+    while True:
+        status = _controller_loop(sizes, cmd_role, role_cmd, cons_ptr, cons, read_latency, refresh_scope,
+                                  refresh_interval, aad_cycles, wck, wck_enabled, cmd_bus, cmd_cycles,
+                                  req_addr, req_vec, req_is_write, req_time, rq_cap, wq_cap, wr_hi, wr_lo,
+                                  requests_per_cycle, log_enabled, max_cycles, PQ, accept, act2_deadline,
+                                  act2_owner, act_cnt, aq, aq_n, arrive, bank_epoch, banks_per_l1,
+                                  banks_per_unit, brow, bstate, bus_free, cas_buf, cas_req, cmd_count,
+                                  complete, final_rd, final_wr, hist, log, n, n_ref_nodes, nbus, nch, ncmd,
+                                  next_ref, nlev, nodes_per_ch, off, open_banks, open_cycles, open_since,
+                                  per_bank, pq_n, pq_vec, rcmd, rcmd_epoch, ready, ref_cmd, ref_pre, ref_rr,
+                                  req_bank, req_node, row_i, rq, rq_n, rready, stat_done, stats, wck_expiry,
+                                  wq, wq_n, write_mode, xq, xq_n, st)
+        if status == 0:
+            break
+        if status == 2:
+            raise RuntimeError("priority buffer overflow")
+        grown = np.zeros((2 * log.shape[0], log.shape[1]), np.int64)
+        grown[:st[4]] = log[:st[4]]
+        log = grown
+    last_done = st[3]
+    n_log = st[4]
     # banks still open at the end count as open until the last completion
     for ch in range(nch):
         for r1 in range(n_l1):
