@@ -6,7 +6,7 @@ Two modes:
   (``driver_req_per_s`` in ../shared/oracle/results.csv, measured on another machine
   state: the ratio printed is labelled "vs recorded" and is only indicative).
 * ``--side-by-side``: builds the reference (Ramulator 2.1) from
-  ../shared/tools/ramulator2/ (``build.sh``, about 2 minutes the first time), and runs
+  ../shared/tools/ramulator2/ (or $DECODESIM_RAMULATOR_SRC; ``build.sh``, about 2 minutes the first time), and runs
   both simulators on the same traces in one run, interleaved, keeping the minimum of
   ``--runs`` runs (default 9); simulation time only on both sides (the reference's
   ``run_s``: trace parsing excluded; decodesim: the ``simulate`` call, trace parsing and
@@ -45,7 +45,7 @@ KINDS = ("seq", "rand", "conflict_1bank", "conflict_allbanks", "mix5050")
 # the oracle README's sizes and seeds (results.csv rows of DDR4_3200)
 SIZES = {"seq": (1048576, 0), "rand": (1048576, 1592590337), "conflict_1bank": (65536, 0),
          "conflict_allbanks": (262144, 0), "mix5050": (1048576, 1592590338)}
-RAMULATOR_DIR = ROOT.parent / "shared" / "tools" / "ramulator2"
+RAMULATOR_DIR = Path(os.environ.get("DECODESIM_RAMULATOR_SRC", ROOT.parent / "shared" / "tools" / "ramulator2"))
 
 
 def main():

@@ -333,6 +333,7 @@ def _controller_loop(sizes, cmd_role, role_cmd, cons_ptr, cons, read_latency, re
     i = st[2]
     last_done = st[3]
     n_log = st[4]
+    scanned = 0     # queue entries visited (a speed counter, stats[0, 12])
     status = 0
     while True:
         if i > max_cycles:
@@ -472,7 +473,7 @@ def _controller_loop(sizes, cmd_role, role_cmd, cons_ptr, cons, read_latency, re
                 elif not issue_act2:
                     # 1. active buffer (not in arrival order: oldest ready wins)
                     best_arr = BIG
-                    stats[0, 12] += aq_n[ch]
+                    scanned += aq_n[ch]
                     for j in range(aq_n[ch]):
                         r = aq[ch, j]
                         c = _req_next(final_wr if req_is_write[r] else final_rd, r, ch, req_bank, req_vec, row_i,
@@ -514,6 +515,7 @@ def _controller_loop(sizes, cmd_role, role_cmd, cons_ptr, cons, read_latency, re
                         # queues are in arrival order: the first ready eligible entry
                         # is the oldest ready one
                         for j in range(nb):
+                            scanned += 1
                             r = wq[ch, j] if wm else rq[ch, j]
                             e = bank_epoch[ch, req_bank[r]]
                             if rcmd_epoch[r] != e:
@@ -751,6 +753,7 @@ def _controller_loop(sizes, cmd_role, role_cmd, cons_ptr, cons, read_latency, re
     st[2] = i
     st[3] = last_done
     st[4] = n_log
+    stats[0, 12] += scanned
     return status
 
 
