@@ -10,6 +10,7 @@ $(STAMP): pyproject.toml
 	$(PY) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
 	$(BIN)/pip install -q -e '.[dev]'
+	$(BIN)/python -m simulator.dram.warm   # fill the numba cache: the first `decodesim dram` starts warm
 	touch $(STAMP)
 
 demo: $(STAMP)
