@@ -137,11 +137,15 @@ def _update_timing(ready, hist, base, off, sizes, nlev, ncmd, cons_ptr, cons, cm
 
 
 @njit(cache=True, inline="always")
-def _req_ready(ready, req_node, r, cmd, nlev):
-    """Ready time of ``cmd`` for request ``r`` (a full address: one node per level)."""
-    t = ready[req_node[r, 0], cmd]
+def _req_ready(ready, req_vec, r, cmd, nlev, sizes, off, nodes_per_ch):
+    """Ready time of ``cmd`` for request ``r`` (a full address: one node per level; node
+    indices are derived from the address vector, not stored per request)."""
+    base = req_vec[r, 0] * nodes_per_ch
+    t = ready[base, cmd]
+    idx = 0
     for l in range(1, nlev):
-        v = ready[req_node[r, l], cmd]
+        idx = idx * sizes[l] + req_vec[r, l]
+        v = ready[base + off[l] + idx, cmd]
         if v > t:
             t = v
     return t
@@ -177,13 +181,13 @@ def _req_next(final, r, ch, req_bank, req_vec, row_i, bstate, brow, role_cmd, ba
 
 
 @njit(cache=True, inline="always")
-def _req_ready_cached(ready, req_node, r, cmd, nlev, rready, clk):
+def _req_ready_cached(ready, req_vec, r, cmd, nlev, sizes, off, nodes_per_ch, rready, clk):
     """Ready cycle of request ``r``'s next command ``cmd``. ``rready[r]`` is a lower bound
     (timing state only grows); it is recomputed only once ``clk`` reaches it, so a request
     whose bound lies in the future costs one load."""
     t = rready[r]
     if t <= clk:
-        t = _req_ready(ready, req_node, r, cmd, nlev)
+        t = _req_ready(ready, req_vec, r, cmd, nlev, sizes, off, nodes_per_ch)
         rready[r] = t
     return t
 
@@ -305,23 +309,24 @@ def _log_append(log, n_log, clk, cmd, a, typ):
 
 
 @njit(cache=True, inline="always")
-def _in_write_queue(wq, wq_n, ch, req_addr, r):
-    """Is a write to request r's address waiting in channel ch's write queue?"""
+def _in_write_queue(wq, wq_n, ch, req_addr, line_mask, r):
+    """Is a write to request r's line (``req_addr & line_mask``) waiting in channel ch's write queue?"""
+    a = req_addr[r] & line_mask
     for j in range(wq_n[ch]):
-        if req_addr[wq[ch, j]] == req_addr[r]:
+        if (req_addr[wq[ch, j]] & line_mask) == a:
             return True
     return False
 
 
 @njit(cache=True, _nrt=False)
 def _controller_loop(sizes, cmd_role, role_cmd, cons_ptr, cons, read_latency, refresh_scope,
-                     refresh_interval, aad_cycles, wck, wck_enabled, cmd_bus, cmd_cycles, req_addr, req_vec,
+                     refresh_interval, aad_cycles, wck, wck_enabled, cmd_bus, cmd_cycles, req_addr, line_mask, timed, req_vec,
                      req_is_write, req_time, rq_cap, wq_cap, wr_hi, wr_lo, requests_per_cycle, log_enabled,
-                     max_cycles, PQ, accept, act2_deadline, act2_owner, act_cnt, aq, aq_n, arrive,
+                     max_cycles, PQ, accept, act2_deadline, act2_owner, act_cnt, aq, aq_n,
                      bank_epoch, banks_per_l1, banks_per_unit, brow, bstate, bus_free, cas_buf, cas_req,
                      cmd_count, complete, final_rd, final_wr, hist, log, n, n_ref_nodes, nbus, nch, ncmd,
                      next_ref, nlev, nodes_per_ch, off, open_banks, open_cycles, open_since, per_bank, pq_n,
-                     pq_vec, rcmd, rcmd_epoch, ready, ref_cmd, ref_pre, ref_rr, req_bank, req_node, row_i,
+                     pq_vec, rcmd, rcmd_epoch, ready, ref_cmd, ref_pre, ref_rr, req_bank, row_i,
                      rq, rq_n, rready, stat_done, stats, wck_expiry, wq, wq_n, write_mode, xq, xq_n, st):
     """The cycle loop of ``simulate`` (see there), resumable: the loop-carried counters live in
     ``st`` = [next frontend request, retired requests, frontend cycle, last completion, log length].
@@ -347,14 +352,13 @@ def _controller_loop(sizes, cmd_role, role_cmd, cons_ptr, cons, read_latency, re
                 break
             accepted_before = next_req
             r = next_req
-            if req_time[r] > i:
+            if timed and req_time[r] > i:
                 break      # timed replay: not arrived yet
             ch = req_vec[r, 0]
             if req_is_write[r]:
-                if _in_write_queue(wq, wq_n, ch, req_addr, r):
+                if _in_write_queue(wq, wq_n, ch, req_addr, line_mask, r):
                     accept[r] = i
                     complete[r] = i
-                    arrive[r] = i
                     stats[ch, 8] += 1
                     retired += 1
                     next_req += 1
@@ -362,13 +366,11 @@ def _controller_loop(sizes, cmd_role, role_cmd, cons_ptr, cons, read_latency, re
                     wq[ch, wq_n[ch]] = r
                     wq_n[ch] += 1
                     accept[r] = i
-                    arrive[r] = i
                     next_req += 1
             else:
-                if _in_write_queue(wq, wq_n, ch, req_addr, r):
+                if _in_write_queue(wq, wq_n, ch, req_addr, line_mask, r):
                     accept[r] = i
                     complete[r] = i + 1
-                    arrive[r] = i
                     stats[ch, 7] += 1
                     retired += 1
                     next_req += 1
@@ -376,7 +378,6 @@ def _controller_loop(sizes, cmd_role, role_cmd, cons_ptr, cons, read_latency, re
                     rq[ch, rq_n[ch]] = r
                     rq_n[ch] += 1
                     accept[r] = i
-                    arrive[r] = i
                     next_req += 1
             if next_req == accepted_before:
                 break      # refused: retry next cycle, in order
@@ -432,9 +433,9 @@ def _controller_loop(sizes, cmd_role, role_cmd, cons_ptr, cons, read_latency, re
                         if dl > clk:
                             continue
                         c2 = role_cmd[R_ACT2]
-                        if cmd_bus[c2] != slot or _req_ready(ready, req_node, r, c2, nlev) > clk:
+                        if cmd_bus[c2] != slot or _req_ready(ready, req_vec, r, c2, nlev, sizes, off, nodes_per_ch) > clk:
                             continue
-                        if dl < best_dl or (dl == best_dl and arrive[r] < arrive[cand]):
+                        if dl < best_dl or (dl == best_dl and accept[r] < accept[cand]):
                             best_dl = dl
                             cand = r
                             cand_pos = j
@@ -446,7 +447,7 @@ def _controller_loop(sizes, cmd_role, role_cmd, cons_ptr, cons, read_latency, re
                     c = rcmd[r]
                     if cmd_bus[c] != slot:
                         continue
-                    t = _req_ready(ready, req_node, r, c, nlev)
+                    t = _req_ready(ready, req_vec, r, c, nlev, sizes, off, nodes_per_ch)
                     if t < ev:
                         ev = t
                     if t <= clk:
@@ -478,13 +479,13 @@ def _controller_loop(sizes, cmd_role, role_cmd, cons_ptr, cons, read_latency, re
                         r = aq[ch, j]
                         c = _req_next(final_wr if req_is_write[r] else final_rd, r, ch, req_bank, req_vec, row_i,
                                       bstate, brow, role_cmd, bank_epoch, rcmd, rcmd_epoch, rready)
-                        if cmd_bus[c] == slot and arrive[r] < best_arr:
-                            t = _req_ready_cached(ready, req_node, r, c, nlev, rready, clk)
+                        if cmd_bus[c] == slot and accept[r] < best_arr:
+                            t = _req_ready_cached(ready, req_vec, r, c, nlev, sizes, off, nodes_per_ch, rready, clk)
                             if t < ev:
                                 ev = t
                             if t > clk:
                                 continue
-                            best_arr = arrive[r]
+                            best_arr = accept[r]
                             cand = r
                             cand_pos = j
                             cand_buf = B_ACTIVE
@@ -534,11 +535,7 @@ def _controller_loop(sizes, cmd_role, role_cmd, cons_ptr, cons, read_latency, re
                                 continue
                             t = rready[r]
                             if t <= clk:
-                                t = ready[req_node[r, 0], c]
-                                for l in range(1, nlev):
-                                    v = ready[req_node[r, l], c]
-                                    if v > t:
-                                        t = v
+                                t = _req_ready(ready, req_vec, r, c, nlev, sizes, off, nodes_per_ch)
                                 rready[r] = t
                             if t < ev:
                                 ev = t
@@ -554,10 +551,10 @@ def _controller_loop(sizes, cmd_role, role_cmd, cons_ptr, cons, read_latency, re
                         for j in range(xq_n[ch]):
                             r = xq[ch, j]
                             c2 = role_cmd[R_ACT2]
-                            if cmd_bus[c2] != slot or _req_ready(ready, req_node, r, c2, nlev) > clk:
+                            if cmd_bus[c2] != slot or _req_ready(ready, req_vec, r, c2, nlev, sizes, off, nodes_per_ch) > clk:
                                 continue
                             dl = act2_deadline[ch, req_bank[r]]
-                            if dl < best_dl or (dl == best_dl and arrive[r] < arrive[cand]):
+                            if dl < best_dl or (dl == best_dl and accept[r] < accept[cand]):
                                 best_dl = dl
                                 cand = r
                                 cand_pos = j
@@ -579,7 +576,7 @@ def _controller_loop(sizes, cmd_role, role_cmd, cons_ptr, cons, read_latency, re
                                 for j in range(xq_n[ch]):
                                     r = xq[ch, j]
                                     dl = act2_deadline[ch, req_bank[r]]
-                                    if dl < best_dl or (dl == best_dl and arrive[r] < arrive[cand2]):
+                                    if dl < best_dl or (dl == best_dl and accept[r] < accept[cand2]):
                                         best_dl = dl
                                         cand2 = r
                                         cand_pos = j
@@ -587,7 +584,7 @@ def _controller_loop(sizes, cmd_role, role_cmd, cons_ptr, cons, read_latency, re
                                 issue_act2 = True
                             else:
                                 cas = role_cmd[R_CASRD] if (cr == R_RD or cr == R_RDA) else role_cmd[R_CASWR]
-                                if _req_ready(ready, req_node, cand, cas, nlev) <= clk:
+                                if _req_ready(ready, req_vec, cand, cas, nlev, sizes, off, nodes_per_ch) <= clk:
                                     _update_timing(ready, hist, base, off, sizes, nlev, ncmd, cons_ptr, cons, cas,
                                                    req_vec[cand], clk)
                                     cmd_count[ch, cas] += 1
@@ -701,7 +698,7 @@ def _controller_loop(sizes, cmd_role, role_cmd, cons_ptr, cons, read_latency, re
                         complete[r] = clk
                     else:
                         complete[r] = clk + read_latency
-                        stats[ch, 9] += complete[r] - arrive[r]
+                        stats[ch, 9] += complete[r] - accept[r]
                         stats[ch, 10] += 1
                     if complete[r] > last_done:
                         last_done = complete[r]
@@ -741,10 +738,11 @@ def _controller_loop(sizes, cmd_role, role_cmd, cons_ptr, cons, read_latency, re
                 else:
                     can_arrive = rq_n[ch] < rq_cap
                 # a read that would be forwarded / a write that would coalesce
-                if _in_write_queue(wq, wq_n, ch, req_addr, r):
+                if _in_write_queue(wq, wq_n, ch, req_addr, line_mask, r):
                     can_arrive = True
-                if can_arrive and req_time[r] - i < tgt:
-                    tgt = req_time[r] - i
+                rt = req_time[r] if timed else 0
+                if can_arrive and rt - i < tgt:
+                    tgt = rt - i
             if 1 < tgt < BIG:
                 step = tgt
         i += step
@@ -761,14 +759,18 @@ def _controller_loop(sizes, cmd_role, role_cmd, cons_ptr, cons, read_latency, re
 def simulate(sizes, cmd_role, role_cmd, cons_ptr, cons, read_latency, refresh_scope,
              refresh_interval, aad_cycles, wck, wck_enabled, cmd_bus, n_buses, cmd_cycles,
              refresh_unit_level,
-             req_addr, req_vec, req_is_write, req_time, rq_cap, wq_cap, wr_hi, wr_lo,
+             req_addr, line_mask, req_vec, req_is_write, req_time, rq_cap, wq_cap, wr_hi, wr_lo,
              requests_per_cycle, log_enabled, max_cycles):
     """Run a trace replay on all channels.
+
+    Per request: ``req_addr`` (uint64; two requests address the same line when
+    ``req_addr & line_mask`` agree: forwarding and coalescing), ``req_vec``
+    (int32, n x (levels + 2): channel, levels.., row, column), ``req_is_write``.
 
     Requests are offered in trace order, up to ``requests_per_cycle`` per
     cycle (1 in the reference replay model), at the frontend clock ``i`` (the
     controllers then tick at ``i + 1``), never before their ``req_time``
-    (all zeros: closed loop; arrival cycles: timed open-loop replay); a refused
+    (empty: closed loop; arrival cycles: timed open-loop replay); a refused
     request (its queue is full) is offered again next cycle and blocks the ones
     behind it.
 
@@ -783,7 +785,8 @@ def simulate(sizes, cmd_role, role_cmd, cons_ptr, cons, read_latency, refresh_sc
     open_cycles) where stats rows are per channel:
     [row_hits, row_misses, row_conflicts, read_hits, read_misses,
      read_conflicts, refreshes, forwarded_reads, coalesced_writes,
-     sum_read_latency, reads_done, evaluated_cycles (channel 0 row only)].
+     sum_read_latency, reads_done, evaluated_cycles, scanned_entries (the last two in
+     the channel 0 row only)].
     """
     nlev = sizes.shape[0]
     nch = sizes[0]
@@ -792,17 +795,14 @@ def simulate(sizes, cmd_role, role_cmd, cons_ptr, cons, read_latency, refresh_sc
     row_i = nlev
     off, cnt_l, nodes_per_ch, ready, hist = _timing_state(sizes, cons, ncmd)
     nbanks = cnt_l[nlev - 1]
-    # per-request bank and node path (node index per level, within the channel)
-    req_bank = np.zeros(n, np.int64)
-    req_node = np.zeros((n, nlev), np.int64)
+    timed = req_time.shape[0] > 0
+    # per-request bank (index within the channel)
+    req_bank = np.zeros(n, np.int32)
     for r in range(n):
         idx = 0
         for l in range(1, nlev):
             idx = idx * sizes[l] + req_vec[r, l]
-            req_node[r, l] = off[l] + idx
         req_bank[r] = idx
-        for l in range(nlev):
-            req_node[r, l] += req_vec[r, 0] * nodes_per_ch
     # per-channel views are obtained by offsetting node index by ch*nodes_per_ch
     bstate = np.zeros((nch, nbanks), np.int64)     # 0 closed, 1 ACT1 issued, 2 open
     brow = np.full((nch, nbanks), -1, np.int64)
@@ -825,7 +825,7 @@ def simulate(sizes, cmd_role, role_cmd, cons_ptr, cons, read_latency, refresh_sc
     act2_owner = np.zeros((nch, nbanks), np.bool_)
     act2_deadline = np.full((nch, nbanks), -1, np.int64)
     PQ = 64
-    pq_vec = np.full((nch, PQ, nlev + 2), -1, np.int64)
+    pq_vec = np.full((nch, PQ, nlev + 2), -1, np.int32)
     pq_n = np.zeros(nch, np.int64)
     per_bank = refresh_scope == nlev - 1
     if per_bank:
@@ -843,10 +843,9 @@ def simulate(sizes, cmd_role, role_cmd, cons_ptr, cons, read_latency, refresh_sc
     cas_buf = np.zeros(nch, np.int64)
     next_ref = np.full(nch, refresh_interval if refresh_interval > 0 else BIG, np.int64)
     # ---- per-request ----------------------------------------------------------
-    arrive = np.full(n, -1, np.int64)
     accept = np.full(n, -1, np.int64)
     complete = np.full(n, -1, np.int64)
-    rcmd = np.zeros(n, np.int64)           # next command (cached, see _req_next)
+    rcmd = np.zeros(n, np.int8)            # next command (cached, see _req_next)
     rcmd_epoch = np.full(n, -1, np.int64)  # bank_epoch the cached command was computed at
     rready = np.zeros(n, np.int64)         # lower bound of its ready cycle
     bank_epoch = np.zeros((nch, nbanks), np.int64)
@@ -865,14 +864,14 @@ def simulate(sizes, cmd_role, role_cmd, cons_ptr, cons, read_latency, refresh_sc
     while True:
         status = _controller_loop(sizes, cmd_role, role_cmd, cons_ptr, cons, read_latency, refresh_scope,
                                   refresh_interval, aad_cycles, wck, wck_enabled, cmd_bus, cmd_cycles,
-                                  req_addr, req_vec, req_is_write, req_time, rq_cap, wq_cap, wr_hi, wr_lo,
+                                  req_addr, line_mask, timed, req_vec, req_is_write, req_time, rq_cap, wq_cap, wr_hi, wr_lo,
                                   requests_per_cycle, log_enabled, max_cycles, PQ, accept, act2_deadline,
-                                  act2_owner, act_cnt, aq, aq_n, arrive, bank_epoch, banks_per_l1,
+                                  act2_owner, act_cnt, aq, aq_n, bank_epoch, banks_per_l1,
                                   banks_per_unit, brow, bstate, bus_free, cas_buf, cas_req, cmd_count,
                                   complete, final_rd, final_wr, hist, log, n, n_ref_nodes, nbus, nch, ncmd,
                                   next_ref, nlev, nodes_per_ch, off, open_banks, open_cycles, open_since,
                                   per_bank, pq_n, pq_vec, rcmd, rcmd_epoch, ready, ref_cmd, ref_pre, ref_rr,
-                                  req_bank, req_node, row_i, rq, rq_n, rready, stat_done, stats, wck_expiry,
+                                  req_bank, row_i, rq, rq_n, rready, stat_done, stats, wck_expiry,
                                   wq, wq_n, write_mode, xq, xq_n, st)
         if status == 0:
             break
@@ -904,13 +903,14 @@ def simulate_stream(sizes, cmd_role, role_cmd, cons_ptr, cons, refresh_interval,
     nch = sizes[0]
     ncmd = cmd_role.shape[0]
     n = cmds.shape[0]
+    addr = addr.astype(np.int32)     # the helpers are compiled for int32 address vectors (as in simulate)
     off, cnt_l, nodes_per_ch, ready, hist = _timing_state(sizes, cons, ncmd)
     last = np.zeros(nch, np.int64)
     next_ref = np.full(nch, refresh_interval if refresh_interval > 0 else BIG, np.int64)
     refab = role_cmd[R_REFAB]
     log = np.zeros((n + n // 8 + 64, nlev + 5), np.int64)
     n_log = 0
-    ref_vec = np.full(nlev + 2, -1, np.int64)
+    ref_vec = np.full(nlev + 2, -1, np.int32)
     for i in range(n):
         c = cmds[i]
         a = addr[i]

@@ -123,13 +123,18 @@ def run_trace(std: DramStandard, addrs, is_write, mapping="RoBaRaCoCh", controll
     ctrl = (controller or ControllerConfig()).validate()
     n = len(addrs)
     if arrival_cycle is None:
-        req_time = np.zeros(n, np.int64)
+        req_time = np.zeros(0, np.int64)      # closed loop
     else:
         req_time = np.asarray(arrival_cycle, np.int64)
         if req_time.shape != (n,) or (n and (req_time.min() < 0 or (np.diff(req_time) < 0).any())):
             raise ValueError("arrival_cycle must be one non-negative, non-decreasing cycle per request")
-    vec = map_addresses(np.asarray(addrs, np.uint64), std, mapping)
-    addr_key = (np.asarray(addrs, np.uint64) // np.uint64(std.tx_bytes)).astype(np.int64)
+    addrs = np.asarray(addrs, np.uint64)
+    vec = map_addresses(addrs, std, mapping, dtype=np.int32)
+    tx = std.tx_bytes
+    if tx & (tx - 1) == 0:      # same line: equal above the offset bits
+        req_addr, line_mask = addrs, np.uint64(~np.uint64(tx - 1))
+    else:
+        req_addr, line_mask = addrs // np.uint64(tx), np.uint64(~np.uint64(0))
     arr = std.arrays()
     if max_cycles is None:
         max_cycles = 1 << 60
@@ -138,7 +143,7 @@ def run_trace(std: DramStandard, addrs, is_write, mapping="RoBaRaCoCh", controll
             arr["sizes"], arr["cmd_role"], arr["role_cmd"], arr["cons_ptr"], arr["cons"],
             arr["read_latency"], arr["refresh_scope"], arr["refresh_interval"], arr["aad_cycles"],
             arr["wck"], arr["wck_enabled"], arr["cmd_bus"], arr["n_buses"], arr["cmd_cycles"],
-            arr["refresh_unit_level"], addr_key, vec, np.asarray(is_write, np.bool_), req_time,
+            arr["refresh_unit_level"], req_addr, line_mask, vec, np.asarray(is_write, np.bool_), req_time,
             ctrl.read_queue, ctrl.write_queue, ctrl.write_high_watermark, ctrl.write_low_watermark,
             ctrl.requests_per_cycle, bool(log), int(max_cycles))
     except RuntimeError as exc:

@@ -32,14 +32,18 @@ _DRAMSIM3_OPS = {"READ": 0, "WRITE": 1}
 @dataclass
 class Trace:
     """A parsed request trace: byte addresses, write flags, arrival cycles (timed formats
-    only, else None) and each request's line number in the file."""
+    only, else None) and each request's line number in the file (see :meth:`line_of`)."""
 
     addrs: np.ndarray          # uint64
     is_write: np.ndarray       # bool
     arrival_cycle: np.ndarray | None
-    line_no: np.ndarray        # int64, 1-based
+    line_no: np.ndarray | None     # int64, 1-based; None: request k is on line k + 1 (no skipped lines)
     format: str
     path: Path
+
+    def line_of(self, k: int) -> int:
+        """1-based line number of request ``k``."""
+        return int(self.line_no[k]) if self.line_no is not None else k + 1
 
 
 def read_trace(path):
@@ -57,7 +61,8 @@ def load_trace(path, fmt: str = "auto") -> Trace:
     path = Path(path)
     if fmt not in FORMATS:
         raise ConfigError("--format", fmt, f"not one of: {', '.join(FORMATS)}")
-    addrs, writes, times, lines = array("Q"), array("B"), array("q"), array("q")
+    addrs, writes, times = array("Q"), array("B"), array("q")
+    lines = None        # line numbers, kept only once a blank or comment line was skipped
     try:
         f = open(path, "rb")
     except OSError as exc:
@@ -69,6 +74,8 @@ def load_trace(path, fmt: str = "auto") -> Trace:
             offset += len(raw)
             s = line.split("#", 1)[0].strip()
             if not s:
+                if lines is None:       # first skipped line: line numbers stop being 1..n
+                    lines = array("q", range(1, len(addrs) + 1))
                 continue
             parts = s.split()
             if fmt == "auto":
@@ -83,12 +90,13 @@ def load_trace(path, fmt: str = "auto") -> Trace:
                 op, v = _ramulator_line(path, no, line.rstrip("\r\n"), parts)
             addrs.append(v)
             writes.append(op)
-            lines.append(no)
+            if lines is not None:
+                lines.append(no)
     if not addrs:
         raise ConfigError(path, None, "trace has no requests")
     return Trace(np.frombuffer(addrs, np.uint64), np.frombuffer(writes, np.uint8).view(np.bool_),
                  np.frombuffer(times, np.int64) if fmt == "dramsim3" else None,
-                 np.frombuffer(lines, np.int64), fmt, path)
+                 None if lines is None else np.frombuffer(lines, np.int64), fmt, path)
 
 
 def _decode(path, raw: bytes, offset: int, first: bool) -> str:
@@ -150,7 +158,7 @@ def check_capacity(trace: Trace, std, wrap: bool = False) -> np.ndarray:
     if wrap:
         return trace.addrs % np.uint64(cap)
     k = int(np.argmax(over))
-    raise ConfigError(trace.path, f"line {int(trace.line_no[k])}",
+    raise ConfigError(trace.path, f"line {trace.line_of(k)}",
                       f"address 0x{int(trace.addrs[k]):x} is beyond the capacity of {std.name} x "
                       f"{std.channels} channel(s): {cap} bytes (0x{cap:x}); {int(over.sum())} request(s) "
                       f"out of range (pass --wrap to fold addresses modulo the capacity)")
