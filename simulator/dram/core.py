@@ -39,6 +39,13 @@ from numba import njit
 R_ACT, R_ACT1, R_ACT2, R_PRE, R_PREA, R_RD, R_WR, R_RDA, R_WRA, R_REFAB, R_REFPB, R_CASRD, R_CASWR = range(13)
 R_PIM_ACT, R_PIM_MAC, R_PIM_WRGB, R_PIM_RDRES = range(13, 17)
 
+# scheduling policies of the read/write buffers (run.SCHEDULERS maps the config names to these ids;
+# an integer id with an inlined switch keeps the controller loop a single compiled function)
+P_FRFCFS = 0       # first ready, first come first served (Rixner et al., ISCA 2000)
+P_FRFCFS_CAP = 1   # FR-FCFS, but at most row_hit_cap column accesses per activation bypass an older
+                   # request to another row of the same bank
+P_FCFS = 2         # the oldest eligible request only: it issues when ready, else the buffer waits
+
 # buffer ids for the CAS continuation
 B_READ, B_WRITE, B_ACTIVE = 0, 1, 2
 
@@ -321,7 +328,7 @@ def _in_write_queue(wq, wq_n, ch, req_addr, line_mask, r):
 @njit(cache=True, _nrt=False)
 def _controller_loop(sizes, cmd_role, role_cmd, cons_ptr, cons, read_latency, refresh_scope,
                      refresh_interval, aad_cycles, wck, wck_enabled, cmd_bus, cmd_cycles, req_addr, line_mask, timed, req_vec,
-                     req_is_write, req_time, rq_cap, wq_cap, wr_hi, wr_lo, requests_per_cycle, log_enabled,
+                     req_is_write, req_time, rq_cap, wq_cap, wr_hi, wr_lo, requests_per_cycle, log_enabled, policy, row_hit_cap, col_streak, older_other,
                      max_cycles, PQ, accept, act2_deadline, act2_owner, act_cnt, aq, aq_n,
                      bank_epoch, banks_per_l1, banks_per_unit, brow, bstate, bus_free, cas_buf, cas_req,
                      cmd_count, complete, final_rd, final_wr, hist, log, n, n_ref_nodes, nbus, nch, ncmd,
@@ -515,6 +522,8 @@ def _controller_loop(sizes, cmd_role, role_cmd, cons_ptr, cons, read_latency, re
                         fin = final_wr if wm else final_rd
                         # queues are in arrival order: the first ready eligible entry
                         # is the oldest ready one
+                        if policy == P_FRFCFS_CAP:
+                            older_other[:] = False
                         for j in range(nb):
                             scanned += 1
                             r = wq[ch, j] if wm else rq[ch, j]
@@ -524,6 +533,12 @@ def _controller_loop(sizes, cmd_role, role_cmd, cons_ptr, cons, read_latency, re
                                 rcmd_epoch[r] = e
                                 rready[r] = 0
                             c = rcmd[r]
+                            if policy == P_FRFCFS_CAP:
+                                b = req_bank[r]
+                                if c != fin:
+                                    older_other[b] = True      # waits for another row of bank b
+                                elif col_streak[ch, b] >= row_hit_cap and older_other[b]:
+                                    continue                   # capped row hit: the older request goes first
                             if cmd_bus[c] != slot:
                                 continue
                             if aq_n[ch] > 0:
@@ -545,6 +560,8 @@ def _controller_loop(sizes, cmd_role, role_cmd, cons_ptr, cons, read_latency, re
                                 cand_buf = B_WRITE if wm else B_READ
                                 cmd = c
                                 break
+                            if policy == P_FCFS:
+                                break       # only the oldest eligible request may issue
                     # deferred ACT2 when nothing else can go
                     if cand == -1 and xq_n[ch] > 0:
                         best_dl = BIG
@@ -638,6 +655,7 @@ def _controller_loop(sizes, cmd_role, role_cmd, cons_ptr, cons, read_latency, re
                         b, _hi = _bank_range(sizes, nlev, av)
                     old = bstate[ch, b]
                     bank_epoch[ch, b] += 1
+                    col_streak[ch, b] = 0
                     if cr == R_ACT or cr == R_ACT2:
                         bstate[ch, b] = 2
                         brow[ch, b] = av[row_i]
@@ -662,6 +680,7 @@ def _controller_loop(sizes, cmd_role, role_cmd, cons_ptr, cons, read_latency, re
                         if bstate[ch, b] != 0:
                             bstate[ch, b] = 0
                             bank_epoch[ch, b] += 1
+                            col_streak[ch, b] = 0
                             r1 = b // banks_per_l1
                             open_banks[ch, r1] -= 1
                             if open_banks[ch, r1] == 0:
@@ -687,6 +706,7 @@ def _controller_loop(sizes, cmd_role, role_cmd, cons_ptr, cons, read_latency, re
                     aq_n[ch] += 1
                     act_cnt[ch, b] += 1
                 elif cmd == final:
+                    col_streak[ch, req_bank[r]] += 1
                     if cand_buf == B_READ:
                         _remove_at(rq, rq_n, ch, cand_pos)
                     elif cand_buf == B_WRITE:
@@ -760,8 +780,11 @@ def simulate(sizes, cmd_role, role_cmd, cons_ptr, cons, read_latency, refresh_sc
              refresh_interval, aad_cycles, wck, wck_enabled, cmd_bus, n_buses, cmd_cycles,
              refresh_unit_level,
              req_addr, line_mask, req_vec, req_is_write, req_time, rq_cap, wq_cap, wr_hi, wr_lo,
-             requests_per_cycle, log_enabled, max_cycles):
+             requests_per_cycle, log_enabled, max_cycles, policy, row_hit_cap):
     """Run a trace replay on all channels.
+
+    ``policy`` (P_FRFCFS, P_FRFCFS_CAP with ``row_hit_cap``, P_FCFS) orders the read and
+    write buffers; the active buffer always serves its oldest ready request.
 
     Per request: ``req_addr`` (uint64; two requests address the same line when
     ``req_addr & line_mask`` agree: forwarding and coalescing), ``req_vec``
@@ -850,6 +873,8 @@ def simulate(sizes, cmd_role, role_cmd, cons_ptr, cons, read_latency, refresh_sc
     rready = np.zeros(n, np.int64)         # lower bound of its ready cycle
     bank_epoch = np.zeros((nch, nbanks), np.int64)
     stat_done = np.zeros(n, np.bool_)
+    col_streak = np.zeros((nch, nbanks), np.int64)   # column accesses since the bank's activation
+    older_other = np.zeros(nbanks, np.bool_)         # P_FRFCFS_CAP scan scratch
     final_rd = role_cmd[R_RD]
     final_wr = role_cmd[R_WR]
     ref_cmd = role_cmd[R_REFPB] if per_bank else role_cmd[R_REFAB]
@@ -865,7 +890,7 @@ def simulate(sizes, cmd_role, role_cmd, cons_ptr, cons, read_latency, refresh_sc
         status = _controller_loop(sizes, cmd_role, role_cmd, cons_ptr, cons, read_latency, refresh_scope,
                                   refresh_interval, aad_cycles, wck, wck_enabled, cmd_bus, cmd_cycles,
                                   req_addr, line_mask, timed, req_vec, req_is_write, req_time, rq_cap, wq_cap, wr_hi, wr_lo,
-                                  requests_per_cycle, log_enabled, max_cycles, PQ, accept, act2_deadline,
+                                  requests_per_cycle, log_enabled, policy, row_hit_cap, col_streak, older_other, max_cycles, PQ, accept, act2_deadline,
                                   act2_owner, act_cnt, aq, aq_n, bank_epoch, banks_per_l1,
                                   banks_per_unit, brow, bstate, bus_free, cas_buf, cas_req, cmd_count,
                                   complete, final_rd, final_wr, hist, log, n, n_ref_nodes, nbus, nch, ncmd,

@@ -6,11 +6,15 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ..config_io import check_float, check_int
+from ..config_io import check_choice, check_float, check_int
 from ..errors import ConfigError
-from .core import simulate
+from .core import P_FCFS, P_FRFCFS, P_FRFCFS_CAP, simulate
 from .mapping import map_addresses
 from .standard import DramStandard
+
+
+# Scheduling policies of the read/write buffers, by config name (core.P_* ids).
+SCHEDULERS = {"frfcfs": P_FRFCFS, "frfcfs-cap": P_FRFCFS_CAP, "fcfs": P_FCFS}
 
 
 @dataclass
@@ -22,11 +26,16 @@ class ControllerConfig:
     write_high_watermark: float = 0.8
     write_low_watermark: float = 0.2
     requests_per_cycle: int = 1       # frontend width; 1 = the reference replay model
+    scheduler: str = "frfcfs"         # one of SCHEDULERS (the reference: FR-FCFS)
+    row_hit_cap: int = 4              # frfcfs-cap: column accesses per activation that may bypass an
+                                      # older request to another row of the bank (an assumed default)
 
     def validate(self, source="controller"):
         check_int(source, "read_queue", self.read_queue, 1, 4096)
         check_int(source, "write_queue", self.write_queue, 1, 4096)
         check_int(source, "requests_per_cycle", self.requests_per_cycle, 1, 4096)
+        check_choice(source, "scheduler", self.scheduler, tuple(SCHEDULERS))
+        check_int(source, "row_hit_cap", self.row_hit_cap, 1, 1 << 20)
         check_float(source, "write_high_watermark", self.write_high_watermark, 0.0, 1.0)
         check_float(source, "write_low_watermark", self.write_low_watermark, 0.0,
                     self.write_high_watermark)
@@ -145,7 +154,7 @@ def run_trace(std: DramStandard, addrs, is_write, mapping="RoBaRaCoCh", controll
             arr["wck"], arr["wck_enabled"], arr["cmd_bus"], arr["n_buses"], arr["cmd_cycles"],
             arr["refresh_unit_level"], req_addr, line_mask, vec, np.asarray(is_write, np.bool_), req_time,
             ctrl.read_queue, ctrl.write_queue, ctrl.write_high_watermark, ctrl.write_low_watermark,
-            ctrl.requests_per_cycle, bool(log), int(max_cycles))
+            ctrl.requests_per_cycle, bool(log), int(max_cycles), SCHEDULERS[ctrl.scheduler], ctrl.row_hit_cap)
     except RuntimeError as exc:
         if "priority buffer overflow" not in str(exc):
             raise
