@@ -267,6 +267,28 @@ def _remove_at(buf, cnt, ch, pos):
     cnt[ch] = n - 1
 
 
+@njit(cache=True, _nrt=False)
+def _remove_with_bound(buf, bnd, cnt, ch, pos):
+    """Remove entry ``pos`` of a queue and of its parallel ready-bound row."""
+    n = cnt[ch]
+    for j in range(pos, n - 1):
+        buf[ch, j] = buf[ch, j + 1]
+        bnd[ch, j] = bnd[ch, j + 1]
+    cnt[ch] = n - 1
+
+
+@njit(cache=True, _nrt=False)
+def _reset_bounds(rq, rqb, rq_n, wq, wqb, wq_n, req_bank, ch, b):
+    """Forget the ready bounds of channel ch's queued requests to bank ``b`` (all banks: b < 0):
+    their next command or its eligibility may have changed."""
+    for j in range(rq_n[ch]):
+        if b < 0 or req_bank[rq[ch, j]] == b:
+            rqb[ch, j] = 0
+    for j in range(wq_n[ch]):
+        if b < 0 or req_bank[wq[ch, j]] == b:
+            wqb[ch, j] = 0
+
+
 @njit(cache=True)
 def _timing_state(sizes, cons, ncmd):
     """Node layout within a channel (level offsets, nodes per level) and fresh timing
@@ -328,7 +350,7 @@ def _in_write_queue(wq, wq_n, ch, req_addr, line_mask, r):
 @njit(cache=True, _nrt=False)
 def _controller_loop(sizes, cmd_role, role_cmd, cons_ptr, cons, read_latency, refresh_scope,
                      refresh_interval, aad_cycles, wck, wck_enabled, cmd_bus, cmd_cycles, req_addr, line_mask, timed, req_vec,
-                     req_is_write, req_time, rq_cap, wq_cap, wr_hi, wr_lo, requests_per_cycle, log_enabled, policy, row_hit_cap, col_streak, older_other,
+                     req_is_write, req_time, rq_cap, wq_cap, wr_hi, wr_lo, requests_per_cycle, log_enabled, policy, row_hit_cap, col_streak, older_other, rqb, wqb,
                      max_cycles, PQ, accept, act2_deadline, act2_owner, act_cnt, aq, aq_n,
                      bank_epoch, banks_per_l1, banks_per_unit, brow, bstate, bus_free, cas_buf, cas_req,
                      cmd_count, complete, final_rd, final_wr, hist, log, n, n_ref_nodes, nbus, nch, ncmd,
@@ -371,6 +393,7 @@ def _controller_loop(sizes, cmd_role, role_cmd, cons_ptr, cons, read_latency, re
                     next_req += 1
                 elif wq_n[ch] < wq_cap:
                     wq[ch, wq_n[ch]] = r
+                    wqb[ch, wq_n[ch]] = 0
                     wq_n[ch] += 1
                     accept[r] = i
                     next_req += 1
@@ -383,6 +406,7 @@ def _controller_loop(sizes, cmd_role, role_cmd, cons_ptr, cons, read_latency, re
                     next_req += 1
                 elif rq_n[ch] < rq_cap:
                     rq[ch, rq_n[ch]] = r
+                    rqb[ch, rq_n[ch]] = 0
                     rq_n[ch] += 1
                     accept[r] = i
                     next_req += 1
@@ -524,7 +548,16 @@ def _controller_loop(sizes, cmd_role, role_cmd, cons_ptr, cons, read_latency, re
                         # is the oldest ready one
                         if policy == P_FRFCFS_CAP:
                             older_other[:] = False
+                        qb = wqb if wm else rqb
                         for j in range(nb):
+                            if policy == P_FRFCFS:
+                                # ready bound of the entry's next command (0: unknown, BIG: not eligible
+                                # until its bank or the activating state changes): skip a future one
+                                bnd = qb[ch, j]
+                                if bnd > clk:
+                                    if bnd < ev:
+                                        ev = bnd
+                                    continue
                             scanned += 1
                             r = wq[ch, j] if wm else rq[ch, j]
                             e = bank_epoch[ch, req_bank[r]]
@@ -544,14 +577,17 @@ def _controller_loop(sizes, cmd_role, role_cmd, cons_ptr, cons, read_latency, re
                             if aq_n[ch] > 0:
                                 cr = cmd_role[c]
                                 if (cr == R_PRE or cr == R_RDA or cr == R_WRA) and act_cnt[ch, req_bank[r]] > 0:
+                                    qb[ch, j] = BIG
                                     continue
                             if xq_n[ch] > 0 and _blocks_activating(c, req_vec[r], ch, nlev, sizes, cmd_role,
                                                                    act2_owner, xq_n):
+                                qb[ch, j] = BIG
                                 continue
                             t = rready[r]
                             if t <= clk:
                                 t = _req_ready(ready, req_vec, r, c, nlev, sizes, off, nodes_per_ch)
                                 rready[r] = t
+                            qb[ch, j] = t
                             if t < ev:
                                 ev = t
                             if t <= clk:
@@ -656,6 +692,7 @@ def _controller_loop(sizes, cmd_role, role_cmd, cons_ptr, cons, read_latency, re
                     old = bstate[ch, b]
                     bank_epoch[ch, b] += 1
                     col_streak[ch, b] = 0
+                    _reset_bounds(rq, rqb, rq_n, wq, wqb, wq_n, req_bank, ch, b)
                     if cr == R_ACT or cr == R_ACT2:
                         bstate[ch, b] = 2
                         brow[ch, b] = av[row_i]
@@ -681,6 +718,7 @@ def _controller_loop(sizes, cmd_role, role_cmd, cons_ptr, cons, read_latency, re
                             bstate[ch, b] = 0
                             bank_epoch[ch, b] += 1
                             col_streak[ch, b] = 0
+                            _reset_bounds(rq, rqb, rq_n, wq, wqb, wq_n, req_bank, ch, b)
                             r1 = b // banks_per_l1
                             open_banks[ch, r1] -= 1
                             if open_banks[ch, r1] == 0:
@@ -700,6 +738,7 @@ def _controller_loop(sizes, cmd_role, role_cmd, cons_ptr, cons, read_latency, re
                     # activating -> active
                     b = req_bank[cand]
                     _remove_at(xq, xq_n, ch, cand_pos)
+                    _reset_bounds(rq, rqb, rq_n, wq, wqb, wq_n, req_bank, ch, -1)
                     act2_owner[ch, b] = False
                     act2_deadline[ch, b] = -1
                     aq[ch, aq_n[ch]] = r
@@ -708,12 +747,13 @@ def _controller_loop(sizes, cmd_role, role_cmd, cons_ptr, cons, read_latency, re
                 elif cmd == final:
                     col_streak[ch, req_bank[r]] += 1
                     if cand_buf == B_READ:
-                        _remove_at(rq, rq_n, ch, cand_pos)
+                        _remove_with_bound(rq, rqb, rq_n, ch, cand_pos)
                     elif cand_buf == B_WRITE:
-                        _remove_at(wq, wq_n, ch, cand_pos)
+                        _remove_with_bound(wq, wqb, wq_n, ch, cand_pos)
                     else:
                         _remove_at(aq, aq_n, ch, cand_pos)
                         act_cnt[ch, req_bank[r]] -= 1
+                        _reset_bounds(rq, rqb, rq_n, wq, wqb, wq_n, req_bank, ch, req_bank[r])
                     if req_is_write[r]:
                         complete[r] = clk
                     else:
@@ -727,13 +767,14 @@ def _controller_loop(sizes, cmd_role, role_cmd, cons_ptr, cons, read_latency, re
                     if cand_buf == B_ACTIVE:
                         continue
                     if cand_buf == B_READ:
-                        _remove_at(rq, rq_n, ch, cand_pos)
+                        _remove_with_bound(rq, rqb, rq_n, ch, cand_pos)
                     else:
-                        _remove_at(wq, wq_n, ch, cand_pos)
+                        _remove_with_bound(wq, wqb, wq_n, ch, cand_pos)
                     b = req_bank[cand]
                     if cr == R_ACT1:
                         xq[ch, xq_n[ch]] = r
                         xq_n[ch] += 1
+                        _reset_bounds(rq, rqb, rq_n, wq, wqb, wq_n, req_bank, ch, -1)
                         act2_owner[ch, b] = True
                         act2_deadline[ch, b] = clk + aad_cycles
                     else:
@@ -874,6 +915,8 @@ def simulate(sizes, cmd_role, role_cmd, cons_ptr, cons, read_latency, refresh_sc
     bank_epoch = np.zeros((nch, nbanks), np.int64)
     stat_done = np.zeros(n, np.bool_)
     col_streak = np.zeros((nch, nbanks), np.int64)   # column accesses since the bank's activation
+    rqb = np.zeros((nch, rq_cap), np.int64)          # per read-queue entry: ready bound (P_FRFCFS)
+    wqb = np.zeros((nch, wq_cap), np.int64)
     older_other = np.zeros(nbanks, np.bool_)         # P_FRFCFS_CAP scan scratch
     final_rd = role_cmd[R_RD]
     final_wr = role_cmd[R_WR]
@@ -890,7 +933,7 @@ def simulate(sizes, cmd_role, role_cmd, cons_ptr, cons, read_latency, refresh_sc
         status = _controller_loop(sizes, cmd_role, role_cmd, cons_ptr, cons, read_latency, refresh_scope,
                                   refresh_interval, aad_cycles, wck, wck_enabled, cmd_bus, cmd_cycles,
                                   req_addr, line_mask, timed, req_vec, req_is_write, req_time, rq_cap, wq_cap, wr_hi, wr_lo,
-                                  requests_per_cycle, log_enabled, policy, row_hit_cap, col_streak, older_other, max_cycles, PQ, accept, act2_deadline,
+                                  requests_per_cycle, log_enabled, policy, row_hit_cap, col_streak, older_other, rqb, wqb, max_cycles, PQ, accept, act2_deadline,
                                   act2_owner, act_cnt, aq, aq_n, bank_epoch, banks_per_l1,
                                   banks_per_unit, brow, bstate, bus_free, cas_buf, cas_req, cmd_count,
                                   complete, final_rd, final_wr, hist, log, n, n_ref_nodes, nbus, nch, ncmd,
