@@ -199,17 +199,6 @@ def _req_ready_cached(ready, req_vec, r, cmd, nlev, sizes, off, nodes_per_ch, rr
     return t
 
 
-@njit(cache=True, inline="always")
-def _req_closes_active(cmd, r, req_bank, cmd_role, act_cnt, n_active, ch):
-    """A single-bank closing command on a bank an in-flight request opened."""
-    if n_active[ch] == 0:
-        return False
-    cr = cmd_role[cmd]
-    if cr == R_PRE or cr == R_RDA or cr == R_WRA:
-        return act_cnt[ch, req_bank[r]] > 0
-    return False
-
-
 @njit(cache=True)
 def _bank_range(sizes, nlev, a):
     return _node_range(sizes, a, nlev - 1)
