@@ -79,6 +79,16 @@ def _child(npz, standard):
     from simulator.dram.standard import load_standard
     d = np.load(npz)
     std = load_standard(STD_NAMES[standard])
+    spent = _time_simulate(run_mod)
+    res = run_mod.run_trace(std, d["addrs"], d["is_write"])
+    print(json.dumps(dict(sim_s=spent[-1], cycles=int(res.cycles), last_accept=int(res.accept_cycle.max()),
+                          evaluated=int(res.evaluated_cycles), scanned=getattr(res, "scanned_entries", None),
+                          maxrss_kb=resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)))
+
+
+def _time_simulate(run_mod):
+    """Wrap ``run_mod.simulate`` (the core call inside run_trace) with a timer; returns the
+    list the seconds of each call are appended to (simulation time only)."""
     sim = run_mod.simulate
     spent = []
 
@@ -89,10 +99,7 @@ def _child(npz, standard):
         return out
 
     run_mod.simulate = timed
-    res = run_mod.run_trace(std, d["addrs"], d["is_write"])
-    print(json.dumps(dict(sim_s=spent[-1], cycles=int(res.cycles), last_accept=int(res.accept_cycle.max()),
-                          evaluated=int(res.evaluated_cycles), scanned=getattr(res, "scanned_entries", None),
-                          maxrss_kb=resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)))
+    return spent
 
 
 def _run_json(cmd, env=None):
@@ -239,16 +246,7 @@ def vs_recorded(args):
     t = time.perf_counter()
     run_mod.run_trace(std0, np.array([0, 64], np.uint64), np.array([False, True]))
     print(f"numba compile (cold cache): {time.perf_counter() - t:.2f} s\n")
-    sim = run_mod.simulate
-    spent = []
-
-    def timed(*a, **k):
-        t0 = time.perf_counter()
-        out = sim(*a, **k)
-        spent.append(time.perf_counter() - t0)
-        return out
-
-    run_mod.simulate = timed
+    spent = _time_simulate(run_mod)
     rows = []
     print(f"{'standard':12s} {'trace':18s} {'requests':>9s} {'core s':>7s} {'e2e s':>7s} {'ours req/s':>11s} "
           f"{'recorded ref req/s':>18s} {'ratio vs recorded':>17s} {'cycles match':>12s}")
