@@ -337,15 +337,16 @@ def _in_write_queue(wq, wq_n, ch, req_addr, line_mask, r):
 
 
 @njit(cache=True, _nrt=False)
-def _controller_loop(sizes, cmd_role, role_cmd, cons_ptr, cons, read_latency, refresh_scope,
-                     refresh_interval, aad_cycles, wck, wck_enabled, cmd_bus, cmd_cycles, req_addr, line_mask, timed, req_vec,
-                     req_is_write, req_time, rq_cap, wq_cap, wr_hi, wr_lo, requests_per_cycle, log_enabled, policy, row_hit_cap, col_streak, older_other, rqb, wqb,
-                     max_cycles, PQ, accept, act2_deadline, act2_owner, act_cnt, aq, aq_n,
-                     bank_epoch, banks_per_l1, banks_per_unit, brow, bstate, bus_free, cas_buf, cas_req,
-                     cmd_count, complete, final_rd, final_wr, hist, log, n, n_ref_nodes, nbus, nch, ncmd,
-                     next_ref, nlev, nodes_per_ch, off, open_banks, open_cycles, open_since, per_bank, pq_n,
-                     pq_vec, rcmd, rcmd_epoch, ready, ref_cmd, ref_pre, ref_rr, req_bank, row_i,
-                     rq, rq_n, rready, stat_done, stats, wck_expiry, wq, wq_n, write_mode, xq, xq_n, st):
+def _controller_loop(sizes, cmd_role, role_cmd, cons_ptr, cons, read_latency, refresh_scope, refresh_interval,
+                     aad_cycles, wck, wck_enabled, cmd_bus, cmd_cycles, req_addr, line_mask, timed, req_vec,
+                     req_is_write, req_time, rq_cap, wq_cap, wr_hi, wr_lo, requests_per_cycle, log_enabled,
+                     policy, row_hit_cap, col_streak, older_other, rqb, wqb, max_cycles, PQ, accept,
+                     act2_deadline, act2_owner, act_cnt, aq, aq_n, bank_epoch, banks_per_l1, banks_per_unit,
+                     brow, bstate, bus_free, cas_buf, cas_req, cmd_count, complete, final_rd, final_wr, hist,
+                     log, n, n_ref_nodes, nbus, nch, ncmd, next_ref, nlev, nodes_per_ch, off, open_banks,
+                     open_cycles, open_since, per_bank, pq_n, pq_vec, rcmd, rcmd_epoch, ready, ref_cmd,
+                     ref_pre, ref_rr, req_bank, row_i, rq, rq_n, rready, stat_done, stats, wck_expiry, wq,
+                     wq_n, write_mode, xq, xq_n, st):
     """The cycle loop of ``simulate`` (see there), resumable: the loop-carried counters live in
     ``st`` = [next frontend request, retired requests, frontend cycle, last completion, log length].
     Compiled without the numba runtime (no reference counting of the many arrays it touches:
@@ -453,7 +454,8 @@ def _controller_loop(sizes, cmd_role, role_cmd, cons_ptr, cons, read_latency, re
                         if dl > clk:
                             continue
                         c2 = role_cmd[R_ACT2]
-                        if cmd_bus[c2] != slot or _req_ready(ready, req_vec, r, c2, nlev, sizes, off, nodes_per_ch) > clk:
+                        if (cmd_bus[c2] != slot
+                                or _req_ready(ready, req_vec, r, c2, nlev, sizes, off, nodes_per_ch) > clk):
                             continue
                         if dl < best_dl or (dl == best_dl and accept[r] < accept[cand]):
                             best_dl = dl
@@ -514,7 +516,8 @@ def _controller_loop(sizes, cmd_role, role_cmd, cons_ptr, cons, read_latency, re
                     if cand < 0 and pq_n[ch] > 0:
                         pv = pq_vec[ch, 0]
                         c = _refresh_preq(ref_cmd, ref_pre, pv, nlev, sizes, bstate, ch)
-                        if (cmd_bus[c] == slot and not _would_close_active(c, pv, ch, nlev, sizes, cmd_role, act_cnt, aq_n)
+                        if (cmd_bus[c] == slot
+                                and not _would_close_active(c, pv, ch, nlev, sizes, cmd_role, act_cnt, aq_n)
                                 and not _blocks_activating(c, pv, ch, nlev, sizes, cmd_role, act2_owner, xq_n)):
                             t = _ready_time(ready, base, off, sizes, nlev, c, pv)
                             if t < ev:
@@ -593,7 +596,8 @@ def _controller_loop(sizes, cmd_role, role_cmd, cons_ptr, cons, read_latency, re
                         for j in range(xq_n[ch]):
                             r = xq[ch, j]
                             c2 = role_cmd[R_ACT2]
-                            if cmd_bus[c2] != slot or _req_ready(ready, req_vec, r, c2, nlev, sizes, off, nodes_per_ch) > clk:
+                            if (cmd_bus[c2] != slot
+                                    or _req_ready(ready, req_vec, r, c2, nlev, sizes, off, nodes_per_ch) > clk):
                                 continue
                             dl = act2_deadline[ch, req_bank[r]]
                             if dl < best_dl or (dl == best_dl and accept[r] < accept[cand]):
@@ -921,15 +925,16 @@ def simulate(sizes, cmd_role, role_cmd, cons_ptr, cons, read_latency, refresh_sc
     while True:
         status = _controller_loop(sizes, cmd_role, role_cmd, cons_ptr, cons, read_latency, refresh_scope,
                                   refresh_interval, aad_cycles, wck, wck_enabled, cmd_bus, cmd_cycles,
-                                  req_addr, line_mask, timed, req_vec, req_is_write, req_time, rq_cap, wq_cap, wr_hi, wr_lo,
-                                  requests_per_cycle, log_enabled, policy, row_hit_cap, col_streak, older_other, rqb, wqb, max_cycles, PQ, accept, act2_deadline,
-                                  act2_owner, act_cnt, aq, aq_n, bank_epoch, banks_per_l1,
-                                  banks_per_unit, brow, bstate, bus_free, cas_buf, cas_req, cmd_count,
-                                  complete, final_rd, final_wr, hist, log, n, n_ref_nodes, nbus, nch, ncmd,
-                                  next_ref, nlev, nodes_per_ch, off, open_banks, open_cycles, open_since,
-                                  per_bank, pq_n, pq_vec, rcmd, rcmd_epoch, ready, ref_cmd, ref_pre, ref_rr,
-                                  req_bank, row_i, rq, rq_n, rready, stat_done, stats, wck_expiry,
-                                  wq, wq_n, write_mode, xq, xq_n, st)
+                                  req_addr, line_mask, timed, req_vec, req_is_write, req_time, rq_cap, wq_cap,
+                                  wr_hi, wr_lo, requests_per_cycle, log_enabled, policy, row_hit_cap,
+                                  col_streak, older_other, rqb, wqb, max_cycles, PQ, accept, act2_deadline,
+                                  act2_owner, act_cnt, aq, aq_n, bank_epoch, banks_per_l1, banks_per_unit,
+                                  brow, bstate, bus_free, cas_buf, cas_req, cmd_count, complete, final_rd,
+                                  final_wr, hist, log, n, n_ref_nodes, nbus, nch, ncmd, next_ref, nlev,
+                                  nodes_per_ch, off, open_banks, open_cycles, open_since, per_bank, pq_n,
+                                  pq_vec, rcmd, rcmd_epoch, ready, ref_cmd, ref_pre, ref_rr, req_bank, row_i,
+                                  rq, rq_n, rready, stat_done, stats, wck_expiry, wq, wq_n, write_mode, xq,
+                                  xq_n, st)
         if status == 0:
             break
         if status == 2:
