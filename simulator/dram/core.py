@@ -336,6 +336,102 @@ def _in_write_queue(wq, wq_n, ch, req_addr, line_mask, r):
     return False
 
 
+@njit(cache=True, inline="always")
+def _frontend(i, next_req, retired, n, requests_per_cycle, timed, req_time, req_vec, req_is_write, req_addr,
+              line_mask, rq, rqb, rq_n, rq_cap, wq, wqb, wq_n, wq_cap, accept, complete, stats):
+    """Offer requests at frontend cycle ``i``, in trace order, up to ``requests_per_cycle``: a
+    read to a line with a queued write is forwarded, a write to it coalesced; otherwise the
+    request enters its queue, or is refused (full) and blocks the ones behind it. Returns
+    (next_req, retired)."""
+    for _k in range(requests_per_cycle):
+        if next_req >= n:
+            break
+        accepted_before = next_req
+        r = next_req
+        if timed and req_time[r] > i:
+            break      # timed replay: not arrived yet
+        ch = req_vec[r, 0]
+        if req_is_write[r]:
+            if _in_write_queue(wq, wq_n, ch, req_addr, line_mask, r):
+                accept[r] = i
+                complete[r] = i
+                stats[ch, 8] += 1
+                retired += 1
+                next_req += 1
+            elif wq_n[ch] < wq_cap:
+                wq[ch, wq_n[ch]] = r
+                wqb[ch, wq_n[ch]] = 0
+                wq_n[ch] += 1
+                accept[r] = i
+                next_req += 1
+        else:
+            if _in_write_queue(wq, wq_n, ch, req_addr, line_mask, r):
+                accept[r] = i
+                complete[r] = i + 1
+                stats[ch, 7] += 1
+                retired += 1
+                next_req += 1
+            elif rq_n[ch] < rq_cap:
+                rq[ch, rq_n[ch]] = r
+                rqb[ch, rq_n[ch]] = 0
+                rq_n[ch] += 1
+                accept[r] = i
+                next_req += 1
+        if next_req == accepted_before:
+            break      # refused: retry next cycle, in order
+    return next_req, retired
+
+
+@njit(cache=True, inline="always")
+def _skip_cycles(ev, clk, i, next_req, n, timed, req_time, req_vec, req_is_write, req_addr, line_mask,
+                 rq_n, rq_cap, wq, wq_n, wq_cap):
+    """Cycles to advance after a cycle where nothing issued: nothing changes until the earliest
+    ready cycle ``ev`` of an eligible command (or a refresh), or until the next request can
+    arrive (at its arrival cycle in timed replay, else next cycle, when its queue has room)."""
+    step = 1
+    tgt = ev - clk if ev < BIG else BIG
+    if next_req < n:
+        r = next_req
+        ch = req_vec[r, 0]
+        if req_is_write[r]:
+            can_arrive = wq_n[ch] < wq_cap
+        else:
+            can_arrive = rq_n[ch] < rq_cap
+        # a read that would be forwarded / a write that would coalesce
+        if _in_write_queue(wq, wq_n, ch, req_addr, line_mask, r):
+            can_arrive = True
+        rt = req_time[r] if timed else 0
+        if can_arrive and rt - i < tgt:
+            tgt = rt - i
+    if 1 < tgt < BIG:
+        step = tgt
+    return step
+
+
+@njit(cache=True, inline="always")
+def _set_bank_state(ch, b, state, row, clk, bstate, brow, bank_epoch, col_streak, rq, rqb, rq_n, wq, wqb, wq_n,
+                    req_bank, open_banks, open_since, open_cycles, banks_per_l1):
+    """Bank ``b`` of channel ``ch`` goes to ``state`` (0 closed, 1 ACT1 issued, 2 open; ``row`` for
+    1 and 2) at ``clk``: its queued requests' cached commands and ready bounds are invalidated, its
+    row-hit streak restarts, and the rank's cycles with a bank open (energy) are kept."""
+    old = bstate[ch, b]
+    bank_epoch[ch, b] += 1
+    col_streak[ch, b] = 0
+    _reset_bounds(rq, rqb, rq_n, wq, wqb, wq_n, req_bank, ch, b)
+    bstate[ch, b] = state
+    if state != 0:
+        brow[ch, b] = row
+    r1 = b // banks_per_l1
+    if old == 0 and state != 0:
+        if open_banks[ch, r1] == 0:
+            open_since[ch, r1] = clk
+        open_banks[ch, r1] += 1
+    elif old != 0 and state == 0:
+        open_banks[ch, r1] -= 1
+        if open_banks[ch, r1] == 0:
+            open_cycles[ch, r1] += clk - open_since[ch, r1]
+
+
 @njit(cache=True, _nrt=False)
 def _controller_loop(sizes, cmd_role, role_cmd, cons_ptr, cons, read_latency, refresh_scope, refresh_interval,
                      aad_cycles, wck, wck_enabled, cmd_bus, cmd_cycles, req_addr, line_mask, timed, req_vec,
@@ -366,42 +462,9 @@ def _controller_loop(sizes, cmd_role, role_cmd, cons_ptr, cons, read_latency, re
             status = 1      # the caller grows the log and resumes here
             break
         # ------------------------------------------------ frontend (clk = i)
-        for _k in range(requests_per_cycle):
-            if next_req >= n:
-                break
-            accepted_before = next_req
-            r = next_req
-            if timed and req_time[r] > i:
-                break      # timed replay: not arrived yet
-            ch = req_vec[r, 0]
-            if req_is_write[r]:
-                if _in_write_queue(wq, wq_n, ch, req_addr, line_mask, r):
-                    accept[r] = i
-                    complete[r] = i
-                    stats[ch, 8] += 1
-                    retired += 1
-                    next_req += 1
-                elif wq_n[ch] < wq_cap:
-                    wq[ch, wq_n[ch]] = r
-                    wqb[ch, wq_n[ch]] = 0
-                    wq_n[ch] += 1
-                    accept[r] = i
-                    next_req += 1
-            else:
-                if _in_write_queue(wq, wq_n, ch, req_addr, line_mask, r):
-                    accept[r] = i
-                    complete[r] = i + 1
-                    stats[ch, 7] += 1
-                    retired += 1
-                    next_req += 1
-                elif rq_n[ch] < rq_cap:
-                    rq[ch, rq_n[ch]] = r
-                    rqb[ch, rq_n[ch]] = 0
-                    rq_n[ch] += 1
-                    accept[r] = i
-                    next_req += 1
-            if next_req == accepted_before:
-                break      # refused: retry next cycle, in order
+        next_req, retired = _frontend(i, next_req, retired, n, requests_per_cycle, timed, req_time, req_vec,
+                                      req_is_write, req_addr, line_mask, rq, rqb, rq_n, rq_cap, wq, wqb, wq_n,
+                                      wq_cap, accept, complete, stats)
 
         # ------------------------------------------------ controllers (clk = i+1)
         clk = i + 1
@@ -682,40 +745,17 @@ def _controller_loop(sizes, cmd_role, role_cmd, cons_ptr, cons, read_latency, re
                         b = req_bank[cand]
                     else:
                         b, _hi = _bank_range(sizes, nlev, av)
-                    old = bstate[ch, b]
-                    bank_epoch[ch, b] += 1
-                    col_streak[ch, b] = 0
-                    _reset_bounds(rq, rqb, rq_n, wq, wqb, wq_n, req_bank, ch, b)
-                    if cr == R_ACT or cr == R_ACT2:
-                        bstate[ch, b] = 2
-                        brow[ch, b] = av[row_i]
-                    elif cr == R_ACT1:
-                        bstate[ch, b] = 1
-                        brow[ch, b] = av[row_i]
-                    else:
-                        bstate[ch, b] = 0
-                    new = bstate[ch, b]
-                    r1 = b // banks_per_l1
-                    if old == 0 and new != 0:
-                        if open_banks[ch, r1] == 0:
-                            open_since[ch, r1] = clk
-                        open_banks[ch, r1] += 1
-                    elif old != 0 and new == 0:
-                        open_banks[ch, r1] -= 1
-                        if open_banks[ch, r1] == 0:
-                            open_cycles[ch, r1] += clk - open_since[ch, r1]
+                    ns = 2 if (cr == R_ACT or cr == R_ACT2) else (1 if cr == R_ACT1 else 0)
+                    _set_bank_state(ch, b, ns, av[row_i], clk, bstate, brow, bank_epoch, col_streak, rq, rqb,
+                                    rq_n, wq, wqb, wq_n, req_bank, open_banks, open_since, open_cycles,
+                                    banks_per_l1)
                 elif cr == R_PREA:
                     lo, hi = _bank_range(sizes, nlev, av)
                     for b in range(lo, hi):
                         if bstate[ch, b] != 0:
-                            bstate[ch, b] = 0
-                            bank_epoch[ch, b] += 1
-                            col_streak[ch, b] = 0
-                            _reset_bounds(rq, rqb, rq_n, wq, wqb, wq_n, req_bank, ch, b)
-                            r1 = b // banks_per_l1
-                            open_banks[ch, r1] -= 1
-                            if open_banks[ch, r1] == 0:
-                                open_cycles[ch, r1] += clk - open_since[ch, r1]
+                            _set_bank_state(ch, b, 0, 0, clk, bstate, brow, bank_epoch, col_streak, rq, rqb,
+                                            rq_n, wq, wqb, wq_n, req_bank, open_banks, open_since, open_cycles,
+                                            banks_per_l1)
                 # ---- request bookkeeping
                 if cand == -2:
                     if cr == R_REFAB or cr == R_REFPB:
@@ -781,24 +821,9 @@ def _controller_loop(sizes, cmd_role, role_cmd, cons_ptr, cons, read_latency, re
         # Nothing issued and no request can arrive: nothing changes until the
         # earliest ready time of an eligible command (or a refresh) seen above.
         # A request that has room arrives at its req_time (timed replay) or next cycle.
-        step = 1
-        if not issued_any:
-            tgt = ev - clk if ev < BIG else BIG
-            if next_req < n:
-                r = next_req
-                ch = req_vec[r, 0]
-                if req_is_write[r]:
-                    can_arrive = wq_n[ch] < wq_cap
-                else:
-                    can_arrive = rq_n[ch] < rq_cap
-                # a read that would be forwarded / a write that would coalesce
-                if _in_write_queue(wq, wq_n, ch, req_addr, line_mask, r):
-                    can_arrive = True
-                rt = req_time[r] if timed else 0
-                if can_arrive and rt - i < tgt:
-                    tgt = rt - i
-            if 1 < tgt < BIG:
-                step = tgt
+        step = 1 if issued_any else _skip_cycles(ev, clk, i, next_req, n, timed, req_time, req_vec,
+                                                  req_is_write, req_addr, line_mask, rq_n, rq_cap, wq,
+                                                  wq_n, wq_cap)
         i += step
     st[0] = next_req
     st[1] = retired
