@@ -15,10 +15,12 @@ $(BIN)/python:
 
 $(STAMP): pyproject.toml | $(BIN)/python
 	$(BIN)/pip install -q -e .
+	$(BIN)/python -m simulator.dram.warm   # fill the numba cache: the first `decodesim dram` starts warm
 	touch $(STAMP)
 
 $(TEST_STAMP): pyproject.toml | $(BIN)/python
 	$(BIN)/pip install -q -e '.[test]'
+	$(BIN)/python -m simulator.dram.warm
 	touch $(STAMP) $(TEST_STAMP)
 
 demo: $(STAMP)

@@ -32,7 +32,8 @@ def _cmd_dram(args) -> int:
     tr = load_trace(args.trace, args.format)
     addrs, writes = check_capacity(tr, std, wrap=args.wrap), tr.is_write
     ctrl = ControllerConfig(read_queue=args.queue, write_queue=args.queue,
-                            requests_per_cycle=args.requests_per_cycle)
+                            requests_per_cycle=args.requests_per_cycle, scheduler=args.scheduler,
+                            row_hit_cap=args.row_hit_cap)
     res = run_trace(std, addrs, writes, mapping=args.mapping, controller=ctrl,
                     log=bool(args.commands or args.check), arrival_cycle=tr.arrival_cycle)
     en = energy_of(res)
@@ -435,6 +436,11 @@ def _add_dram(sub):
     d.add_argument("--queue", type=int_in(1, 1 << 16), default=32, help="read and write queue depth (default 32)")
     d.add_argument("--requests-per-cycle", type=int_in(1, 1024), default=1,
                    help="frontend width: requests offered per cycle (default 1)")
+    d.add_argument("--scheduler", default="frfcfs", choices=["frfcfs", "frfcfs-cap", "fcfs"],
+                   help="read/write buffer scheduling policy (default frfcfs, as the reference)")
+    d.add_argument("--row-hit-cap", type=int_in(1, 1 << 16), default=4,
+                   help="frfcfs-cap: column accesses per activation that may bypass an older request to "
+                        "another row of the bank (default 4)")
     d.add_argument("--commands", metavar="OUT.csv", type=out_file, help="write the command log as CSV")
     d.add_argument("--check", action="store_true", help="verify the command log with the independent checker")
     d.add_argument("--json", action="store_true", help="print the results as JSON")

@@ -50,19 +50,20 @@ def _field_widths(std) -> dict:
             "row": std.rows, "column": std.column_bursts}
 
 
-def map_addresses(addrs: np.ndarray, std, mapping: str = "RoBaRaCoCh") -> np.ndarray:
-    """Byte addresses -> address vectors [channel, level1.., bank, row, column]."""
+def map_addresses(addrs: np.ndarray, std, mapping: str = "RoBaRaCoCh", dtype=np.int64) -> np.ndarray:
+    """Byte addresses (n,) -> address vectors (n, levels + 2) of ``dtype``: [channel, level1..,
+    bank, row, column]. Filled one field at a time (no n x fields temporaries)."""
     fields = parse_mapping(mapping)
     width = _field_widths(std)
+    names = [("rank" if n == "pseudochannel" else n) for n in std.level_names] + ["row", "column"]
+    out = np.zeros((len(addrs), len(names)), dtype)
     a = np.asarray(addrs, dtype=np.uint64) // np.uint64(std.tx_bytes)
-    vals = {}
     for f in reversed(fields):              # LSB first
         w = np.uint64(width[f])
-        vals[f] = (a % w).astype(np.int64)
-        a = a // w
-    names = [("rank" if n == "pseudochannel" else n) for n in std.level_names]
-    cols = [vals[n] for n in names] + [vals["row"], vals["column"]]
-    return np.stack(cols, axis=1).astype(np.int64) if len(addrs) else np.zeros((0, len(cols)), np.int64)
+        if f in names:
+            out[:, names.index(f)] = a % w
+        a //= w
+    return out
 
 
 def compose_address(vec, std, mapping: str = "RoBaRaCoCh") -> int:

@@ -6,11 +6,15 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ..config_io import check_float, check_int
+from ..config_io import check_choice, check_float, check_int
 from ..errors import ConfigError
-from .core import simulate
+from .core import P_FCFS, P_FRFCFS, P_FRFCFS_CAP, simulate
 from .mapping import map_addresses
 from .standard import DramStandard
+
+
+# Scheduling policies of the read/write buffers, by config name (core.P_* ids).
+SCHEDULERS = {"frfcfs": P_FRFCFS, "frfcfs-cap": P_FRFCFS_CAP, "fcfs": P_FCFS}
 
 
 @dataclass
@@ -22,11 +26,16 @@ class ControllerConfig:
     write_high_watermark: float = 0.8
     write_low_watermark: float = 0.2
     requests_per_cycle: int = 1       # frontend width; 1 = the reference replay model
+    scheduler: str = "frfcfs"         # one of SCHEDULERS (the reference: FR-FCFS)
+    row_hit_cap: int = 4              # frfcfs-cap: column accesses per activation that may bypass an
+                                      # older request to another row of the bank (an assumed default)
 
     def validate(self, source="controller"):
         check_int(source, "read_queue", self.read_queue, 1, 4096)
         check_int(source, "write_queue", self.write_queue, 1, 4096)
         check_int(source, "requests_per_cycle", self.requests_per_cycle, 1, 4096)
+        check_choice(source, "scheduler", self.scheduler, tuple(SCHEDULERS))
+        check_int(source, "row_hit_cap", self.row_hit_cap, 1, 1 << 20)
         check_float(source, "write_high_watermark", self.write_high_watermark, 0.0, 1.0)
         check_float(source, "write_low_watermark", self.write_low_watermark, 0.0,
                     self.write_high_watermark)
@@ -51,6 +60,7 @@ class DramResult:
     sum_read_latency_cycles: int
     reads_done: int
     evaluated_cycles: int             # cycles the core evaluated (the rest were skipped)
+    scanned_entries: int              # read/write/active queue entries the scheduler visited (a speed counter)
     command_counts: dict              # command name -> count
     open_cycles: np.ndarray           # per channel x rank: cycles with >= 1 bank open
     log: np.ndarray = field(repr=False, default=None)   # cycle, cmd, ch, levels.., row, col, type
@@ -122,13 +132,18 @@ def run_trace(std: DramStandard, addrs, is_write, mapping="RoBaRaCoCh", controll
     ctrl = (controller or ControllerConfig()).validate()
     n = len(addrs)
     if arrival_cycle is None:
-        req_time = np.zeros(n, np.int64)
+        req_time = np.zeros(0, np.int64)      # closed loop
     else:
         req_time = np.asarray(arrival_cycle, np.int64)
         if req_time.shape != (n,) or (n and (req_time.min() < 0 or (np.diff(req_time) < 0).any())):
             raise ValueError("arrival_cycle must be one non-negative, non-decreasing cycle per request")
-    vec = map_addresses(np.asarray(addrs, np.uint64), std, mapping)
-    addr_key = (np.asarray(addrs, np.uint64) // np.uint64(std.tx_bytes)).astype(np.int64)
+    addrs = np.asarray(addrs, np.uint64)
+    vec = map_addresses(addrs, std, mapping, dtype=np.int32)
+    tx = std.tx_bytes
+    if tx & (tx - 1) == 0:      # same line: equal above the offset bits
+        req_addr, line_mask = addrs, np.uint64(~np.uint64(tx - 1))
+    else:
+        req_addr, line_mask = addrs // np.uint64(tx), np.uint64(~np.uint64(0))
     arr = std.arrays()
     if max_cycles is None:
         max_cycles = 1 << 60
@@ -137,9 +152,9 @@ def run_trace(std: DramStandard, addrs, is_write, mapping="RoBaRaCoCh", controll
             arr["sizes"], arr["cmd_role"], arr["role_cmd"], arr["cons_ptr"], arr["cons"],
             arr["read_latency"], arr["refresh_scope"], arr["refresh_interval"], arr["aad_cycles"],
             arr["wck"], arr["wck_enabled"], arr["cmd_bus"], arr["n_buses"], arr["cmd_cycles"],
-            arr["refresh_unit_level"], addr_key, vec, np.asarray(is_write, np.bool_), req_time,
+            arr["refresh_unit_level"], req_addr, line_mask, vec, np.asarray(is_write, np.bool_), req_time,
             ctrl.read_queue, ctrl.write_queue, ctrl.write_high_watermark, ctrl.write_low_watermark,
-            ctrl.requests_per_cycle, bool(log), int(max_cycles))
+            ctrl.requests_per_cycle, bool(log), int(max_cycles), SCHEDULERS[ctrl.scheduler], ctrl.row_hit_cap)
     except RuntimeError as exc:
         if "priority buffer overflow" not in str(exc):
             raise
@@ -160,5 +175,6 @@ def run_trace(std: DramStandard, addrs, is_write, mapping="RoBaRaCoCh", controll
         row_hits=int(tot[0]), row_misses=int(tot[1]), row_conflicts=int(tot[2]),
         read_row_hits=int(tot[3]), read_row_misses=int(tot[4]), read_row_conflicts=int(tot[5]),
         refreshes=int(tot[6]), forwarded_reads=int(tot[7]), coalesced_writes=int(tot[8]),
-        sum_read_latency_cycles=int(tot[9]), reads_done=int(tot[10]), evaluated_cycles=int(tot[11]), command_counts=counts,
+        sum_read_latency_cycles=int(tot[9]), reads_done=int(tot[10]), evaluated_cycles=int(tot[11]),
+        scanned_entries=int(tot[12]), command_counts=counts,
         open_cycles=open_cycles, log=lg if log else None)

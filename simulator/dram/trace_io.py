@@ -16,6 +16,7 @@ ramulator); every line must then be in that format.
 
 from __future__ import annotations
 
+from array import array
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -31,14 +32,18 @@ _DRAMSIM3_OPS = {"READ": 0, "WRITE": 1}
 @dataclass
 class Trace:
     """A parsed request trace: byte addresses, write flags, arrival cycles (timed formats
-    only, else None) and each request's line number in the file."""
+    only, else None) and each request's line number in the file (see :meth:`line_of`)."""
 
     addrs: np.ndarray          # uint64
     is_write: np.ndarray       # bool
     arrival_cycle: np.ndarray | None
-    line_no: np.ndarray        # int64, 1-based
+    line_no: np.ndarray | None     # int64, 1-based; None: request k is on line k + 1 (no skipped lines)
     format: str
     path: Path
+
+    def line_of(self, k: int) -> int:
+        """1-based line number of request ``k``."""
+        return int(self.line_no[k]) if self.line_no is not None else k + 1
 
 
 def read_trace(path):
@@ -48,45 +53,62 @@ def read_trace(path):
 
 
 def load_trace(path, fmt: str = "auto") -> Trace:
-    """Parse a trace file; errors name the file and line (ConfigError)."""
+    """Parse a trace file; errors name the file and line (ConfigError).
+
+    Streamed: the file is read line by line into compact typed buffers (8 bytes per address,
+    arrival cycle and line number, 1 per write flag), never held whole as text, so a 10^7-line
+    trace parses in about 0.3 GB."""
     path = Path(path)
     if fmt not in FORMATS:
         raise ConfigError("--format", fmt, f"not one of: {', '.join(FORMATS)}")
+    addrs, writes, times = array("Q"), array("B"), array("q")
+    lines = None        # line numbers, kept only once a blank or comment line was skipped
     try:
-        raw = path.read_bytes()
+        f = open(path, "rb")
     except OSError as exc:
         raise ConfigError(path, None, f"cannot read trace ({exc.strerror})") from None
-    try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise ConfigError(path, None, f"not a UTF-8 text trace (byte 0x{raw[exc.start]:02x} at offset "
-                          f"{exc.start}; binary or UTF-16 file?)") from None
-    if "\x00" in text:
-        raise ConfigError(path, None, f"not a text trace (NUL byte at offset {text.index(chr(0))}; binary file?)")
-    addrs, writes, times, lines = [], [], [], []
-    for no, line in enumerate(text.splitlines(), 1):
-        s = line.split("#", 1)[0].strip()
-        if not s:
-            continue
-        parts = s.split()
-        if fmt == "auto":
-            fmt = "dramsim3" if len(parts) == 3 else "ramulator"
-        if fmt == "dramsim3":
-            op, v, t = _dramsim3_line(path, no, line, parts)
-            if times and t < times[-1]:
-                raise ConfigError(path, f"line {no}", f"arrival cycle {t} is before the previous line's "
-                                  f"{times[-1]}; cycles must not decrease")
-            times.append(t)
-        else:
-            op, v = _ramulator_line(path, no, line, parts)
-        addrs.append(v)
-        writes.append(op)
-        lines.append(no)
+    with f:
+        offset = 0
+        for no, raw in enumerate(f, 1):
+            line = _decode(path, raw, offset, no == 1)
+            offset += len(raw)
+            s = line.split("#", 1)[0].strip()
+            if not s:
+                if lines is None:       # first skipped line: line numbers stop being 1..n
+                    lines = array("q", range(1, len(addrs) + 1))
+                continue
+            parts = s.split()
+            if fmt == "auto":
+                fmt = "dramsim3" if len(parts) == 3 else "ramulator"
+            if fmt == "dramsim3":
+                op, v, t = _dramsim3_line(path, no, line.rstrip("\r\n"), parts)
+                if times and t < times[-1]:
+                    raise ConfigError(path, f"line {no}", f"arrival cycle {t} is before the previous line's "
+                                      f"{times[-1]}; cycles must not decrease")
+                times.append(t)
+            else:
+                op, v = _ramulator_line(path, no, line.rstrip("\r\n"), parts)
+            addrs.append(v)
+            writes.append(op)
+            if lines is not None:
+                lines.append(no)
     if not addrs:
         raise ConfigError(path, None, "trace has no requests")
-    return Trace(np.array(addrs, np.uint64), np.array(writes, np.bool_),
-                 np.array(times, np.int64) if fmt == "dramsim3" else None,
-                 np.array(lines, np.int64), fmt, path)
+    return Trace(np.frombuffer(addrs, np.uint64), np.frombuffer(writes, np.uint8).view(np.bool_),
+                 np.frombuffer(times, np.int64) if fmt == "dramsim3" else None,
+                 None if lines is None else np.frombuffer(lines, np.int64), fmt, path)
+
+
+def _decode(path, raw: bytes, offset: int, first: bool) -> str:
+    """One line as text; a non-UTF-8 or binary file is a ConfigError naming the byte offset."""
+    try:
+        text = raw.decode("utf-8-sig" if first else "utf-8")
+    except UnicodeDecodeError as exc:
+        raise ConfigError(path, None, f"not a UTF-8 text trace (byte 0x{raw[exc.start]:02x} at offset "
+                          f"{offset + exc.start}; binary or UTF-16 file?)") from None
+    if "\x00" in text:
+        raise ConfigError(path, None, f"not a text trace (NUL byte at offset {offset + raw.index(0)}; binary file?)")
+    return text
 
 
 def _address(path, no, text):
@@ -136,7 +158,7 @@ def check_capacity(trace: Trace, std, wrap: bool = False) -> np.ndarray:
     if wrap:
         return trace.addrs % np.uint64(cap)
     k = int(np.argmax(over))
-    raise ConfigError(trace.path, f"line {int(trace.line_no[k])}",
+    raise ConfigError(trace.path, f"line {trace.line_of(k)}",
                       f"address 0x{int(trace.addrs[k]):x} is beyond the capacity of {std.name} x "
                       f"{std.channels} channel(s): {cap} bytes (0x{cap:x}); {int(over.sum())} request(s) "
                       f"out of range (pass --wrap to fold addresses modulo the capacity)")
