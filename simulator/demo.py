@@ -14,9 +14,11 @@ from .cli import main as cli_main
 from .pim.compare import PIM_GPT_MODELS
 
 
-
 def main(out_dir="out", models=None) -> int:
+    """Print the comparison table and write ``out_dir/demo_speedup.{png,pdf}`` (the folder is
+    created). Returns the exit code of the first failing step, else 0."""
     models = models or PIM_GPT_MODELS
+    Path(out_dir).mkdir(parents=True, exist_ok=True)
     args = ["compare", "--hw", "pim-gpt-gddr6", "--hw", "t4", "--hw", "xeon-gold-6154", "--context", "128"]
     for m in models:
         args += ["--workload", m]

@@ -162,8 +162,6 @@ def test_refresh_waits_trp_after_every_precharge(name):
     std = load_standard(name)
     if std.channels > 1:
         std = std.with_channels(1)
-    if "pim_mac_all" in std.roles:
-        pytest.skip("PIM commands are issued by the PIM stream, not the request controller")
     t = std.timing
     rfc = t.get("nRFC", t.get("nRFCab"))
     d = _preset(name, refresh={"interval": 3 * rfc})

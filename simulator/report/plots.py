@@ -55,7 +55,8 @@ def speedup_bars(df, stem, reference=None, title=None):
                 ax.bar(pos, vals[h], w, color=style.colour(i), label=h)
             for x, v in zip(pos, vals[h]):
                 ax.annotate(style.ratio_label(v), (x, v), textcoords="offset points", xytext=(0, 3), ha="center",
-                            va="bottom", fontsize=6.5)
+                            va="bottom", fontsize=6.5, zorder=5,   # above the 1x line, which it may cross
+                            bbox=dict(boxstyle="square,pad=0.1", fc="white", ec="none"))
         ax.axhline(1.0, color="k", lw=0.8, ls="--")
         if use_log:
             style.plain_log_axis(ax, "y")
