@@ -345,11 +345,16 @@ def _cmd_plot(args) -> int:
     elif kind == "roofline":
         from .pim.compare import run_one
         hw = (args.hw or ["h100-sxm5"])[0]
-        r = run_one((args.model or ["llama-2-7b"])[0], hw, args.context, **opts)
+        model = (args.model or ["llama-2-7b"])[0]
+        r = run_one(model, hw, args.context, **opts)
         if r["kind"] != "device":
             raise ConfigError("plot roofline", "--hw", f"{hw} is a PIM preset; the roofline is drawn for a device")
         from .hw import load_hw
-        files = plots.roofline(r["result"].timeline, load_hw(hw, opts["overrides"]).obj, args.out)
+        dev = load_hw(hw, opts["overrides"]).obj
+        from .backends import baseline_weights
+        weights = opts.get("weights") or baseline_weights(dev)     # run_one's default on a device
+        files = plots.roofline(r["result"].timeline, dev, args.out,
+                               title=f"{model} ({weights}), context {args.context}: decode ops on {dev.name}")
     elif kind == "context":
         from .pim.compare import run_one
         model = (args.model or ["gpt2-xl"])[0]

@@ -260,7 +260,10 @@ def plot(df: pd.DataFrame, path):
             unit = METRIC_UNITS.get(metric, metric.replace("_", " "))
             ax.set_xlabel(f"measured {unit}")
             ax.set_ylabel(f"predicted {unit}")
-            ax.set_title(f"{metric.replace('_', ' ')}: {len(sub_m)} cells", fontsize=7.5)
+            held = sub_m[sub_m.role == "heldout"]
+            n = len(sub_m)
+            err = f", held-out MAPE {mape(held):.1f}%" if len(held) else ""
+            ax.set_title(f"{unit[0].upper() + unit[1:]}: {n} cell{'s' if n != 1 else ''}{err}", fontsize=7.5)
         fig.tight_layout()
         style.legend_outside(flat[ncols - 1])
         style.save(fig, Path(path).with_suffix(""), exts=(Path(path).suffix,))

@@ -110,7 +110,9 @@ def latency_vs_context(series: dict, stem, title="Latency vs context"):
         for i, (label, (ctx, ms)) in enumerate(series.items()):
             ax.plot(ctx, ms, "-", marker=style.marker(i), color=style.colour(i), label=label, ms=4)
         ax.set_xscale("log", base=2)
-        ax.xaxis.set_major_formatter(style.FuncFormatter(style._plain))
+        ticks = sorted({int(c) for ctx, _ in series.values() for c in ctx})   # the contexts simulated
+        ax.set_xticks(ticks, [str(c) for c in ticks])
+        ax.xaxis.set_minor_locator(style.NullLocator())
         style.plain_log_axis(ax, "y")
         ax.set_xlabel("context (tokens in the KV cache)")
         ax.set_ylabel("time per token (ms)")

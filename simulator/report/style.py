@@ -19,7 +19,7 @@ import matplotlib
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
-from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter  # noqa: E402
+from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter, NullLocator  # noqa: E402
 
 PALETTE = ["#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#56B4E9", "#F0E442", "#000000"]
 MARKERS = ["o", "s", "D", "^", "v", "P", "X", "<"]
@@ -53,7 +53,13 @@ def figure(width_in: float = 5.0, height_in: float = 3.2, **kw):
 
 
 def _plain(v, _pos=None) -> str:
-    return f"{v:g}" if abs(v) >= 1e-4 or v == 0 else f"{v:.1e}"
+    """A tick label without exponent notation: ``0.05``, ``20``, ``100000``, ``1000000`` (``%g``
+    would switch to ``1e+06`` at a million, mixing two notations on one axis)."""
+    if v == 0 or 1e-4 <= abs(v) < 1:
+        return f"{v:g}"
+    if abs(v) < 1e-4:
+        return f"{v:.1e}"
+    return f"{v:.0f}" if float(v).is_integer() else f"{v:g}"
 
 
 def plain_log_axis(ax, which: str = "y"):
