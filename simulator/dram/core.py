@@ -42,7 +42,7 @@ from numba import njit
 R_ACT, R_ACT1, R_ACT2, R_PRE, R_PREA, R_RD, R_WR, R_RDA, R_WRA, R_REFAB, R_REFPB, R_CASRD, R_CASWR = range(13)
 R_PIM_ACT, R_PIM_MAC, R_PIM_WRGB, R_PIM_RDRES = range(13, 17)
 
-# scheduling policies of the read/write buffers (run.SCHEDULERS maps the config names to these ids;
+# scheduling policies of the read/write buffers (SCHEDULERS below maps the config names to these ids;
 # an integer id with an inlined switch keeps the controller loop a single compiled function)
 P_FRFCFS_RAMULATOR2 = 0  # first ready, first come first served as the reference (Ramulator 2.1) does it:
                          # the oldest ready command wins, so an older row-conflict request's ready PRE
@@ -51,9 +51,10 @@ P_FRFCFS_CAP = 1   # as P_FRFCFS_RAMULATOR2, but at most row_hit_cap column acce
                    # an older request to another row of the same bank
 P_FCFS = 2         # the oldest eligible request only: it issues when ready, else the buffer waits
 P_FRFCFS = 3       # FR-FCFS with the open-row precharge rule of Rixner et al., "Memory Access Scheduling",
-                   # ISCA 2000 (column accesses to an open row go first; a bank is precharged only when
-                   # no pending reference hits its active row): as P_FRFCFS_RAMULATOR2, but a PRE is not
-                   # eligible while a request in the buffer being served hits the bank's open row
+                   # ISCA 2000 (a bank is precharged only when no pending reference hits its active
+                   # row): as P_FRFCFS_RAMULATOR2, but a PRE is not eligible while a request in the
+                   # buffer being served hits the bank's open row (hits in the other buffer do not hold
+                   # it: that buffer may not be served until this one drains)
 # config names (ControllerConfig.scheduler, the standards' controller.scheduler, --scheduler)
 SCHEDULERS = {"frfcfs": P_FRFCFS, "frfcfs-ramulator2": P_FRFCFS_RAMULATOR2, "frfcfs-cap": P_FRFCFS_CAP,
               "fcfs": P_FCFS}
