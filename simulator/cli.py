@@ -441,8 +441,10 @@ def _add_dram(sub):
     d.add_argument("--queue", type=int_in(1, 1 << 16), default=32, help="read and write queue depth (default 32)")
     d.add_argument("--requests-per-cycle", type=int_in(1, 1024), default=1,
                    help="frontend width: requests offered per cycle (default 1)")
-    d.add_argument("--scheduler", default="frfcfs", choices=["frfcfs", "frfcfs-cap", "fcfs"],
-                   help="read/write buffer scheduling policy (default frfcfs, as the reference)")
+    d.add_argument("--scheduler", default=None, choices=["frfcfs", "frfcfs-ramulator2", "frfcfs-cap", "fcfs"],
+                   help="read/write buffer scheduling policy (default: the standard's controller.scheduler, "
+                        "frfcfs: FR-FCFS with the open-row precharge rule; frfcfs-ramulator2 on the "
+                        "*-ramulator2 presets: the reference's FR-FCFS)")
     d.add_argument("--row-hit-cap", type=int_in(1, 1 << 16), default=4,
                    help="frfcfs-cap: column accesses per activation that may bypass an older request to "
                         "another row of the bank (default 4)")

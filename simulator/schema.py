@@ -142,7 +142,8 @@ SCHEMAS: dict = {
         "commands": Field("any", "command name -> {role, scope}"),
         "constraints": Field("any", "rows {level, from, to, latency[, window, sibling]}"),
         "refresh": Field("any", "{scope, interval}: refresh level and cycles between refreshes"),
-        "controller": Field("any", "split_activate / wck_sync protocol features", required=False),
+        "controller": Field("any", "split_activate / wck_sync protocol features; scheduler (frfcfs default, "
+                                   "frfcfs-ramulator2, frfcfs-cap, fcfs)", required=False),
         "energy": Field("any", "IDD currents (mA), VDD (V), io_pj_per_bit", required=False),
         "notes": _NOTES,
         "command_buses": Field("any", "bus name -> commands on it (default: one shared bus)", required=False),

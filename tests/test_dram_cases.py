@@ -342,11 +342,22 @@ def test_unwritable_commands_path_fails_before_simulating(tmp_path, monkeypatch,
 
 # ---------------------------------------------------------------- HBM command buses
 def test_f9_hbm2_row_and_column_commands_share_a_cycle(tmp_path, case_dir, capsys):
-    """f9: 32,768 reads streamed over both pseudo-channels of one HBM2 channel, refresh off.
-    Data-bus bound: 16,384 bursts per pseudo-channel x nBL 2 = 32,768 cycles, plus the first
-    read's ACT (1, 2 clocks) + nRCDRD 14 + read latency 16 = 32,800. Each of the 31 row changes
-    can add at most one row cycle of stall (PRE -> ACT -> RD: nRP + nRCDRD = 28), so
-    32,800 <= cycles <= 32,800 + 31 x 28 = 33,668 (was 35,025 with one command per cycle)."""
+    """f9: 32,768 reads (32 B each, 1 MiB) streamed over both pseudo-channels of one HBM2 channel,
+    refresh off. Data-bus bound: 32,768 requests x nBL 2 / (1 channel x 2 pseudo-channels) =
+    32,768 cycles, plus the first read's ACT (cycle 1, 2 clocks) + nRCDRD 14 + read latency 16 =
+    32,800 (pseudo-channel 1 starts 2 cycles later: its first ACT waits for the shared row bus).
+    Rows: 1 KiB (32 bursts), so the trace touches 1 MiB / 1 KiB = 1,024 rows, 32 per bank (16 banks
+    x 2 pseudo-channels): with the open-row precharge rule each is opened once, 1,024 ACT and
+    1,024 - 32 = 992 PRE (was 1,427 ACT: rows closed under queued hits and re-opened).
+    Each of a pseudo-channel's 31 row changes stalls its data bus by at most 7 cycles: the bank
+    that switches first has its next RD ready nRTPL 5 + (nRP 14 - 1) + (nRCDRD 14 + 1) = 33 cycles
+    after its last RD of the old row (timings count from the last clock of the 2-clock ACT; the
+    rule allows no earlier PRE), while the other 15 banks' last RDs fill 15 x nBL = 30 of them:
+    <= 3 idle; then ACTs go nRRDS = 4 apart (nFAW 16 = 4 x nRRDS adds nothing) and each brings
+    its bank's two queued reads (64-entry queue: 2 per bank), 4 bus cycles per ACT, so the bus
+    keeps up except while the first bank's two reads wait nCCDL = 4 for each other: <= 4 more. So
+    32,800 <= cycles <= 32,802 + 31 x 7 = 33,019 (35,025 with one command per cycle; 33,267 with
+    the reference's FR-FCFS, which precharges under queued hits)."""
     std_yaml = tmp_path / "hbm2-noref.yaml"
     std_yaml.write_text("extends: hbm2\nrefresh: {scope: pseudochannel, interval: 0}\n")
     out = tmp_path / "o.csv"
@@ -354,7 +365,7 @@ def test_f9_hbm2_row_and_column_commands_share_a_cycle(tmp_path, case_dir, capsy
                  "--mapping", "RoCoBkBgRaCh", "--requests-per-cycle", "2", "--queue", "64", "--json", "--check",
                  "--commands", str(out)]) == 0
     o = json.loads(capsys.readouterr().out)
-    assert 32_800 <= o["cycles"] <= 33_668
+    assert 32_800 <= o["cycles"] <= 33_019
     assert o["checker_violations"] == 0
     import pandas as pd
     log = pd.read_csv(out)
@@ -365,3 +376,20 @@ def test_f9_hbm2_row_and_column_commands_share_a_cycle(tmp_path, case_dir, capsy
     rows_t = log[row].cycle.to_numpy()
     # a 2-clock ACT holds the row bus: no row command in the next cycle
     assert not np.isin(acts + 1, rows_t).any()
+    assert (log.command == "ACT").sum() == 1024 and (log.command == "PRE").sum() == 992
+
+
+def test_sequential_ddr4_opens_each_row_once_plus_refresh_reopens():
+    """A sequential 2 MiB read stream on ddr4-3200 (RoCoBaRaCh: consecutive lines go to
+    consecutive banks of the 16) touches 2 MiB / 8 KiB rows = 256 rows, 16 per bank. With the
+    open-row precharge rule each row is opened once, and each all-bank refresh closes the 16 banks,
+    which re-open their current rows: ACT = 256 + 16 x refreshes (the reference's FR-FCFS, which
+    precharges under queued row hits, issues 868)."""
+    std = load_standard("ddr4-3200")
+    n = (2 << 20) // std.tx_bytes
+    assert std.columns // std.burst_length * std.tx_bytes == 8192 and std.level_sizes[-1] * std.level_sizes[-2] == 16
+    addrs = np.arange(n, dtype=np.uint64) * np.uint64(std.tx_bytes)
+    res = run_trace(std, addrs, np.zeros(n, bool), mapping="RoCoBaRaCh",
+                    controller=ControllerConfig(requests_per_cycle=2, read_queue=64, write_queue=64))
+    assert res.refreshes > 0
+    assert res.command_counts["ACT"] == 256 + 16 * res.refreshes

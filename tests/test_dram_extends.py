@@ -28,6 +28,8 @@ def test_every_preset_was_dumped():
 @pytest.mark.parametrize("name", sorted(BEFORE))
 def test_preset_resolves_as_before_conversion(name):
     now = json.loads(json.dumps(resolved(load_standard(name))))
+    # controller.scheduler (the scheduling policy) is newer than the dump: the rest must not change
+    now["controller"] = {k: v for k, v in now["controller"].items() if k != "scheduler"}
     for key in BEFORE[name]:
         assert now[key] == BEFORE[name][key], f"{name}: {key} changed"
 

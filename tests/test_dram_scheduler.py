@@ -58,5 +58,34 @@ def test_policies_are_physically_clean_on_random_traffic(scheduler):
 
 def test_unknown_scheduler_is_a_config_error():
     std = load_standard("ddr4-3200")
-    with pytest.raises(ConfigError, match="scheduler.*frfcfs, frfcfs-cap, fcfs"):
+    with pytest.raises(ConfigError, match="scheduler.*frfcfs, frfcfs-ramulator2, frfcfs-cap, fcfs"):
         run_trace(std, np.array([0], np.uint64), np.array([False]), controller=ControllerConfig(scheduler="lifo"))
+
+
+@pytest.mark.parametrize("standard,scheduler,acts", [
+    ("ddr4-3200", None, 2), ("ddr4-3200", "frfcfs", 2),
+    ("ddr4-3200-ramulator2", None, 3), ("ddr4-3200", "frfcfs-ramulator2", 3)])
+def test_open_row_rule_keeps_a_row_open_for_queued_hits(standard, scheduler, acts):
+    """Row 0 of one bank is opened and read at cycle 0; long after (nRAS and nRTP have passed) a
+    request to row 1 arrives, then in the same cycle a younger one to row 0: the conflict's PRE
+    and the hit's RD are both ready, the older PRE first. FR-FCFS with Rixner et al.'s open-row
+    rule (ISCA 2000: no precharge while a pending reference hits the active row; the default
+    presets, controller.scheduler frfcfs) reads row 0 first: rows 0, 1 -> 2 ACT. The reference's
+    FR-FCFS (the *-ramulator2 presets, frfcfs-ramulator2) lets the oldest ready command go: the
+    PRE closes row 0, row 1 is read, row 0 re-opened -> 3 ACT."""
+    std = load_standard(standard)
+    addrs = _rows_trace(std, [0, 1, 0])
+    res = run_trace(std, addrs, np.zeros(3, bool), log=True, arrival_cycle=[0, 200, 200],
+                    controller=ControllerConfig(scheduler=scheduler, requests_per_cycle=2))
+    assert res.command_counts["ACT"] == acts
+    assert res.command_counts["RD"] == 3
+    assert physical_check(std, res.log).total == 0
+
+
+def test_scheduler_key_in_a_standard(tmp_path):
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("extends: ddr4-3200\ncontroller: {scheduler: lifo}\n")
+    with pytest.raises(ConfigError, match="controller.scheduler.*frfcfs-ramulator2"):
+        load_standard(bad)
+    assert load_standard("hbm2").scheduler == "frfcfs"
+    assert load_standard("hbm2-ramulator2").scheduler == "frfcfs-ramulator2"

@@ -118,6 +118,16 @@ def differences_table():
         a, b = load_standard(name), load_standard(DEFAULT_NAMES[ref])
         ra, rb = _rows(a), _rows(b)
         lines.append(f"| {name} | {DEFAULT_NAMES[ref]} | {_fmt_rows(ra - rb)} | {_fmt_rows(rb - ra)} |")
+    lines += ["", "Scheduling policy (YAML `controller.scheduler`). The reference's FR-FCFS lets the oldest "
+              "ready command go, so an older row-conflict request's ready PRE closes a row that younger queued "
+              "requests still hit, and the row is re-opened for them (`frfcfs-ramulator2`). The default presets "
+              "use FR-FCFS with the open-row precharge rule of Rixner et al., \"Memory Access Scheduling\", "
+              "ISCA 2000 (`frfcfs`): no PRE to a bank while a request of the buffer being served hits its open "
+              "row.", "",
+              "| reference preset | its scheduler | default preset | its scheduler |", "|---|---|---|---|"]
+    pairs = sorted((name, DEFAULT_NAMES[ref]) for ref, name in STD_NAMES.items()) + [("hbm2-ramulator2", "hbm2")]
+    for name, default in pairs:
+        lines.append(f"| {name} | {load_standard(name).scheduler} | {default} | {load_standard(default).scheduler} |")
     lines += ["", "Effect on the reference traces (one rank, so rank-to-rank rows never apply) when they are "
               "replayed on the default preset instead:", "",
               "| standard | trace | end cycle: default preset / reference | log rows that differ (cycle, name or "
@@ -155,7 +165,7 @@ NOTES = """
   refresh waits, no new read or write is scheduled.
 - FR-FCFS is "first ready": among eligible requests, a timing-ready one wins, then the oldest.
   A request whose next command would close a row opened for an in-flight request is not
-  eligible.
+  eligible (`frfcfs-ramulator2`, the `*-ramulator2` presets' `controller.scheduler`).
 - Write drain hysteresis: enter write mode when writes > 0.8 x 32 or no reads wait; leave when
   writes < 0.2 x 32 and reads wait.
 - Reads forward from the write queue (complete one cycle after arrival); a write to an address

@@ -14,6 +14,9 @@ per command. Semantics (chosen to match the reference controller, Ramulator
 * Within a buffer, FR-FCFS: among eligible requests, one whose next command
   is timing-ready wins; ties go to the oldest arrival. A request whose next
   command would close a row another in-flight request opened is not eligible.
+  The default policy (``frfcfs``) adds Rixner et al.'s open-row rule: a PRE is
+  not eligible while a request of the buffer being served hits the open row;
+  ``frfcfs-ramulator2`` (the *-ramulator2 presets) issues it, as the reference.
 * A request's next command comes from its bank state (closed -> ACT, other
   row open -> PRE, its row open -> RD/WR); refresh needs all banks closed
   (PREab first).
@@ -39,12 +42,22 @@ from numba import njit
 R_ACT, R_ACT1, R_ACT2, R_PRE, R_PREA, R_RD, R_WR, R_RDA, R_WRA, R_REFAB, R_REFPB, R_CASRD, R_CASWR = range(13)
 R_PIM_ACT, R_PIM_MAC, R_PIM_WRGB, R_PIM_RDRES = range(13, 17)
 
-# scheduling policies of the read/write buffers (run.SCHEDULERS maps the config names to these ids;
+# scheduling policies of the read/write buffers (SCHEDULERS below maps the config names to these ids;
 # an integer id with an inlined switch keeps the controller loop a single compiled function)
-P_FRFCFS = 0       # first ready, first come first served (Rixner et al., ISCA 2000)
-P_FRFCFS_CAP = 1   # FR-FCFS, but at most row_hit_cap column accesses per activation bypass an older
-                   # request to another row of the same bank
+P_FRFCFS_RAMULATOR2 = 0  # first ready, first come first served as the reference (Ramulator 2.1) does it:
+                         # the oldest ready command wins, so an older row-conflict request's ready PRE
+                         # closes a row that younger queued requests still hit
+P_FRFCFS_CAP = 1   # as P_FRFCFS_RAMULATOR2, but at most row_hit_cap column accesses per activation bypass
+                   # an older request to another row of the same bank
 P_FCFS = 2         # the oldest eligible request only: it issues when ready, else the buffer waits
+P_FRFCFS = 3       # FR-FCFS with the open-row precharge rule of Rixner et al., "Memory Access Scheduling",
+                   # ISCA 2000 (a bank is precharged only when no pending reference hits its active
+                   # row): as P_FRFCFS_RAMULATOR2, but a PRE is not eligible while a request in the
+                   # buffer being served hits the bank's open row (hits in the other buffer do not hold
+                   # it: that buffer may not be served until this one drains)
+# config names (ControllerConfig.scheduler, the standards' controller.scheduler, --scheduler)
+SCHEDULERS = {"frfcfs": P_FRFCFS, "frfcfs-ramulator2": P_FRFCFS_RAMULATOR2, "frfcfs-cap": P_FRFCFS_CAP,
+              "fcfs": P_FCFS}
 
 # buffer ids for the CAS continuation
 B_READ, B_WRITE, B_ACTIVE = 0, 1, 2
@@ -52,7 +65,7 @@ B_READ, B_WRITE, B_ACTIVE = 0, 1, 2
 BIG = np.int64(1) << np.int64(62)
 
 # Bump when the controller's semantics change (result caches key on it).
-CORE_VERSION = 2
+CORE_VERSION = 3
 
 
 @njit(cache=True, inline="always")
@@ -605,7 +618,7 @@ def _controller_loop(sizes, cmd_role, role_cmd, cons_ptr, cons, read_latency, re
                             older_other[:] = False
                         qb = wqb if wm else rqb
                         for j in range(nb):
-                            if policy == P_FRFCFS:
+                            if policy == P_FRFCFS or policy == P_FRFCFS_RAMULATOR2:
                                 # ready bound of the entry's next command (0: unknown, BIG: not eligible
                                 # until its bank or the activating state changes): skip a future one
                                 bnd = qb[ch, j]
@@ -629,6 +642,19 @@ def _controller_loop(sizes, cmd_role, role_cmd, cons_ptr, cons, read_latency, re
                                     continue                   # capped row hit: the older request goes first
                             if cmd_bus[c] != slot:
                                 continue
+                            if policy == P_FRFCFS and cmd_role[c] == R_PRE:
+                                # open-row rule: no PRE while a request of this buffer hits the open
+                                # row (its bound stays unknown: a hit leaves without a bank change)
+                                b = req_bank[r]
+                                hit = False
+                                for k in range(nb):
+                                    r2 = wq[ch, k] if wm else rq[ch, k]
+                                    if req_bank[r2] == b and req_vec[r2, row_i] == brow[ch, b]:
+                                        hit = True
+                                        break
+                                if hit:
+                                    qb[ch, j] = 0
+                                    continue
                             if aq_n[ch] > 0:
                                 cr = cmd_role[c]
                                 if (cr == R_PRE or cr == R_RDA or cr == R_WRA) and act_cnt[ch, req_bank[r]] > 0:
@@ -842,8 +868,8 @@ def simulate(sizes, cmd_role, role_cmd, cons_ptr, cons, read_latency, refresh_sc
              requests_per_cycle, log_enabled, max_cycles, policy, row_hit_cap):
     """Run a trace replay on all channels.
 
-    ``policy`` (P_FRFCFS, P_FRFCFS_CAP with ``row_hit_cap``, P_FCFS) orders the read and
-    write buffers; the active buffer always serves its oldest ready request.
+    ``policy`` (P_FRFCFS, P_FRFCFS_RAMULATOR2, P_FRFCFS_CAP with ``row_hit_cap``, P_FCFS) orders
+    the read and write buffers; the active buffer always serves its oldest ready request.
 
     Per request: ``req_addr`` (uint64; two requests address the same line when
     ``req_addr & line_mask`` agree: forwarding and coalescing), ``req_vec``
@@ -933,7 +959,7 @@ def simulate(sizes, cmd_role, role_cmd, cons_ptr, cons, read_latency, refresh_sc
     bank_epoch = np.zeros((nch, nbanks), np.int64)
     stat_done = np.zeros(n, np.bool_)
     col_streak = np.zeros((nch, nbanks), np.int64)   # column accesses since the bank's activation
-    rqb = np.zeros((nch, rq_cap), np.int64)          # per read-queue entry: ready bound (P_FRFCFS)
+    rqb = np.zeros((nch, rq_cap), np.int64)          # per read-queue entry: ready bound (P_FRFCFS*)
     wqb = np.zeros((nch, wq_cap), np.int64)
     older_other = np.zeros(nbanks, np.bool_)         # P_FRFCFS_CAP scan scratch
     final_rd = role_cmd[R_RD]

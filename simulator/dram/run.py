@@ -8,13 +8,9 @@ import numpy as np
 
 from ..config_io import check_choice, check_float, check_int
 from ..errors import ConfigError
-from .core import P_FCFS, P_FRFCFS, P_FRFCFS_CAP, simulate
+from .core import SCHEDULERS, simulate     # scheduling policies by config name (core.P_* ids)
 from .mapping import map_addresses
 from .standard import DramStandard
-
-
-# Scheduling policies of the read/write buffers, by config name (core.P_* ids).
-SCHEDULERS = {"frfcfs": P_FRFCFS, "frfcfs-cap": P_FRFCFS_CAP, "fcfs": P_FCFS}
 
 
 @dataclass
@@ -26,7 +22,8 @@ class ControllerConfig:
     write_high_watermark: float = 0.8
     write_low_watermark: float = 0.2
     requests_per_cycle: int = 1       # frontend width; 1 = the reference replay model
-    scheduler: str = "frfcfs"         # one of SCHEDULERS (the reference: FR-FCFS)
+    scheduler: str = None             # one of SCHEDULERS; None: the standard's controller.scheduler
+                                      # (frfcfs; frfcfs-ramulator2 on the *-ramulator2 presets)
     row_hit_cap: int = 4              # frfcfs-cap: column accesses per activation that may bypass an
                                       # older request to another row of the bank (an assumed default)
 
@@ -34,7 +31,8 @@ class ControllerConfig:
         check_int(source, "read_queue", self.read_queue, 1, 4096)
         check_int(source, "write_queue", self.write_queue, 1, 4096)
         check_int(source, "requests_per_cycle", self.requests_per_cycle, 1, 4096)
-        check_choice(source, "scheduler", self.scheduler, tuple(SCHEDULERS))
+        if self.scheduler is not None:
+            check_choice(source, "scheduler", self.scheduler, tuple(SCHEDULERS))
         check_int(source, "row_hit_cap", self.row_hit_cap, 1, 1 << 20)
         check_float(source, "write_high_watermark", self.write_high_watermark, 0.0, 1.0)
         check_float(source, "write_low_watermark", self.write_low_watermark, 0.0,
@@ -130,6 +128,7 @@ def run_trace(std: DramStandard, addrs, is_write, mapping="RoBaRaCoCh", controll
     queue is full, as soon as there is room. Without it the replay is closed loop. With it,
     read latency is counted from the arrival cycle (queueing delay included)."""
     ctrl = (controller or ControllerConfig()).validate()
+    scheduler = ctrl.scheduler or std.scheduler
     n = len(addrs)
     if arrival_cycle is None:
         req_time = np.zeros(0, np.int64)      # closed loop
@@ -154,7 +153,7 @@ def run_trace(std: DramStandard, addrs, is_write, mapping="RoBaRaCoCh", controll
             arr["wck"], arr["wck_enabled"], arr["cmd_bus"], arr["n_buses"], arr["cmd_cycles"],
             arr["refresh_unit_level"], req_addr, line_mask, vec, np.asarray(is_write, np.bool_), req_time,
             ctrl.read_queue, ctrl.write_queue, ctrl.write_high_watermark, ctrl.write_low_watermark,
-            ctrl.requests_per_cycle, bool(log), int(max_cycles), SCHEDULERS[ctrl.scheduler], ctrl.row_hit_cap)
+            ctrl.requests_per_cycle, bool(log), int(max_cycles), SCHEDULERS[scheduler], ctrl.row_hit_cap)
     except RuntimeError as exc:
         if "priority buffer overflow" not in str(exc):
             raise

@@ -158,6 +158,12 @@ class DramStandard:
         per_bus = self.channel_width_bits / 8 * self.data_rate_mtps / 1000.0
         return per_bus * self.data_buses_per_channel * self.channels
 
+    @property
+    def scheduler(self) -> str:
+        """The read/write buffer scheduling policy this standard's controller uses unless the run
+        names one (YAML ``controller.scheduler``; default ``frfcfs``, see core.SCHEDULERS)."""
+        return self.controller.get("scheduler", "frfcfs")
+
     def fingerprint(self) -> str:
         """Hash of everything in the standard that affects a simulation result, and of the
         core's semantics version (for result caches): 16 hex characters."""
@@ -166,7 +172,7 @@ class DramStandard:
         from .core import CORE_VERSION
         a = self.arrays()
         blob = {k: (v.tolist() if isinstance(v, np.ndarray) else v) for k, v in a.items()}
-        blob.update(core=CORE_VERSION, tck_ns=self.tck_ns, tx=self.tx_bytes, rows=self.rows,
+        blob.update(core=CORE_VERSION, scheduler=self.scheduler, tck_ns=self.tck_ns, tx=self.tx_bytes, rows=self.rows,
                     cols=self.columns, bl=self.burst_length, rate=self.data_rate_mtps)
         return hashlib.sha256(json.dumps(blob, sort_keys=True).encode()).hexdigest()[:16]
 
@@ -528,9 +534,13 @@ def _cmd_list(src, key, value, cmd_names):
 
 
 def _parse_controller(src, ctrl, tvals, roles):
-    """Protocol features some standards need (LPDDR5 split activate and WCK sync)."""
-    check_keys(src, "controller", ctrl, set(), {"split_activate", "wck_sync"})
+    """Protocol features some standards need (LPDDR5 split activate and WCK sync), and the
+    scheduling policy (``scheduler``, one of core.SCHEDULERS; default frfcfs)."""
+    from .core import SCHEDULERS
+    check_keys(src, "controller", ctrl, set(), {"split_activate", "wck_sync", "scheduler"})
     out = {}
+    if "scheduler" in ctrl:
+        out["scheduler"] = check_choice(src, "controller.scheduler", ctrl["scheduler"], tuple(SCHEDULERS))
     if "split_activate" in ctrl:
         sa = ctrl["split_activate"]
         check_keys(src, "controller.split_activate", sa, {"deadline"})
