@@ -82,3 +82,38 @@ def test_predict_accepts_new_names():
     w = Workload(load_model("llama-3.2-3b"), weights="q4_k_m")
     floor_ms = generate_trace(w, 256).totals()["bytes"] / (102 * 1e6)
     assert r.latency_ms >= floor_ms
+
+
+def test_backend_is_required(tmp_path):
+    """A device without `backend:` must not silently become a CUDA device (apple-m2-max ran CUDA llama.cpp)."""
+    d = yaml.safe_load((DEVICE_DIR / "apple-m1-max.yaml").read_text())
+    del d["backend"]
+    p = tmp_path / "nobackend.yaml"
+    p.write_text(yaml.safe_dump(d))
+    with pytest.raises(ConfigError, match="backend"):
+        load_device(p)
+
+
+@pytest.mark.parametrize("key", list_devices())
+def test_every_device_names_its_backend(key):
+    d = yaml.safe_load((DEVICE_DIR / f"{key}.yaml").read_text())
+    want = ("metal" if key.startswith("apple") else "rocm" if key.startswith("mi") else
+            "cpu" if d["kind"] == "cpu" or key.startswith(("phone", "raspberry")) else "cuda")
+    assert d.get("backend") == want
+
+
+def test_apple_m2_max_runs_metal_llamacpp():
+    """M1 Max, M2 Max and M3 Max all have 400 GB/s (512-bit LPDDR5-6400; Apple's specs) and run the same
+    llama.cpp Metal profile; their GPUs grow 10.4 -> 13.6 -> ~16 TFLOPS, so M2 Max's step time must lie between
+    M3 Max's and M1 Max's (the CUDA profile gave 15.35 ms, below both)."""
+    assert runtime_for(load_device("apple-m2-max"), "llamacpp").name == "llamacpp-metal"
+    ms = {k: predict("llama-3-8b", k, 256, weights="q4_k_m", mode="llamacpp").latency_ms
+          for k in ("apple-m1-max", "apple-m2-max", "apple-m3-max")}
+    assert ms["apple-m3-max"] <= ms["apple-m2-max"] <= ms["apple-m1-max"]
+
+
+@pytest.mark.parametrize("key,mode", [("apple-m2-max", "cuda_graphs"), ("apple-m3-max", "compiled"),
+                                      ("mi250x-gcd", "tensorrt_llm"), ("mi250x-gcd", "tinychat")])
+def test_mode_not_on_backend_is_rejected(key, mode):
+    with pytest.raises(ConfigError, match="allowed: .*eager"):
+        runtime_for(load_device(key), mode)

@@ -14,7 +14,6 @@ HW = Path(__file__).resolve().parents[2] / "hw_configs"
 DEVICE_DIR = HW / "devices"
 RUNTIME_DIR = HW / "runtime"
 BACKENDS = ("cuda", "rocm", "metal", "cpu")
-DEFAULT_BACKENDS = ("cuda", "rocm")     # a runtime profile that names none runs on GPUs
 CALIBRATION = HW / "calibration.yaml"
 
 
@@ -30,7 +29,7 @@ class Device:
     power: dict                  # tdp_w, idle_w
     runtime: str
     source_file: str = ""
-    backend: str = "cuda"        # cuda | rocm | metal | cpu: which runtime profiles can run here
+    backend: str = "cpu"         # cuda | rocm | metal | cpu: which runtime profiles can run here (required in YAML)
     host: dict = field(default_factory=dict)   # host CPU of a GPU system: name, single_thread_ghz
 
     def with_memory(self, **kw) -> "Device":
@@ -52,7 +51,7 @@ class Runtime:
     graph_launch_us: float
     dequant_ops_per_weight: dict
     calibration: dict = field(default_factory=dict)
-    backends: tuple = DEFAULT_BACKENDS
+    backends: tuple = ()
     host_reference_ghz: float = 0.0    # host clock the dispatch cost is calibrated for (0: not scaled)
     gqa_shared_kv: bool = True         # False: the KV cache is read once per query head
 
@@ -94,8 +93,7 @@ def parse_device(d: dict, src, key: str) -> Device:
     check_choice(src, "memory.standard", d["memory"]["standard"], list_standards())
     check_float(src, "power.idle_w", d["power"]["idle_w"], 0.0, d["power"]["tdp_w"])
     check_choice(src, "runtime", d["runtime"], [p.stem for p in RUNTIME_DIR.glob("*.yaml")])
-    backend = d.get("backend", "cpu" if d["kind"] == "cpu" else "cuda")
-    check_choice(src, "backend", backend, BACKENDS)
+    backend = d["backend"]
     host = d.get("host") or {}
     return Device(backend=backend, host=dict(host), key=key, name=str(d["name"]), kind=d["kind"],
                   source=str(d["source"]), memory=dict(d["memory"]),
@@ -123,10 +121,12 @@ def load_runtime(name: str, calibration: dict | None = None) -> Runtime:
     src = str(p)
     from ..schema import check_config
     check_config("runtime", d, src)
-    for b in d.get("backends", ()):
+    for b in d["backends"]:
         check_choice(src, "backends", b, BACKENDS)
     for mname, m in d["modes"].items():
-        check_keys(src, f"modes.{mname}", m, {"host_dispatch", "graph", "kernels_per_op"}, {"synchronous"})
+        check_keys(src, f"modes.{mname}", m, {"host_dispatch", "graph", "kernels_per_op"}, {"synchronous", "backends"})
+        for b in m.get("backends", ()):
+            check_choice(src, f"modes.{mname}.backends", b, d["backends"])
         for kind in OP_KINDS:
             if kind not in m["kernels_per_op"]:
                 raise ConfigError(src, f"modes.{mname}.kernels_per_op.{kind}", "missing; every op kind needs a count")
@@ -136,7 +136,7 @@ def load_runtime(name: str, calibration: dict | None = None) -> Runtime:
     cal = (calibration if calibration is not None else load_calibration()).get(name, {})
     return Runtime(name=d["name"], modes=d["modes"], compute_efficiency=float(d["compute_efficiency"]),
                    graph_launch_us=float(d["graph_launch_us"]), dequant_ops_per_weight=d["dequant_ops_per_weight"],
-                   calibration=cal, backends=tuple(d.get("backends", DEFAULT_BACKENDS)),
+                   calibration=cal, backends=tuple(d["backends"]),
                    host_reference_ghz=float(d.get("host_reference_ghz", 0.0)),
                    gqa_shared_kv=bool(d.get("gqa_shared_kv", True)))
 
@@ -150,15 +150,12 @@ def runtime_for(dev: Device, mode: str, calibration: dict | None = None) -> Runt
     own (``runtime:``) when it offers the mode, else the profile offering the mode for the device's backend (e.g.
     ``llamacpp`` on a Metal device -> llamacpp-metal). Raises ConfigError listing the choices
     otherwise."""
-    rt = load_runtime(dev.runtime, calibration)
-    if mode in rt.modes:
-        return rt
-    allowed = set(rt.modes)
-    for name in list_runtimes():
+    allowed = set()
+    for name in [dev.runtime] + [n for n in list_runtimes() if n != dev.runtime]:
         d = load_yaml(RUNTIME_DIR / f"{name}.yaml")
-        if dev.backend in d.get("backends", DEFAULT_BACKENDS):
-            if mode in d["modes"]:
-                return load_runtime(name, calibration)
-            allowed |= set(d["modes"])
+        runs = [m for m, spec in d["modes"].items() if dev.backend in spec.get("backends", d["backends"])]
+        if mode in runs:
+            return load_runtime(name, calibration)
+        allowed |= set(runs)
     raise ConfigError(dev.source_file or dev.key, "mode", f"{mode!r} is not available on {dev.key} "
                       f"(backend {dev.backend}); allowed: {', '.join(sorted(allowed))}")
