@@ -90,6 +90,8 @@ SCHEMAS: dict = {
         "runtime": Field("str", "runtime profile (hw_configs/runtime)"),
         "backend": Field("choice", "kernel backend: which runtime profiles (their `backends`) run here",
                          choices=("cuda", "rocm", "metal", "cpu")),
+        "native_formats": Field("any", "number formats the hardware computes in natively (fp32, tf32, fp16, bf16, "
+                                "fp8, fp4, int8, int4; NVIDIA: by compute capability)"),
         "host": Field("map", "host CPU", required=False, fields={
             "name": Field("str", "host CPU name"),
             "single_thread_ghz": Field("float", "single-thread clock", "GHz", 0.5, 10.0)}),
@@ -106,6 +108,8 @@ SCHEMAS: dict = {
                                     required=False),
         "kernel_structure": Field("any", "kernels per op structure", required=False),
         "gqa_shared_kv": Field("bool", "grouped-query heads share one KV read", required=False),
+        "weight_formats": Field("any", "weight format or format family -> backends it runs on (~: all the profile's)"),
+        "emulated_formats": Field("any", "number format the hardware lacks -> the one the engine computes it in"),
     },
     "link": {
         "name": _NAME, "source": _SOURCE,

@@ -117,3 +117,48 @@ def test_apple_m2_max_runs_metal_llamacpp():
 def test_mode_not_on_backend_is_rejected(key, mode):
     with pytest.raises(ConfigError, match="allowed: .*eager"):
         runtime_for(load_device(key), mode)
+
+
+# Weight format x runtime x hardware. Sources for the expected verdicts: llama.cpp runs GGUF types only (and
+# f32/f16/bf16); TinyChat runs AWQ int4 (mit-han-lab/llm-awq README); ExLlamaV2 runs EXL2 and GPTQ (its README);
+# TensorRT-LLM, vLLM and MLC-LLM do not load GGUF k-quant mixes for their own kernels; HF transformers eager
+# dequantizes GGUF to fp on load (docs "GGUF and interaction with Transformers"), so it never runs q4_k_m.
+@pytest.mark.parametrize("mode", ["tinychat", "exllamav2", "tensorrt_llm", "vllm", "mlc", "eager"])
+def test_gguf_mix_only_under_llamacpp(mode):
+    with pytest.raises(ConfigError, match="q4_k_m.*allowed.*"):
+        predict("llama-2-7b", "rtx-4090", 128, weights="q4_k_m", mode=mode)
+
+
+@pytest.mark.parametrize("key,weights,mode", [("rtx-4090", "exl2-4.65", "llamacpp"), ("apple-m3-max", "marlin", "eager"),
+                                              ("rtx-4090", "awq", "llamacpp"), ("a10", "gptq", "tinychat")])
+def test_format_the_engine_lacks_is_rejected(key, weights, mode):
+    with pytest.raises(ConfigError, match="allowed"):
+        predict("llama-2-7b", key, 128, weights=weights, mode=mode)
+
+
+@pytest.mark.parametrize("weights,mode", [("fp8_e4m3", "eager"), ("fp8_e4m3", "tensorrt_llm"), ("nvfp4", "tensorrt_llm")])
+def test_turing_has_no_fp8_or_fp4(weights, mode):
+    """T4 is Turing (compute capability 7.5): FP8 tensor cores arrive with Ada/Hopper (cc 8.9/9.0), FP4 with
+    Blackwell (NVIDIA CUDA C++ Programming Guide, compute capabilities table)."""
+    with pytest.raises(ConfigError, match="t4.*native"):
+        predict("llama-2-7b", "t4", 128, weights=weights, mode=mode)
+
+
+def test_bf16_on_turing_is_emulated_at_the_fp32_rate():
+    """Turing has no bf16 math; PyTorch runs bf16 matmuls there through fp32 (upconvert, fp32 FMA): a
+    compute-bound GEMM runs at the 8.1 TFLOPS fp32 rate, not the 65 TFLOPS fp16 tensor rate (T4 datasheet),
+    so a compute-bound kernel takes 65 / 8.1 = 8.02x longer in bf16 than in fp16 (same bytes)."""
+    dev = load_device("t4")
+    times = {}
+    for w in ("bf16", "fp16"):
+        tr = generate_trace(Workload(load_model("llama-2-7b"), weights=w, batch=4096), 16)
+        ks = [k for k in lower(tr, dev, runtime_for(dev, "eager"), "eager") if k.kind in ("gemv", "gemm") and k.bound == "compute"]
+        times[w] = ks[0].device_ns
+    assert times["bf16"] / times["fp16"] == pytest.approx(65 / 8.1, rel=1e-6)
+
+
+def test_published_cells_formats_still_run():
+    for key, w, mode in [("l4", "nf4", "eager"), ("l4", "int4", "compiled"), ("mi250x-gcd", "int8", "compiled"),
+                         ("rtx-4090", "awq", "tinychat"), ("dgx-spark", "q4_k_m", "llamacpp"),
+                         ("raspberry-pi-5", "q4_k_m", "llamacpp"), ("xeon-gold-6154", "fp32", "eager")]:
+        assert predict("gpt2-small", key, 16, weights=w, mode=mode).latency_ms > 0
