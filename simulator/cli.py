@@ -95,7 +95,8 @@ def _print_dram_table(o):
                        f"({o['served_from_queue_bytes']} bytes not moved on the bus)"),
         ("row buffer", f"{o['row_hits']} hits, {o['row_misses']} misses, {o['row_conflicts']} conflicts"
                        f" (hit rate {o['row_hit_rate']:.3f})"),
-        ("read latency", f"{o['avg_read_latency_cycles']:.1f} cycles = {o['avg_read_latency_ns']:.1f} ns (average)"),
+        ("read latency", f"{o['avg_read_latency_cycles']:.1f} cycles = {o['avg_read_latency_ns']:.1f} ns (average)"
+                         if o["reads"] else "n/a (no reads)"),
         ("refreshes", str(o["refreshes"])),
         ("energy", f"{o['energy_pj']['total_pj'] / 1e6:.3f} uJ = {o['energy_pj_per_bit']:.2f} pJ/bit moved "
                    f"(act {o['energy_pj']['activate_pj'] / 1e6:.3f}, rd {o['energy_pj']['read_pj'] / 1e6:.3f}, "
