@@ -99,3 +99,17 @@ def test_sliding_window_limits_kv_read():
     reads = {o.layer: o.kv_read_bytes for o in tg.ops if o.kind == "attn_score"}
     assert reads[0] == 1024 * 4 * 256 * 2                 # local layer: window 1024
     assert reads[5] == 5001 * 4 * 256 * 2                 # every 6th layer is global
+
+
+def test_config_json_errors_use_hugging_face_keys(tmp_path, capsys):
+    """A bad config.json is reported with the keys the user wrote (num_key_value_heads, hidden_size),
+    not decodesim's internal names (kv_heads, hidden)."""
+    p = _write(tmp_path, dict(LLAMA3, num_key_value_heads=3), "kv.json")
+    assert main(["run", "--model", str(p), "--hw", "rtx-4090"]) == 2
+    err = capsys.readouterr().err
+    assert "num_key_value_heads" in err and "num_attention_heads" in err
+    assert "kv_heads" not in err.replace("num_key_value_heads", "")
+    p = _write(tmp_path, dict(LLAMA3, hidden_size=4097), "h.json")
+    assert main(["run", "--model", str(p), "--hw", "rtx-4090"]) == 2
+    err = capsys.readouterr().err
+    assert "hidden_size" in err and "(4097)" in err and " hidden " not in err
