@@ -137,7 +137,8 @@ def _torch_device(command, device):
         raise ConfigError(command, None, "needs PyTorch, which is not installed: pip install 'decodesim[measure]'") \
             from None
     if device == "cuda" and not torch.cuda.is_available():
-        raise ConfigError("--device", "cuda", f"this PyTorch ({torch.__version__}) sees no CUDA device; use --device cpu")
+        raise ConfigError("--device", "cuda",
+                          f"this PyTorch ({torch.__version__}) sees no CUDA device; use --device cpu")
     return device or ("cuda" if torch.cuda.is_available() else "cpu")
 
 

@@ -99,7 +99,8 @@ SCHEMAS: dict = {
     },
     "runtime": {
         "name": _NAME, "source": _SOURCE,
-        "modes": Field("any", "mode -> {host_dispatch, graph, kernels_per_op[, synchronous, backends (default: the profile's)]}"),
+        "modes": Field("any", "mode -> {host_dispatch, graph, kernels_per_op[, synchronous, "
+                       "backends (default: the profile's)]}"),
         "compute_efficiency": Field("float", "achieved / peak compute", "fraction", 0.01, 1.0),
         "graph_launch_us": Field("float", "one graph launch", "us", 0.0, 1e6),
         "dequant_ops_per_weight": Field("any", "dequantisation operations per weight, per format"),

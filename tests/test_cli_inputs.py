@@ -317,7 +317,8 @@ def test_run_default_weights_are_the_documented_bf16(capsys):
 
 
 @pytest.mark.parametrize("argv", [["trace", "record", "--model", "gpt2-small", "--context", "8", "--out", "t.json"],
-                                  ["trace", "record", "--model", "gpt2-small", "--context", "8", "--out", "t.json", "--device", "cpu"]])
+                                  ["trace", "record", "--model", "gpt2-small", "--context", "8", "--out", "t.json",
+                                   "--device", "cpu"]])
 def test_trace_record_without_torch_blames_the_missing_package(monkeypatch, capsys, tmp_path, argv):
     """Without PyTorch the error names the command and the missing package, not --device (which was fine)."""
     monkeypatch.setitem(sys.modules, "torch", None)          # import torch -> ImportError

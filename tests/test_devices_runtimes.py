@@ -129,14 +129,16 @@ def test_gguf_mix_only_under_llamacpp(mode):
         predict("llama-2-7b", "rtx-4090", 128, weights="q4_k_m", mode=mode)
 
 
-@pytest.mark.parametrize("key,weights,mode", [("rtx-4090", "exl2-4.65", "llamacpp"), ("apple-m3-max", "marlin", "eager"),
+@pytest.mark.parametrize("key,weights,mode", [("rtx-4090", "exl2-4.65", "llamacpp"),
+                                              ("apple-m3-max", "marlin", "eager"),
                                               ("rtx-4090", "awq", "llamacpp"), ("a10", "gptq", "tinychat")])
 def test_format_the_engine_lacks_is_rejected(key, weights, mode):
     with pytest.raises(ConfigError, match="allowed"):
         predict("llama-2-7b", key, 128, weights=weights, mode=mode)
 
 
-@pytest.mark.parametrize("weights,mode", [("fp8_e4m3", "eager"), ("fp8_e4m3", "tensorrt_llm"), ("nvfp4", "tensorrt_llm")])
+@pytest.mark.parametrize("weights,mode", [("fp8_e4m3", "eager"), ("fp8_e4m3", "tensorrt_llm"),
+                                          ("nvfp4", "tensorrt_llm")])
 def test_turing_has_no_fp8_or_fp4(weights, mode):
     """T4 is Turing (compute capability 7.5): FP8 tensor cores arrive with Ada/Hopper (cc 8.9/9.0), FP4 with
     Blackwell (NVIDIA CUDA C++ Programming Guide, compute capabilities table)."""
@@ -152,7 +154,8 @@ def test_bf16_on_turing_is_emulated_at_the_fp32_rate():
     times = {}
     for w in ("bf16", "fp16"):
         tr = generate_trace(Workload(load_model("llama-2-7b"), weights=w, batch=4096), 16)
-        ks = [k for k in lower(tr, dev, runtime_for(dev, "eager"), "eager") if k.kind in ("gemv", "gemm") and k.bound == "compute"]
+        ks = [k for k in lower(tr, dev, runtime_for(dev, "eager"), "eager")
+              if k.kind in ("gemv", "gemm") and k.bound == "compute"]
         times[w] = ks[0].device_ns
     assert times["bf16"] / times["fp16"] == pytest.approx(65 / 8.1, rel=1e-6)
 

@@ -56,7 +56,8 @@ def test_hf_llama3_matches_catalog(tmp_path):
 @pytest.mark.parametrize("cfg,hw", [(LLAMA3, "rtx-4090"), (MIXTRAL, "h100-sxm5")])
 def test_cli_run_with_config_json(tmp_path, capsys, cfg, hw):
     p = _write(tmp_path, cfg)
-    assert main(["run", "--model", str(p), "--hw", hw, "--context", "100", "--weights", "q4_k_m", "--mode", "llamacpp"]) == 0
+    assert main(["run", "--model", str(p), "--hw", hw, "--context", "100", "--weights", "q4_k_m",
+                 "--mode", "llamacpp"]) == 0
     assert "ms/token" in capsys.readouterr().out
 
 

@@ -67,12 +67,15 @@ class Runtime:
         engine does not run the format on ``dev``'s backend (listing the formats it runs), or the format
         needs a number format ``dev`` lacks and the engine does not emulate it. An emulated format runs at
         the peak of the format it is emulated in (bf16 on Turing via fp32: the fp32 rate)."""
-        from ..workload.formats import resolve
+        from ..workload.formats import FORMATS, resolve
         f = resolve(weights)
         ok = [k for k, b in self.weight_formats.items() if b is None or dev.backend in b]
         if f.name not in ok and f.family not in ok:
+            members = {k: "/".join(n for n, x in FORMATS.items() if x.family == k) or f"{k}-<bpw>" for k in ok}
+            shown = [k if k in FORMATS else f"{k} ({members[k]}{', llama.cpp mixes' * k.startswith('gguf')})"
+                     for k in ok]
             raise ConfigError(f"runtime {self.name}", "weights", f"{weights!r} does not run under {self.name} on "
-                              f"{dev.key} (backend {dev.backend}); allowed: {', '.join(ok)}")
+                              f"{dev.key} (backend {dev.backend}); allowed: {', '.join(shown)}")
         if not f.native or f.native in dev.native_formats:
             return f.compute
         via = self.emulated_formats.get(f.native)
@@ -129,7 +132,8 @@ def parse_device(d: dict, src, key: str) -> Device:
     for i, fm in enumerate(d["native_formats"]):
         check_choice(src, f"native_formats[{i}]", fm, NUMBER_FORMATS)
     host = d.get("host") or {}
-    return Device(backend=backend, host=dict(host), native_formats=tuple(d["native_formats"]), key=key, name=str(d["name"]), kind=d["kind"],
+    return Device(backend=backend, host=dict(host), native_formats=tuple(d["native_formats"]), key=key,
+                  name=str(d["name"]), kind=d["kind"],
                   source=str(d["source"]), memory=dict(d["memory"]),
                   compute=dict(d["compute"]), cache=dict(d["cache"] or {}), power=dict(d["power"]),
                   runtime=d["runtime"], source_file=src)
