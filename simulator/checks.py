@@ -21,6 +21,17 @@ def check_positions(model, context: int, src: str = "--context"):
                           f"allowed [0, {model.max_positions - 1}]")
 
 
+def check_sequence(model, prompt: int, generate: int, src: str = "--generate"):
+    """A request of ``prompt`` tokens then ``generate`` new ones holds prompt + generate positions
+    (0 .. prompt + generate - 1): the sum must not exceed ``max_positions`` (learned or rotary: the
+    model was trained on that many). ConfigError naming ``src`` and the allowed range of ``generate``."""
+    if prompt + generate > model.max_positions:
+        raise ConfigError(src, str(generate), f"a {prompt}-token prompt + {generate} generated = {prompt + generate} "
+                          f"tokens, beyond {model.name}'s {model.max_positions} positions; allowed "
+                          f"[1, {model.max_positions - prompt}]" if prompt < model.max_positions else
+                          f"the {prompt}-token prompt alone fills {model.name}'s {model.max_positions} positions")
+
+
 def footprint_bytes(workload, context: int) -> dict:
     """Resident bytes of one decode step: ``weights`` (every parameter in the weight format, plus
     quantisation scales), ``kv`` (K and V of the tokens kept, all sequences) and ``activations``

@@ -95,7 +95,8 @@ def _print_dram_table(o):
                        f"({o['served_from_queue_bytes']} bytes not moved on the bus)"),
         ("row buffer", f"{o['row_hits']} hits, {o['row_misses']} misses, {o['row_conflicts']} conflicts"
                        f" (hit rate {o['row_hit_rate']:.3f})"),
-        ("read latency", f"{o['avg_read_latency_cycles']:.1f} cycles = {o['avg_read_latency_ns']:.1f} ns (average)"),
+        ("read latency", f"{o['avg_read_latency_cycles']:.1f} cycles = {o['avg_read_latency_ns']:.1f} ns (average)"
+                         if o["reads"] else "n/a (no reads)"),
         ("refreshes", str(o["refreshes"])),
         ("energy", f"{o['energy_pj']['total_pj'] / 1e6:.3f} uJ = {o['energy_pj_per_bit']:.2f} pJ/bit moved "
                    f"(act {o['energy_pj']['activate_pj'] / 1e6:.3f}, rd {o['energy_pj']['read_pj'] / 1e6:.3f}, "
@@ -127,14 +128,17 @@ def _cmd_trace_generate(args) -> int:
     return 0
 
 
-def _torch_device(flag, device):
-    """``device`` (cpu, cuda or None = cuda when present) after checking this torch can use it."""
+def _torch_device(command, device):
+    """``device`` (cpu, cuda or None = cuda when present) after checking this torch can use it; ``command``
+    names the subcommand in the error when PyTorch itself is missing (the --device value is not at fault)."""
     try:
         import torch
     except ImportError:
-        raise ConfigError(flag, device or "", "needs PyTorch: pip install 'decodesim[measure]'") from None
+        raise ConfigError(command, None, "needs PyTorch, which is not installed: pip install 'decodesim[measure]'") \
+            from None
     if device == "cuda" and not torch.cuda.is_available():
-        raise ConfigError(flag, "cuda", f"this PyTorch ({torch.__version__}) sees no CUDA device; use --device cpu")
+        raise ConfigError("--device", "cuda",
+                          f"this PyTorch ({torch.__version__}) sees no CUDA device; use --device cpu")
     return device or ("cuda" if torch.cuda.is_available() else "cpu")
 
 
@@ -158,7 +162,7 @@ def _cmd_trace_record(args) -> int:
     from .workload import Workload, load_model
     m = load_model(args.model)
     check_positions(m, args.context)
-    device = _torch_device("--device", args.device)
+    device = _torch_device("trace record", args.device)
     # the recording runs the model in fp32 with an fp32 KV cache: refuse before allocating it
     check_fits(Workload(m, weights="fp32", kv="fp32", batch=args.batch or 1), args.context,
                _available_bytes(device), f"{device} (available memory)", args.allow_overcommit)
@@ -208,7 +212,7 @@ def _cmd_measure(args) -> int:
     if args.device_config:
         from .devices.config import load_device
         load_device(args.device_config)
-    device = _torch_device("--device", args.device)
+    device = _torch_device("measure", args.device)
     df = run_harness(args.model, args.contexts, steps=args.steps, warmup=args.warmup, device=device,
                      weights=args.weights, device_config=args.device_config, fit_first=not args.all_heldout)
     df.to_csv(args.out, index=False)

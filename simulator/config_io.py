@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ast
 import operator
+import re
 from pathlib import Path
 
 import yaml
@@ -67,7 +68,12 @@ def check_int(source, key: str, value, lo: int, hi: int) -> int:
     return value
 
 
+_NUMBER = re.compile(r"^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$")
+
+
 def check_float(source, key: str, value, lo: float, hi: float) -> float:
+    if isinstance(value, str) and _NUMBER.match(value.strip()):
+        value = float(value)            # YAML 1.1 reads 1e9 (no dot) as a string; it is a number
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         raise ConfigError(source, key, f"must be a number in [{lo}, {hi}], got {value!r}")
     if not lo <= float(value) <= hi:
@@ -161,7 +167,7 @@ def check_timing_table(source, d: dict, values: dict):
                               f"refresh or controller expression (a typo?); known: {', '.join(TIMING_NAMES)}")
     for name in TIMING_AT_LEAST_ONE:
         if name in values and values[name] < 1:
-            raise ConfigError(source, f"timing.{name}", f"{values[name]} is out of range; allowed >= 1 cycle")
+            raise ConfigError(source, f"timing.{name}", f"{values[name]} is out of range; allowed [1, 10000000] cycles")
     for total, parts in TIMING_SUMS:
         need = sum(values[p] for p in parts) if all(p in values for p in parts) else 0
         if total in values and values[total] < need - ROUNDING_CYCLES:

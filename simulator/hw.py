@@ -118,6 +118,8 @@ def check_backend(kind: str, given: dict, src="--hw"):
     for opt, allowed in backend(kind).limits.items():
         v = given.get(opt)
         if v is not None and v not in allowed:
-            raise ConfigError(src, FLAG_OF.get(opt, opt), f"{v!r} cannot be honoured by a {kind} "
-                              f"(allowed: {', '.join(map(str, allowed))})")
+            ok = [str(a) for a in allowed if a is not None]
+            raise ConfigError(src, FLAG_OF.get(opt, opt), f"{v!r} cannot be honoured by a {kind} " +
+                              (f"(allowed: {', '.join(ok)})" if ok else f"(a {kind} takes no {FLAG_OF.get(opt, opt)}; "
+                               "leave it out)"))
 

@@ -88,8 +88,10 @@ SCHEMAS: dict = {
             "tdp_w": Field("float", "thermal design power (energy = TDP x time, an upper bound)", "W", 0.1, 1e5),
             "idle_w": Field("float", "idle power (<= tdp_w)", "W", 0.0, 1e5)}),
         "runtime": Field("str", "runtime profile (hw_configs/runtime)"),
-        "backend": Field("str", "kernel backend (cuda, rocm, metal, cpu); default cpu for a CPU, else cuda",
-                         required=False),
+        "backend": Field("choice", "kernel backend: which runtime profiles (their `backends`) run here",
+                         choices=("cuda", "rocm", "metal", "cpu")),
+        "native_formats": Field("any", "number formats the hardware computes in natively (fp32, tf32, fp16, bf16, "
+                                "fp8, fp4, int8, int4; NVIDIA: by compute capability)"),
         "host": Field("map", "host CPU", required=False, fields={
             "name": Field("str", "host CPU name"),
             "single_thread_ghz": Field("float", "single-thread clock", "GHz", 0.5, 10.0)}),
@@ -97,15 +99,18 @@ SCHEMAS: dict = {
     },
     "runtime": {
         "name": _NAME, "source": _SOURCE,
-        "modes": Field("any", "mode -> {host_dispatch, graph, kernels_per_op[, synchronous]}"),
+        "modes": Field("any", "mode -> {host_dispatch, graph, kernels_per_op[, synchronous, "
+                       "backends (default: the profile's)]}"),
         "compute_efficiency": Field("float", "achieved / peak compute", "fraction", 0.01, 1.0),
         "graph_launch_us": Field("float", "one graph launch", "us", 0.0, 1e6),
         "dequant_ops_per_weight": Field("any", "dequantisation operations per weight, per format"),
-        "backends": Field("any", "kernel backends this runtime runs on", required=False),
+        "backends": Field("any", "kernel backends this runtime runs on (cuda, rocm, metal, cpu)"),
         "host_reference_ghz": Field("float", "host clock the dispatch costs were measured at", "GHz", 0.0, 10.0,
                                     required=False),
         "kernel_structure": Field("any", "kernels per op structure", required=False),
         "gqa_shared_kv": Field("bool", "grouped-query heads share one KV read", required=False),
+        "weight_formats": Field("any", "weight format or format family -> backends it runs on (~: all the profile's)"),
+        "emulated_formats": Field("any", "number format the hardware lacks -> the one the engine computes it in"),
     },
     "link": {
         "name": _NAME, "source": _SOURCE,

@@ -314,3 +314,53 @@ def test_run_default_weights_are_the_documented_bf16(capsys):
     o = json.loads(capsys.readouterr().out)
     assert o["weights"] == "bf16"
     assert o["latency_ms"] == pytest.approx(predict("gpt2-small", "xeon-gold-6154", 64, weights="bf16").latency_ms)
+
+
+@pytest.mark.parametrize("argv", [["trace", "record", "--model", "gpt2-small", "--context", "8", "--out", "t.json"],
+                                  ["trace", "record", "--model", "gpt2-small", "--context", "8", "--out", "t.json",
+                                   "--device", "cpu"]])
+def test_trace_record_without_torch_blames_the_missing_package(monkeypatch, capsys, tmp_path, argv):
+    """Without PyTorch the error names the command and the missing package, not --device (which was fine)."""
+    monkeypatch.setitem(sys.modules, "torch", None)          # import torch -> ImportError
+    monkeypatch.chdir(tmp_path)
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert "PyTorch" in err and "--device" not in err and len(err.strip().splitlines()) == 1
+
+
+def _one_line_error(capsys, argv):
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert "Traceback" not in err and len(err.strip().splitlines()) == 1
+    return err
+
+
+def test_mode_on_pim_says_it_takes_none(capsys):
+    err = _one_line_error(capsys, ["run", "--model", "gpt2-small", "--hw", "hbm-pim", "--mode", "eager"])
+    assert "None" not in err and "takes no --mode" in err
+
+
+def test_exponent_number_is_a_number_out_of_range(capsys):
+    """1e9 is a number (YAML 1.1 reads it as a string): the error says the value is out of the range."""
+    err = _one_line_error(capsys, ["run", "--model", "gpt2-small", "--hw", "t4", "--set", "memory.peak_gbps=1e9"])
+    assert "out of range; allowed [0.1, 100000.0]" in err and "must be a number" not in err
+
+
+@pytest.mark.parametrize("value", [-3, 0])
+def test_timing_range_is_the_real_one(tmp_path, capsys, value):
+    """nCL (CAS latency) must be at least one clock: the range stated is [1, ...], and 0 is outside it."""
+    text = (ROOT / "hw_configs" / "dram" / "ddr4-3200.yaml").read_text()
+    p = tmp_path / "s.yaml"
+    p.write_text(text.replace("  nCL: 22", f"  nCL: {value}"))
+    t = tmp_path / "t.txt"
+    t.write_text("0x0 R\n")
+    err = _one_line_error(capsys, ["dram", "--standard", str(p), str(t)])
+    assert "timing.nCL" in err and "allowed [1, " in err
+
+
+def test_dram_table_without_reads_says_na(tmp_path, capsys):
+    t = tmp_path / "w.txt"
+    t.write_text("0x0 W\n0x40 W\n")
+    assert main(["dram", "--standard", "ddr4-3200", str(t)]) == 0
+    line = [x for x in capsys.readouterr().out.splitlines() if x.startswith("read latency")][0]
+    assert "n/a" in line and "0.0" not in line

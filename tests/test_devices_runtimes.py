@@ -82,3 +82,86 @@ def test_predict_accepts_new_names():
     w = Workload(load_model("llama-3.2-3b"), weights="q4_k_m")
     floor_ms = generate_trace(w, 256).totals()["bytes"] / (102 * 1e6)
     assert r.latency_ms >= floor_ms
+
+
+def test_backend_is_required(tmp_path):
+    """A device without `backend:` must not silently become a CUDA device (apple-m2-max ran CUDA llama.cpp)."""
+    d = yaml.safe_load((DEVICE_DIR / "apple-m1-max.yaml").read_text())
+    del d["backend"]
+    p = tmp_path / "nobackend.yaml"
+    p.write_text(yaml.safe_dump(d))
+    with pytest.raises(ConfigError, match="backend"):
+        load_device(p)
+
+
+@pytest.mark.parametrize("key", list_devices())
+def test_every_device_names_its_backend(key):
+    d = yaml.safe_load((DEVICE_DIR / f"{key}.yaml").read_text())
+    want = ("metal" if key.startswith("apple") else "rocm" if key.startswith("mi") else
+            "cpu" if d["kind"] == "cpu" or key.startswith(("phone", "raspberry")) else "cuda")
+    assert d.get("backend") == want
+
+
+def test_apple_m2_max_runs_metal_llamacpp():
+    """M1 Max, M2 Max and M3 Max all have 400 GB/s (512-bit LPDDR5-6400; Apple's specs) and run the same
+    llama.cpp Metal profile; their GPUs grow 10.4 -> 13.6 -> ~16 TFLOPS, so M2 Max's step time must lie between
+    M3 Max's and M1 Max's (the CUDA profile gave 15.35 ms, below both)."""
+    assert runtime_for(load_device("apple-m2-max"), "llamacpp").name == "llamacpp-metal"
+    ms = {k: predict("llama-3-8b", k, 256, weights="q4_k_m", mode="llamacpp").latency_ms
+          for k in ("apple-m1-max", "apple-m2-max", "apple-m3-max")}
+    assert ms["apple-m3-max"] <= ms["apple-m2-max"] <= ms["apple-m1-max"]
+
+
+@pytest.mark.parametrize("key,mode", [("apple-m2-max", "cuda_graphs"), ("apple-m3-max", "compiled"),
+                                      ("mi250x-gcd", "tensorrt_llm"), ("mi250x-gcd", "tinychat")])
+def test_mode_not_on_backend_is_rejected(key, mode):
+    with pytest.raises(ConfigError, match="allowed: .*eager"):
+        runtime_for(load_device(key), mode)
+
+
+# Weight format x runtime x hardware. Sources for the expected verdicts: llama.cpp runs GGUF types only (and
+# f32/f16/bf16); TinyChat runs AWQ int4 (mit-han-lab/llm-awq README); ExLlamaV2 runs EXL2 and GPTQ (its README);
+# TensorRT-LLM, vLLM and MLC-LLM do not load GGUF k-quant mixes for their own kernels; HF transformers eager
+# dequantizes GGUF to fp on load (docs "GGUF and interaction with Transformers"), so it never runs q4_k_m.
+@pytest.mark.parametrize("mode", ["tinychat", "exllamav2", "tensorrt_llm", "vllm", "mlc", "eager"])
+def test_gguf_mix_only_under_llamacpp(mode):
+    with pytest.raises(ConfigError, match="q4_k_m.*allowed.*"):
+        predict("llama-2-7b", "rtx-4090", 128, weights="q4_k_m", mode=mode)
+
+
+@pytest.mark.parametrize("key,weights,mode", [("rtx-4090", "exl2-4.65", "llamacpp"),
+                                              ("apple-m3-max", "marlin", "eager"),
+                                              ("rtx-4090", "awq", "llamacpp"), ("a10", "gptq", "tinychat")])
+def test_format_the_engine_lacks_is_rejected(key, weights, mode):
+    with pytest.raises(ConfigError, match="allowed"):
+        predict("llama-2-7b", key, 128, weights=weights, mode=mode)
+
+
+@pytest.mark.parametrize("weights,mode", [("fp8_e4m3", "eager"), ("fp8_e4m3", "tensorrt_llm"),
+                                          ("nvfp4", "tensorrt_llm")])
+def test_turing_has_no_fp8_or_fp4(weights, mode):
+    """T4 is Turing (compute capability 7.5): FP8 tensor cores arrive with Ada/Hopper (cc 8.9/9.0), FP4 with
+    Blackwell (NVIDIA CUDA C++ Programming Guide, compute capabilities table)."""
+    with pytest.raises(ConfigError, match="t4.*native"):
+        predict("llama-2-7b", "t4", 128, weights=weights, mode=mode)
+
+
+def test_bf16_on_turing_is_emulated_at_the_fp32_rate():
+    """Turing has no bf16 math; PyTorch runs bf16 matmuls there through fp32 (upconvert, fp32 FMA): a
+    compute-bound GEMM runs at the 8.1 TFLOPS fp32 rate, not the 65 TFLOPS fp16 tensor rate (T4 datasheet),
+    so a compute-bound kernel takes 65 / 8.1 = 8.02x longer in bf16 than in fp16 (same bytes)."""
+    dev = load_device("t4")
+    times = {}
+    for w in ("bf16", "fp16"):
+        tr = generate_trace(Workload(load_model("llama-2-7b"), weights=w, batch=4096), 16)
+        ks = [k for k in lower(tr, dev, runtime_for(dev, "eager"), "eager")
+              if k.kind in ("gemv", "gemm") and k.bound == "compute"]
+        times[w] = ks[0].device_ns
+    assert times["bf16"] / times["fp16"] == pytest.approx(65 / 8.1, rel=1e-6)
+
+
+def test_published_cells_formats_still_run():
+    for key, w, mode in [("l4", "nf4", "eager"), ("l4", "int4", "compiled"), ("mi250x-gcd", "int8", "compiled"),
+                         ("rtx-4090", "awq", "tinychat"), ("dgx-spark", "q4_k_m", "llamacpp"),
+                         ("raspberry-pi-5", "q4_k_m", "llamacpp"), ("xeon-gold-6154", "fp32", "eager")]:
+        assert predict("gpt2-small", key, 16, weights=w, mode=mode).latency_ms > 0

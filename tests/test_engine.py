@@ -159,3 +159,28 @@ def test_runtime_calibration_has_provenance():
     rt = load_runtime("gpu-pytorch")
     for k in ("host_dispatch_us", "gpu_min_kernel_us", "memory_efficiency"):
         assert "fitted_on" in rt.calibration[k] and rt.param(k) > 0
+
+
+def test_cpu_breakdown_separates_host_dispatch():
+    """PyTorch eager on a CPU runs each op synchronously: dispatch (host_dispatch_us = 10 us, assumed in
+    hw_configs/calibration.yaml) then the kernel. GPT-2 small has 12 layers x 13 ops (2 layernorms, 4 GEMVs,
+    kv_append, attn_score, softmax, attn_context, GELU, 2 residual adds) + embedding + final layernorm +
+    lm_head = 159 ops, one kernel each: dispatch = 159 x 10 us = 1.59 ms. It was counted as memory time."""
+    r = predict("gpt2-small", "xeon-gold-6154", 128, weights="fp32")
+    bd = r.breakdown_ns()
+    assert bd["dispatch"] == pytest.approx(159 * 10e3)
+    assert sum(bd.values()) == pytest.approx(r.latency_ns)
+    # what is left is the kernels: at least the bytes at peak bandwidth (128 GB/s, six DDR4-2666 channels)
+    floor_ns = memory_floor_ms("gpt2-small", "xeon-gold-6154", 128, weights="fp32") * 1e6
+    assert bd["memory"] + bd.get("compute", 0) + bd.get("overhead", 0) >= floor_ns
+    assert bd["memory"] == pytest.approx(r.latency_ns - 159 * 10e3 - bd.get("compute", 0) - bd.get("overhead", 0))
+
+
+@pytest.mark.parametrize("key,mode", [("xeon-gold-6154", "eager"), ("raspberry-pi-5", "llamacpp"),
+                                      ("l4", "eager"), ("apple-m1", "llamacpp"), ("h100-sxm5", "cuda_graphs")])
+def test_breakdown_parts_sum_to_latency_on_every_kind(key, mode):
+    r = predict("llama-3.2-1b", key, 64, weights="q4_k_m" if mode == "llamacpp" else "bf16", mode=mode)
+    bd = r.breakdown_ns()
+    assert set(bd) <= {"memory", "compute", "overhead", "dispatch", "idle"}
+    assert sum(bd.values()) == pytest.approx(r.latency_ns)
+    assert (bd.get("dispatch", 0) > 0) == (load_device(key).backend == "cpu")

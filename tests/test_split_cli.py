@@ -149,3 +149,37 @@ def test_link_yaml_is_checked(tmp_path, capsys):
     assert "uplink_mbps: -3 is out of range" in capsys.readouterr().out
     assert main(BASE + ["--link", str(p)]) == 2
     assert "mylink.yaml: uplink_mbps" in capsys.readouterr().err
+
+
+LLAMA2 = ["split", "--model", "llama-2-7b", "--edge", "jetson-orin-nano", "--server", "h100-sxm5", "--link", "wifi-6",
+          "--prompt", "128", "--layers", "0,32"]
+
+
+@pytest.mark.parametrize("generate", ["5000", "100000", "8,3969"])
+def test_split_sequence_beyond_positions_exits_2(capsys, generate):
+    """Llama-2-7B's config.json has max_position_embeddings 4096 (RoPE, not learned, but the model was trained
+    on 4096 positions): a 128-token prompt leaves 4096 - 128 = 3968 tokens to generate; 3969 is one too many."""
+    assert main(LLAMA2 + ["--generate", generate]) == 2
+    err = capsys.readouterr().err
+    assert "4096 positions" in err and "allowed [1, 3968]" in err and len(err.strip().splitlines()) == 1
+
+
+def test_split_sequence_at_positions_runs(capsys):
+    assert main(LLAMA2 + ["--generate", "3968", "--json", "--samples", "2"]) == 0
+
+
+def test_split_sweep_point_beyond_positions_is_an_error_row(tmp_path):
+    from simulator.dse.run import run_sweep
+    from simulator.dse.store import read_store
+    spec = {"name": "split-pos",
+            "base": {"hw": "jetson-orin-nano", "workload": {"model": "llama-2-7b"},
+                     "split": {"server": "h100-sxm5", "layer": 32, "prompt": 128, "generate": 8, "samples": 2},
+                     "link": {"preset": "wifi-6"}},
+            "axes": {"split.generate": [3968, 3969]}}
+    p = tmp_path / "s.yaml"
+    p.write_text(yaml.safe_dump(spec))
+    info = run_sweep(p, tmp_path / "store", workers=1, progress=False, keep_going=True)
+    assert info["failed"] == 1
+    df = read_store(tmp_path / "store").set_index("split.generate")
+    assert df.error[3968] == ""
+    assert "4096 positions" in df.error[3969]

@@ -56,7 +56,8 @@ def test_hf_llama3_matches_catalog(tmp_path):
 @pytest.mark.parametrize("cfg,hw", [(LLAMA3, "rtx-4090"), (MIXTRAL, "h100-sxm5")])
 def test_cli_run_with_config_json(tmp_path, capsys, cfg, hw):
     p = _write(tmp_path, cfg)
-    assert main(["run", "--model", str(p), "--hw", hw, "--context", "100", "--weights", "q4_k_m"]) == 0
+    assert main(["run", "--model", str(p), "--hw", hw, "--context", "100", "--weights", "q4_k_m",
+                 "--mode", "llamacpp"]) == 0
     assert "ms/token" in capsys.readouterr().out
 
 
@@ -99,3 +100,17 @@ def test_sliding_window_limits_kv_read():
     reads = {o.layer: o.kv_read_bytes for o in tg.ops if o.kind == "attn_score"}
     assert reads[0] == 1024 * 4 * 256 * 2                 # local layer: window 1024
     assert reads[5] == 5001 * 4 * 256 * 2                 # every 6th layer is global
+
+
+def test_config_json_errors_use_hugging_face_keys(tmp_path, capsys):
+    """A bad config.json is reported with the keys the user wrote (num_key_value_heads, hidden_size),
+    not decodesim's internal names (kv_heads, hidden)."""
+    p = _write(tmp_path, dict(LLAMA3, num_key_value_heads=3), "kv.json")
+    assert main(["run", "--model", str(p), "--hw", "rtx-4090"]) == 2
+    err = capsys.readouterr().err
+    assert "num_key_value_heads" in err and "num_attention_heads" in err
+    assert "kv_heads" not in err.replace("num_key_value_heads", "")
+    p = _write(tmp_path, dict(LLAMA3, hidden_size=4097), "h.json")
+    assert main(["run", "--model", str(p), "--hw", "rtx-4090"]) == 2
+    err = capsys.readouterr().err
+    assert "hidden_size" in err and "(4097)" in err and " hidden " not in err

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -14,8 +15,9 @@ HW = Path(__file__).resolve().parents[2] / "hw_configs"
 DEVICE_DIR = HW / "devices"
 RUNTIME_DIR = HW / "runtime"
 BACKENDS = ("cuda", "rocm", "metal", "cpu")
-DEFAULT_BACKENDS = ("cuda", "rocm")     # a runtime profile that names none runs on GPUs
+NUMBER_FORMATS = ("fp32", "tf32", "fp16", "bf16", "fp8", "fp4", "int8", "int4")
 CALIBRATION = HW / "calibration.yaml"
+_NOTED = set()          # emulation notes already printed (once per process)
 
 
 @dataclass
@@ -30,8 +32,9 @@ class Device:
     power: dict                  # tdp_w, idle_w
     runtime: str
     source_file: str = ""
-    backend: str = "cuda"        # cuda | rocm | metal | cpu: which runtime profiles can run here
+    backend: str = "cpu"         # cuda | rocm | metal | cpu: which runtime profiles can run here (required in YAML)
     host: dict = field(default_factory=dict)   # host CPU of a GPU system: name, single_thread_ghz
+    native_formats: tuple = ()   # number formats the hardware computes in (fp32, fp16, bf16, fp8, fp4, ...)
 
     def with_memory(self, **kw) -> "Device":
         d = copy.deepcopy(self)
@@ -52,9 +55,40 @@ class Runtime:
     graph_launch_us: float
     dequant_ops_per_weight: dict
     calibration: dict = field(default_factory=dict)
-    backends: tuple = DEFAULT_BACKENDS
+    backends: tuple = ()
     host_reference_ghz: float = 0.0    # host clock the dispatch cost is calibrated for (0: not scaled)
     gqa_shared_kv: bool = True         # False: the KV cache is read once per query head
+    weight_formats: dict = field(default_factory=dict)    # format or family -> backends (None: all)
+    emulated_formats: dict = field(default_factory=dict)  # missing native format -> the one computed in
+
+    def math_format(self, dev: "Device", weights: str) -> str:
+        """The precision (``fp32``, ``int8`` or 16-bit, as :meth:`Device.peak_flops` takes) the math of
+        weight format ``weights`` runs at on ``dev`` under this profile. Raises ConfigError when the
+        engine does not run the format on ``dev``'s backend (listing the formats it runs), or the format
+        needs a number format ``dev`` lacks and the engine does not emulate it. An emulated format runs at
+        the peak of the format it is emulated in (bf16 on Turing via fp32: the fp32 rate)."""
+        from ..workload.formats import FORMATS, resolve
+        f = resolve(weights)
+        ok = [k for k, b in self.weight_formats.items() if b is None or dev.backend in b]
+        if f.name not in ok and f.family not in ok:
+            members = {k: "/".join(n for n, x in FORMATS.items() if x.family == k) or f"{k}-<bpw>" for k in ok}
+            shown = [k if k in FORMATS else f"{k} ({members[k]}{', llama.cpp mixes' * k.startswith('gguf')})"
+                     for k in ok]
+            raise ConfigError(f"runtime {self.name}", "weights", f"{weights!r} does not run under {self.name} on "
+                              f"{dev.key} (backend {dev.backend}); allowed: {', '.join(shown)}")
+        if not f.native or f.native in dev.native_formats:
+            return f.compute
+        via = self.emulated_formats.get(f.native)
+        if via is None or via not in dev.native_formats:
+            raise ConfigError(dev.source_file or dev.key, "native_formats", f"{dev.key} has no native {f.native} "
+                              f"(native: {', '.join(dev.native_formats)}) and {self.name} does not emulate it; "
+                              f"{weights!r} cannot run here")
+        note = (f"note: {dev.key} has no native {f.native}; {self.name} computes {weights} in {via} "
+                f"(modelled at the {via} peak)")
+        if note not in _NOTED:
+            _NOTED.add(note)
+            print(f"decodesim: {note}", file=sys.stderr)
+        return "fp32" if via == "fp32" else "bf16"      # 16-bit formats share the 16-bit peak
 
     def host_scale(self, dev: "Device") -> float:
         """Host dispatch cost on ``dev``'s host relative to the calibrated one: reference clock /
@@ -94,10 +128,12 @@ def parse_device(d: dict, src, key: str) -> Device:
     check_choice(src, "memory.standard", d["memory"]["standard"], list_standards())
     check_float(src, "power.idle_w", d["power"]["idle_w"], 0.0, d["power"]["tdp_w"])
     check_choice(src, "runtime", d["runtime"], [p.stem for p in RUNTIME_DIR.glob("*.yaml")])
-    backend = d.get("backend", "cpu" if d["kind"] == "cpu" else "cuda")
-    check_choice(src, "backend", backend, BACKENDS)
+    backend = d["backend"]
+    for i, fm in enumerate(d["native_formats"]):
+        check_choice(src, f"native_formats[{i}]", fm, NUMBER_FORMATS)
     host = d.get("host") or {}
-    return Device(backend=backend, host=dict(host), key=key, name=str(d["name"]), kind=d["kind"],
+    return Device(backend=backend, host=dict(host), native_formats=tuple(d["native_formats"]), key=key,
+                  name=str(d["name"]), kind=d["kind"],
                   source=str(d["source"]), memory=dict(d["memory"]),
                   compute=dict(d["compute"]), cache=dict(d["cache"] or {}), power=dict(d["power"]),
                   runtime=d["runtime"], source_file=src)
@@ -123,10 +159,21 @@ def load_runtime(name: str, calibration: dict | None = None) -> Runtime:
     src = str(p)
     from ..schema import check_config
     check_config("runtime", d, src)
-    for b in d.get("backends", ()):
+    for b in d["backends"]:
         check_choice(src, "backends", b, BACKENDS)
+    from ..workload.formats import FORMATS
+    names = set(FORMATS) | {f.family for f in FORMATS.values()} | {"exl2"}
+    for k, b in d["weight_formats"].items():
+        check_choice(src, f"weight_formats.{k}", k, sorted(names))
+        for x in b or ():
+            check_choice(src, f"weight_formats.{k}", x, d["backends"])
+    for k, v in (d["emulated_formats"] or {}).items():
+        check_choice(src, f"emulated_formats.{k}", k, NUMBER_FORMATS)
+        check_choice(src, f"emulated_formats.{k}", v, NUMBER_FORMATS)
     for mname, m in d["modes"].items():
-        check_keys(src, f"modes.{mname}", m, {"host_dispatch", "graph", "kernels_per_op"}, {"synchronous"})
+        check_keys(src, f"modes.{mname}", m, {"host_dispatch", "graph", "kernels_per_op"}, {"synchronous", "backends"})
+        for b in m.get("backends", ()):
+            check_choice(src, f"modes.{mname}.backends", b, d["backends"])
         for kind in OP_KINDS:
             if kind not in m["kernels_per_op"]:
                 raise ConfigError(src, f"modes.{mname}.kernels_per_op.{kind}", "missing; every op kind needs a count")
@@ -136,9 +183,10 @@ def load_runtime(name: str, calibration: dict | None = None) -> Runtime:
     cal = (calibration if calibration is not None else load_calibration()).get(name, {})
     return Runtime(name=d["name"], modes=d["modes"], compute_efficiency=float(d["compute_efficiency"]),
                    graph_launch_us=float(d["graph_launch_us"]), dequant_ops_per_weight=d["dequant_ops_per_weight"],
-                   calibration=cal, backends=tuple(d.get("backends", DEFAULT_BACKENDS)),
+                   calibration=cal, backends=tuple(d["backends"]),
                    host_reference_ghz=float(d.get("host_reference_ghz", 0.0)),
-                   gqa_shared_kv=bool(d.get("gqa_shared_kv", True)))
+                   gqa_shared_kv=bool(d.get("gqa_shared_kv", True)),
+                   weight_formats=d["weight_formats"], emulated_formats=d["emulated_formats"] or {})
 
 
 def list_runtimes() -> list:
@@ -150,15 +198,12 @@ def runtime_for(dev: Device, mode: str, calibration: dict | None = None) -> Runt
     own (``runtime:``) when it offers the mode, else the profile offering the mode for the device's backend (e.g.
     ``llamacpp`` on a Metal device -> llamacpp-metal). Raises ConfigError listing the choices
     otherwise."""
-    rt = load_runtime(dev.runtime, calibration)
-    if mode in rt.modes:
-        return rt
-    allowed = set(rt.modes)
-    for name in list_runtimes():
+    allowed = set()
+    for name in [dev.runtime] + [n for n in list_runtimes() if n != dev.runtime]:
         d = load_yaml(RUNTIME_DIR / f"{name}.yaml")
-        if dev.backend in d.get("backends", DEFAULT_BACKENDS):
-            if mode in d["modes"]:
-                return load_runtime(name, calibration)
-            allowed |= set(d["modes"])
+        runs = [m for m, spec in d["modes"].items() if dev.backend in spec.get("backends", d["backends"])]
+        if mode in runs:
+            return load_runtime(name, calibration)
+        allowed |= set(runs)
     raise ConfigError(dev.source_file or dev.key, "mode", f"{mode!r} is not available on {dev.key} "
                       f"(backend {dev.backend}); allowed: {', '.join(sorted(allowed))}")

@@ -19,7 +19,7 @@ from pathlib import Path
 import numpy as np
 
 from ..config_io import (check_choice, find_config, check_float, check_int, check_keys,
-                         check_timing_table, eval_expr, load_yaml)
+                         check_timing_table, eval_expr, load_yaml, TIMING_AT_LEAST_ONE)
 from ..errors import ConfigError
 
 CONFIG_DIR = Path(__file__).resolve().parents[2] / "hw_configs" / "dram"
@@ -390,7 +390,7 @@ def parse_standard(d: dict, src) -> DramStandard:
     for k, v in timing.items():
         if not isinstance(k, str) or not k.startswith("n"):
             raise ConfigError(src, f"timing.{k}", "timing names start with 'n' (cycles)")
-        tvals[k] = check_int(src, f"timing.{k}", v, 0, 10_000_000)
+        tvals[k] = check_int(src, f"timing.{k}", v, 1 if k in TIMING_AT_LEAST_ONE else 0, 10_000_000)
     check_timing_table(src, d, tvals)
     read_latency = eval_expr(src, "read_latency", d["read_latency"], tvals)
     if read_latency < 1:

@@ -37,9 +37,10 @@ class StepResult:
         return self.latency_ns / 1e6
 
     def breakdown_ns(self) -> dict:
-        """Time of the step by what bounds it (``memory``, ``compute``, ``overhead``, ``link``)
-        plus ``idle``: the time no op runs (the device waiting for host dispatch, a graph
-        launch). The parts add up to ``latency_ns``."""
+        """Time of the step by what bounds it (``memory``, ``compute``, ``overhead`` (minimum kernel
+        time), ``dispatch`` (host dispatch of a synchronous CPU runtime), ``link``) plus ``idle``: the
+        time no op runs (a GPU waiting for host dispatch, a graph launch). The parts add up to
+        ``latency_ns``."""
         tl = self.timeline
         busy = {k: float(v) for k, v in (tl.end_ns - tl.start_ns).groupby(tl.bound).sum().items()}
         busy["idle"] = max(0.0, float(self.latency_ns) - sum(busy.values()))
@@ -66,9 +67,16 @@ def _host_proc(env, q, kernels, graph, graph_launch_ns):
 
 
 def _sync_proc(env, kernels, name, rows):
+    """The host runs each op itself: its dispatch (a row bound ``dispatch``, no bytes or kernels), then the
+    kernel (a row bound as the lowering says), so the breakdown keeps host time apart from memory time."""
     for k in kernels:
+        if k.host_ns:
+            start = env.now
+            yield env.timeout(k.host_ns)
+            rows.append(TimelineRow(op=k.op, kind=k.kind, layer=k.layer, device=name, start_ns=start,
+                                    end_ns=env.now, bytes=0, flops=0.0, bound="dispatch", kernels=0))
         start = env.now
-        yield env.timeout(k.host_ns + k.device_ns)
+        yield env.timeout(k.device_ns)
         rows.append(_row(k, name, start, env.now))
 
 

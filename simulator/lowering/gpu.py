@@ -91,7 +91,7 @@ def lower(trace: DecodeTrace, dev: Device, rt: Runtime, mode: str) -> list:
     m = rt.mode(mode)
     weights = trace.header.get("weights", "bf16")
     bw = achievable_bandwidth_gbps(dev, rt)                          # bytes per ns
-    flops_per_ns = dev.peak_flops(resolve(weights).compute) * rt.compute_efficiency / 1e9
+    flops_per_ns = dev.peak_flops(rt.math_format(dev, weights)) * rt.compute_efficiency / 1e9
     t_min = rt.calibration.get("gpu_min_kernel_us", {"value": 0.0})["value"] * 1e3
     t_host = rt.param("host_dispatch_us") * 1e3 * rt.host_scale(dev) if m["host_dispatch"] else 0.0
     simt_per_ns = dev.compute["fp32_tflops"] * 1e12 / 2 / 1e9       # FP32 lane instructions per ns

@@ -88,9 +88,8 @@ class SplitSetup:
             raise ConfigError("split", "--prompt", f"{self.prompt} out of range; allowed [1, 65536]")
         if not 1 <= self.generate <= 1 << 20:
             raise ConfigError("split", "--generate", f"{self.generate} out of range; allowed [1, {1 << 20}]")
-        if self.model.position == "learned" and self.prompt + self.generate > self.model.max_positions:
-            raise ConfigError("split", "--prompt/--generate", f"prompt + generate = {self.prompt + self.generate} "
-                              f"exceeds {self.model.name}'s {self.model.max_positions} learned positions")
+        from ..checks import check_sequence
+        check_sequence(self.model, self.prompt, self.generate)
         # the profile that runs each side's mode (as `decodesim run --mode`): the device's own, or
         # the one for its backend (``llamacpp`` on a Metal edge -> llamacpp-metal); ConfigError else
         self.edge_runtime = runtime_for(self.edge, self.edge_mode)

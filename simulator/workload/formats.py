@@ -51,6 +51,7 @@ class Format:
     compute: str           # precision of the math: fp32 | bf16 | int8 (peak the device offers)
     fixed_group: bool      # GGUF blocks, MX/NV FP4: the group size cannot be changed
     source: str
+    native: str = ""       # number format the math needs in hardware ("" : dequantized in software first)
 
     @property
     def block_bytes(self) -> float:
@@ -79,28 +80,28 @@ class Format:
         return n * self.bits / 8 + (n // g) * self.group_bytes
 
 
-def _f(name, bits, group, group_bytes, family, compute="bf16", fixed=False, source=""):
+def _f(name, bits, group, group_bytes, family, compute="bf16", fixed=False, source="", native=""):
     # llama.cpp multiplies GGUF weights with int8 dot products on q8-quantized activations
     # (MMVQ on CUDA, vec_dot_*_q8 on CPU), so their math runs at the device's int8 rate
     if family.startswith("gguf"):
         compute = "int8"
-    return Format(name, bits, group, group_bytes, family, compute, fixed, source)
+    return Format(name, bits, group, group_bytes, family, compute, fixed, source, native)
 
 
 # name: bits, group, group_bytes, family, compute, fixed group, source
 FORMATS = {f.name: f for f in [
-    _f("fp32", 32, 0, 0, "dense", "fp32", source="IEEE 754 binary32"),
-    _f("bf16", 16, 0, 0, "dense", source="bfloat16"),
-    _f("fp16", 16, 0, 0, "dense", source="IEEE 754 binary16"),
+    _f("fp32", 32, 0, 0, "dense", "fp32", source="IEEE 754 binary32", native="fp32"),
+    _f("bf16", 16, 0, 0, "dense", source="bfloat16", native="bf16"),
+    _f("fp16", 16, 0, 0, "dense", source="IEEE 754 binary16", native="fp16"),
     _f("int8", 8, -1, 2, "int8", "int8", source="per-output-channel fp16 scale (LLM.int8 / gpt-fast int8)"),
     _f("int4", 4, 128, 4, "int4", source="group-wise bf16 scale + bf16 zero (gpt-fast int4 scales_and_zeros)"),
     _f("nf4", 4, 64, 4, "nf4", source="bitsandbytes NF4: fp32 absmax per block of 64"),
     _f("gptq", 4, 128, 2.5, "int4", source="AutoGPTQ: fp16 scale + packed 4-bit zero per group (default 128)"),
     _f("awq", 4, 128, 2.5, "int4", source="AutoAWQ GEMM/GEMV: fp16 scale + packed 4-bit zero per group (128)"),
     _f("marlin", 4, 128, 2, "int4", source="IST-DASLab Marlin: symmetric int4, fp16 scale per group of 128"),
-    _f("fp8_e4m3", 8, 0, 0, "fp8", source="OCP FP8 E4M3, per-tensor scale"),
+    _f("fp8_e4m3", 8, 0, 0, "fp8", source="OCP FP8 E4M3, per-tensor scale", native="fp8"),
     _f("mxfp4", 4, 32, 1, "fp4", fixed=True, source="OCP MX v1.0: 32 E2M1 + one E8M0 scale (ggml block_mxfp4, 17 B)"),
-    _f("nvfp4", 4, 16, 1, "fp4", fixed=True, source="NVIDIA NVFP4: 16 E2M1 + one E4M3 scale"),
+    _f("nvfp4", 4, 16, 1, "fp4", fixed=True, source="NVIDIA NVFP4: 16 E2M1 + one E4M3 scale", native="fp4"),
     # GGUF block types (ggml-common.h): payload bits x block / 8 + scale bytes = block bytes
     _f("q4_0", 4, 32, 2, "gguf", fixed=True, source=_GGML + ": block_q4_0 18 B / 32"),
     _f("q4_1", 4, 32, 4, "gguf", fixed=True, source=_GGML + ": block_q4_1 20 B / 32"),

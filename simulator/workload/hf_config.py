@@ -10,6 +10,7 @@ naming the file and the key.
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 from ..errors import ConfigError
@@ -125,4 +126,13 @@ def load_hf_config(path):
         raise ConfigError(p, None, f"not valid JSON: {exc}") from None
     if not isinstance(cfg, dict):
         raise ConfigError(p, None, "top level must be a JSON object")
-    return parse_model(hf_to_model_dict(cfg, str(p)), p)
+    d = hf_to_model_dict(cfg, str(p))
+    try:
+        return parse_model(d, p)
+    except ConfigError as e:             # name the keys the user wrote, not the catalog's
+        mt = cfg["text_config"].get("model_type", "gemma3_text") if isinstance(cfg.get("text_config"), dict) \
+            else cfg["model_type"]
+        keys = dict(_KEYS, **ARCHITECTURES[mt].get("keys", {}))
+        words = re.compile(r"\b(" + "|".join(sorted(keys, key=len, reverse=True)) + r")\b")
+        raise ConfigError(p, words.sub(lambda m: keys[m.group(1)], str(e.key)) if e.key else e.key,
+                          words.sub(lambda m: keys[m.group(1)], e.message)) from None
