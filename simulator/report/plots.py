@@ -156,13 +156,18 @@ def pareto(df, stem, x="latency_ms", y="energy_mj", title=None):
                 tag = ", ".join(f"{c.split('.')[-1]}={g.iloc[j][c]}" for c in design)
                 right = pts[j, 0] > mid
                 if tag:
-                    ax.annotate(tag, (pts[j, 0], pts[j, 1]), textcoords="offset points", xytext=(-4 if right else 4, 3),
-                                ha="right" if right else "left", fontsize=5.5)
+                    # a front falls to the right, so a label below-left (right half) or above-right
+                    # (left half) of its point keeps off the front's own line
+                    ax.annotate(tag, (pts[j, 0], pts[j, 1]), textcoords="offset points",
+                                xytext=(-4, -4) if right else (4, 3), va="top" if right else "bottom",
+                                ha="right" if right else "left", fontsize=5.5, zorder=5,
+                                bbox=dict(boxstyle="square,pad=0.05", fc="white", ec="none", alpha=0.8))
+        ax.margins(y=0.12)                                # room for the labels below the lowest point
         style.plain_log_axis(ax, "x")
         style.plain_log_axis(ax, "y")
         ax.set_xlabel(UNITS.get(x, x))
         ax.set_ylabel(UNITS.get(y, y))
-        ax.set_title(title or f"Design space: {len(ok)} points, {len(groups)} workload(s)")
+        ax.set_title(title or f"Design space: {len(ok)} points, {len(groups)} workload{'s' if len(groups) != 1 else ''}")
         style.legend_outside(ax)
         return style.save(fig, stem)
 
@@ -192,8 +197,11 @@ def split_layers(df, stem, edge_budget_gb=None, latency_ms=None, title="Split co
         a2.set_ylabel("edge memory at the last token (GB)")
         for ax in (a1, a2):
             ax.set_xlabel("split layer (0 = all server)")
+        from matplotlib.lines import Line2D
         (h1, l1), (h2, l2) = a1.get_legend_handles_labels(), a2.get_legend_handles_labels()
         by_label = dict(zip(l1 + l2, h1 + h2))           # one entry per label, below the panels
+        by_label["feasible point"] = Line2D([], [], ls="none", marker="o", ms=4, color="0.4")
+        by_label["infeasible point"] = Line2D([], [], ls="none", marker="o", ms=4, mfc="none", color="0.4")
         fig.legend(by_label.values(), by_label.keys(), loc="upper center", bbox_to_anchor=(0.5, 0.0), ncol=4)
         fig.suptitle(title, fontsize=9)
         return style.save(fig, stem)
