@@ -36,7 +36,7 @@ def _device(tmp_path, name, peak_gbps):
          "memory": {"standard": "gddr6-16000", "channels": 16, "peak_gbps": peak_gbps, "capacity_gb": 16},
          "compute": {"bf16_tflops": 50, "int8_tops": 100, "fp32_tflops": 12, "units": 40},
          "cache": {"l2_mb": 4}, "power": {"tdp_w": 100, "idle_w": 10}, "runtime": "gpu-pytorch",
-         "backend": "cuda"}
+         "backend": "cuda", "native_formats": ["fp32", "fp16", "bf16", "int8"]}
     p = tmp_path / f"{name}.yaml"
     p.write_text(yaml.safe_dump(d))
     return p
