@@ -27,8 +27,6 @@ def _cmd_dram(args) -> int:
     std = load_standard(args.standard)
     if args.channels is not None:
         std = std.with_channels(args.channels)
-    if args.commands:
-        _check_writable(args.commands, "--commands")
     tr = load_trace(args.trace, args.format)
     addrs, writes = check_capacity(tr, std, wrap=args.wrap), tr.is_write
     ctrl = ControllerConfig(read_queue=args.queue, write_queue=args.queue,
@@ -68,19 +66,6 @@ def _cmd_dram(args) -> int:
     else:
         _print_dram_table(out)
     return 1 if out.get("checker_violations") else 0
-
-
-def _check_writable(path, flag):
-    """Fail before a long run when an output file cannot be written."""
-    import os
-    p = Path(path)
-    parent = p.parent if str(p.parent) else Path(".")
-    if p.is_dir():
-        raise ConfigError(flag, str(path), "is a directory; give a file name")
-    if not parent.is_dir():
-        raise ConfigError(flag, str(path), f"folder {parent} does not exist")
-    if not os.access(p if p.exists() else parent, os.W_OK):
-        raise ConfigError(flag, str(path), "not writable (permission denied)")
 
 
 def _print_dram_table(o):

@@ -13,6 +13,7 @@ and a new subcommand (``split``, ``dram``, ...) registers itself with :func:`reg
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 
@@ -53,12 +54,14 @@ def int_list(lo: int = 0):
 
 
 def out_file(text):
-    """An output file whose folder exists (checked before anything runs)."""
+    """An output file whose folder exists and may be written (checked before anything runs)."""
     p = Path(text)
     if p.is_dir():
         raise argparse.ArgumentTypeError(f"{text!r} is a folder; give a file path")
     if not p.parent.is_dir():
         raise argparse.ArgumentTypeError(f"folder {str(p.parent)!r} does not exist")
+    if not os.access(p if p.exists() else p.parent, os.W_OK):
+        raise argparse.ArgumentTypeError(f"{text!r} is not writable (permission denied)")
     return text
 
 

@@ -46,8 +46,8 @@ def _kind_of(path: Path, data: dict) -> str:
     if {"constraints", "commands", "timing"} <= keys or "extends" in keys:
         return "dram"
     from .backends import backend_of_keys
-    if backend_of_keys(keys):
-        return backend_of_keys(keys)
+    if kind := backend_of_keys(keys):
+        return kind
     if {"modes", "compute_efficiency"} <= keys:
         return "runtime"
     if {"layers", "hidden", "heads"} <= keys:

@@ -13,6 +13,9 @@ from dataclasses import dataclass, field
 from .config_io import check_choice, check_float, check_int, check_keys
 from .errors import ConfigError
 
+# kernel back ends a device names and runtime profiles list (`backend:` / `backends:`)
+BACKENDS = ("cuda", "rocm", "metal", "cpu")
+
 
 @dataclass(frozen=True)
 class Field:
@@ -89,7 +92,7 @@ SCHEMAS: dict = {
             "idle_w": Field("float", "idle power (<= tdp_w)", "W", 0.0, 1e5)}),
         "runtime": Field("str", "runtime profile (hw_configs/runtime)"),
         "backend": Field("choice", "kernel backend: which runtime profiles (their `backends`) run here",
-                         choices=("cuda", "rocm", "metal", "cpu")),
+                         choices=BACKENDS),
         "native_formats": Field("any", "number formats the hardware computes in natively (fp32, tf32, fp16, bf16, "
                                 "fp8, fp4, int8, int4; NVIDIA: by compute capability)"),
         "host": Field("map", "host CPU", required=False, fields={

@@ -9,12 +9,12 @@ from pathlib import Path
 
 from ..config_io import check_choice, check_float, check_int, check_keys, find_config, load_yaml
 from ..errors import ConfigError
+from ..schema import BACKENDS
 from ..workload.trace import OP_KINDS
 
 HW = Path(__file__).resolve().parents[2] / "hw_configs"
 DEVICE_DIR = HW / "devices"
 RUNTIME_DIR = HW / "runtime"
-BACKENDS = ("cuda", "rocm", "metal", "cpu")
 NUMBER_FORMATS = ("fp32", "tf32", "fp16", "bf16", "fp8", "fp4", "int8", "int4")
 CALIBRATION = HW / "calibration.yaml"
 _NOTED = set()          # emulation notes already printed (once per process)
@@ -127,7 +127,7 @@ def parse_device(d: dict, src, key: str) -> Device:
     check_config("device", d, src)        # every key's presence, type and range (simulator/schema.py)
     check_choice(src, "memory.standard", d["memory"]["standard"], list_standards())
     check_float(src, "power.idle_w", d["power"]["idle_w"], 0.0, d["power"]["tdp_w"])
-    check_choice(src, "runtime", d["runtime"], [p.stem for p in RUNTIME_DIR.glob("*.yaml")])
+    check_choice(src, "runtime", d["runtime"], list_runtimes())
     backend = d["backend"]
     for i, fm in enumerate(d["native_formats"]):
         check_choice(src, f"native_formats[{i}]", fm, NUMBER_FORMATS)

@@ -29,11 +29,12 @@ def check_point(cfg: dict, src: str, hw_cache: dict | None = None):
         check_backend(h.kind, {"weights": wl.get("weights"), "batch": wl.get("batch"), "mode": wl.get("mode"),
                                "group_size": wl.get("group_size")}, src=f"{src}: workload")
     except ConfigError as exc:
-        raise ConfigError(src, None, f"point {_describe(cfg)}: {exc}") from None
+        raise ConfigError(src, None, f"point {describe(cfg)}: {exc}") from None
     return h
 
 
-def _describe(cfg) -> str:
+def describe(cfg) -> str:
+    """``key=value, ...`` of a point's configuration, for messages."""
     from .spec import flat_view
     return ", ".join(f"{k}={v}" for k, v in flat_view(cfg).items())
 

@@ -15,10 +15,9 @@ class PointFailed(Exception):
     """A point failed and the sweep stopped (``keep_going=False``)."""
 
     def __init__(self, cfg, error):
-        from .spec import flat_view
+        from .point import describe
         self.cfg, self.error = cfg, error
-        desc = ", ".join(f"{k}={v}" for k, v in flat_view(cfg).items())
-        super().__init__(f"point {cfg['key']} ({desc}) failed: {error}")
+        super().__init__(f"point {cfg['key']} ({describe(cfg)}) failed: {error}")
 
 
 def run_sweep(spec_path, store, executor="local", workers=None, scheduler=None, progress=True,

@@ -61,8 +61,6 @@ def load_spec(path) -> dict:
     for o in d.get("outputs", []) or []:
         if o not in OUTPUTS:
             raise ConfigError(src, "outputs", f"{o!r} not one of {', '.join(OUTPUTS)}")
-    if not isinstance(d.get("allow_overcommit", False), bool):
-        raise ConfigError(src, "allow_overcommit", "must be true or false")
     d["_source"] = src
     return d
 

@@ -7,3 +7,7 @@
 - :mod:`.cli`      ``decodesim split`` and ``decodesim plot split``
 - :mod:`.doc`      generates docs/split_computing.md
 """
+
+# what ``decodesim split --objective`` may rank by (:func:`.search.rank_key`); here, not in .search,
+# so building the CLI parser does not import the simulation stack
+OBJECTIVES = ("latency", "bits")

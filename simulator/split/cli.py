@@ -27,7 +27,7 @@ def add_split_options(p, required=True):
     """The options shared by ``split`` and ``plot split``."""
     from ..workload.workload import KV_FORMATS
     from .link import list_links
-    from .search import OBJECTIVES
+    from . import OBJECTIVES
     g = p.add_argument_group("split computing (plot split only)") if not required else p
     if "--model" not in p._option_string_actions:      # `plot` has the shared --model and --kv already
         g.add_argument("--model", required=required, help="catalog model (see workloads/models) or a YAML path")

@@ -31,7 +31,6 @@ from .pipeline import SplitPoint, SplitResult, SplitSetup, simulate_generation
 
 GB = 1e9
 CONSTRAINTS = ("edge_memory", "server_memory", "server_time", "latency", "ttft")
-OBJECTIVES = ("latency", "bits")
 
 
 @dataclass
