@@ -130,3 +130,15 @@ def test_side_memory_adds_activations_and_stated_workspace():
     assert workspace_bytes("gpu-pytorch", 100) == 100 * 2 ** 20
     # the side with the LM head holds fp32 logits
     assert activation_bytes(m, m.layers, "edge", "bf16", n) == 2 * (d + max(d + 2 * kvd, 2 * f, 8 * n)) + 4 * m.vocab
+
+
+@pytest.mark.parametrize("name", ["llama-2-7b", "gpt2-small", "gemma-3-4b", "mixtral-8x7b", "qwen3-30b-a3b"])
+def test_all_edge_bf16_parameter_bytes_are_two_per_parameter(name):
+    """A side holding the whole model in bf16 holds 2 bytes per parameter: every expert of a MoE
+    (memory holds all of them, a token reads k of E), Q of width heads x head_dim (Gemma), the
+    per-layer norms and Q/K norms. param_count() is checked against the published counts in
+    tests/test_workload_hf.py and tests/test_workload_models.py (mixtral-8x7b 46.7 B)."""
+    from simulator.split.memory import params_bytes
+    from simulator.workload import load_model
+    m = load_model(name)
+    assert params_bytes(m, m.layers, "edge", "bf16") == 2 * m.param_count()

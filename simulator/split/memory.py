@@ -62,15 +62,6 @@ def side_layers(m: ModelConfig, k: int, side: str) -> tuple:
     return k, m.layers, k == 0, k < m.layers
 
 
-def layer_linears(m: ModelConfig) -> list:
-    """(out_features, in_features, has_bias) of every linear layer of one decoder block."""
-    d, kv, f = m.hidden, m.kv_dim, m.intermediate
-    qkv = [(d + 2 * kv, d, m.qkv_bias)] if m.fused_qkv else [(d, d, m.qkv_bias), (kv, d, m.qkv_bias),
-                                                             (kv, d, m.qkv_bias)]
-    mlp = ([(f, d, m.bias)] if m.mlp == "gated" else []) + [(f, d, m.bias), (d, f, m.bias)]
-    return qkv + [(d, d, m.bias)] + mlp
-
-
 def params_bytes(m: ModelConfig, k: int, side: str, weights: str) -> int:
     """Parameter bytes ``side`` holds at split ``k`` with its layers in format ``weights``."""
     lo, hi, embed, head = side_layers(m, k, side)
@@ -78,8 +69,9 @@ def params_bytes(m: ModelConfig, k: int, side: str, weights: str) -> int:
         return 0
     w = Workload(m, weights=weights)
     a = w.act_bytes
-    norm = (2 if m.norm == "layernorm" else 1) * m.hidden * a
-    per_layer = sum(w.matrix_bytes(o, i) + (o * a if b else 0) for o, i, b in layer_linears(m)) + 2 * norm
+    norm = (2 if m.norm == "layernorm" else 1) * m.hidden * a                # the final norm
+    per_layer = (sum(c * (w.matrix_bytes(o, i) + (o * a if b else 0)) for o, i, b, c in m.layer_linears())
+                 + m.norm_params_per_layer() * a)
     total = (hi - lo) * per_layer
     table = m.vocab * m.hidden * a
     if embed:

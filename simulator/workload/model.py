@@ -95,19 +95,30 @@ class ModelConfig:
         return replace(self, name=kw.pop("name", self.name + "-scaled"), **kw)
 
     # ---- parameter counts ------------------------------------------------
-    def params_per_layer(self) -> int:
+    def layer_linears(self) -> list:
+        """Every weight matrix of one decoder block as (out_features, in_features, has_bias,
+        copies): Q, K, V (fused on GPT-2), the output projection, and the MLP (MoE: each expert's
+        matrices ``experts`` times, plus the router)."""
         d, q, kv, f = self.hidden, self.q_dim, self.kv_dim, self.intermediate
-        attn = d * (q + 2 * kv) + (q + 2 * kv if self.qkv_bias else 0)      # Q, K, V
-        attn += q * d + (d if self.bias else 0)                             # output projection
+        qb = self.qkv_bias
+        attn = [(q + 2 * kv, d, qb, 1)] if self.fused_qkv else [(q, d, qb, 1), (kv, d, qb, 1), (kv, d, qb, 1)]
+        attn.append((d, q, self.bias, 1))
         n_up = 2 if self.mlp == "gated" else 1
         if self.experts:
-            fe = self.expert_intermediate
-            mlp = self.experts * (n_up + 1) * d * fe + self.experts * d    # experts + router
+            fe, e = self.expert_intermediate, self.experts
+            mlp = [(fe, d, False, e)] * n_up + [(d, fe, False, e), (e, d, False, 1)]
         else:
-            mlp = n_up * d * f + f * d + ((n_up * f + d) if self.bias else 0)
-        norms = self.norms_per_layer * (2 * d if self.norm == "layernorm" else d)
-        norms += 2 * self.head_dim if self.qk_norm else 0
-        return attn + mlp + norms
+            mlp = [(f, d, self.bias, 1)] * n_up + [(d, f, self.bias, 1)]
+        return attn + mlp
+
+    def norm_params_per_layer(self) -> int:
+        """Parameters of one decoder block's norms (LayerNorm: weight and bias; Q/K norms too)."""
+        norms = self.norms_per_layer * (2 * self.hidden if self.norm == "layernorm" else self.hidden)
+        return norms + (2 * self.head_dim if self.qk_norm else 0)
+
+    def params_per_layer(self) -> int:
+        return (sum(c * (o * i + (o if b else 0)) for o, i, b, c in self.layer_linears())
+                + self.norm_params_per_layer())
 
     def active_params(self) -> int:
         """Parameters one token uses (MoE: only its routed experts)."""
