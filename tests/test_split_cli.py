@@ -183,3 +183,19 @@ def test_split_sweep_point_beyond_positions_is_an_error_row(tmp_path):
     df = read_store(tmp_path / "store").set_index("split.generate")
     assert df.error[3968] == ""
     assert "4096 positions" in df.error[3969]
+
+
+@pytest.mark.parametrize("key, value, fragment", [("latency_ms", -1, "allowed > 0 ms"), ("server_ms", 0, "allowed > 0 ms"),
+                                                  ("ttft_ms", "soon", "must be a number"),
+                                                  ("staging_us", -3, "allowed [0.0, 1000000.0]"),
+                                                  ("prompt", 70000, "allowed [1, 65536]")])
+def test_split_sweep_point_checks_what_the_cli_checks(key, value, fragment):
+    """A split sweep point names the same bad budgets and request values as `decodesim split`
+    (it took latency_ms: -1 and staging_us: -3 silently, and ttft_ms: 'soon' was a traceback)."""
+    from simulator.errors import ConfigError
+    from simulator.split.sweep import evaluate_point
+    split = {"server": "h100-sxm5", "layer": 6, "prompt": 16, "generate": 8, key: value}
+    cfg = {"hw": "jetson-orin-nano", "workload": {"model": "gpt2-small"}, "split": split, "link": {"preset": "lte"}}
+    with pytest.raises(ConfigError) as e:
+        evaluate_point(cfg)
+    assert f"split.{key}" in str(e.value) and fragment in str(e.value)

@@ -23,6 +23,11 @@ def _csv(value: str, flag: str, conv=str) -> list:
     return out
 
 
+# the options that name each checked field in errors (simulator.split.search.check_request/make_constraints)
+CLI_NAMES = {f: ("--" + f.replace("_", "-"), "") for f in
+             ("prompt", "staging_us", "edge_memory_gb", "server_ms", "latency_ms", "ttft_ms")}
+
+
 def add_split_options(p, required=True):
     """The options shared by ``split`` and ``plot split``."""
     from ..workload.workload import KV_FORMATS
@@ -83,24 +88,17 @@ def build(args):
     from ..workload.workload import WEIGHT_FORMATS
     from .link import make_link
     from .pipeline import SplitSetup, check_point
-    from .search import Constraints, search_space
+    from .search import check_request, make_constraints, search_space
     m = load_model(args.model)
     edge, server = load_device(args.edge), load_device(args.server)
     link = make_link(args.link, args.link_mbps, args.rtt_ms, args.down_mbps)
-    check_int("--prompt", "", args.prompt, 1, 65536)
+    check_request(CLI_NAMES, args.prompt, args.staging_us)
     lengths = [check_int("--generate", "", n, 1, 1 << 20) for n in _csv(args.generate, "--generate", int)]
     check_int("--samples", "", args.samples, 0, 1 << 20)
-    if args.staging_us is not None:
-        check_float("--staging-us", "", args.staging_us, 0.0, 1e6)
     setup = SplitSetup(m, edge, server, link, args.prompt, max(lengths), args.edge_mode, args.server_mode,
                        args.staging_us, args.samples)
-    budget = edge.memory["capacity_gb"] if args.edge_memory_gb is None else \
-        check_float("--edge-memory-gb", "", args.edge_memory_gb, 1e-6, 1e6)
-    for flag, v in (("--latency-ms", args.latency_ms), ("--server-ms", args.server_ms), ("--ttft-ms", args.ttft_ms)):
-        if not v > 0:
-            raise ConfigError(flag, "", f"{v} out of range; allowed > 0 ms")
-    c = Constraints(budget, server.memory["capacity_gb"], args.server_ms, args.latency_ms, args.ttft_ms,
-                    args.edge_workspace_mb)
+    c = make_constraints(CLI_NAMES, edge, server, args.edge_memory_gb, args.server_ms, args.latency_ms,
+                         args.ttft_ms, args.edge_workspace_mb)
     layers = None
     if args.layers:
         layers = _csv(args.layers, "--layers", int)

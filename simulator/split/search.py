@@ -25,11 +25,15 @@ from __future__ import annotations
 import itertools
 from dataclasses import dataclass, field
 
+from ..config_io import check_float, check_int
+from ..errors import ConfigError
 from ..workload.workload import WEIGHT_FORMATS
 from .memory import first_oom_token, side_memory
 from .pipeline import SplitPoint, SplitResult, SplitSetup, simulate_generation
 
 GB = 1e9
+PROMPT_MAX = 65536          # longest prompt a split run takes (tokens)
+STAGING_US_MAX = 1e6        # largest host-memory staging cost (us)
 CONSTRAINTS = ("edge_memory", "server_memory", "server_time", "latency", "ttft")
 
 
@@ -42,6 +46,31 @@ class Constraints:
     ttft_ms: float = float("inf")         # time to the first token at the edge
     edge_workspace_mb: float | None = None
     server_workspace_mb: float | None = None
+
+
+def check_request(names: dict, prompt, staging_us):
+    """Range checks of the request shared by ``decodesim split`` and split sweep points;
+    ``names``: field -> (source, key) to name in the error (an option: ``("--prompt", "")``).
+    Raises ConfigError."""
+    check_int(*names["prompt"], prompt, 1, PROMPT_MAX)
+    if staging_us is not None:
+        check_float(*names["staging_us"], staging_us, 0.0, STAGING_US_MAX)
+
+
+def make_constraints(names: dict, edge, server, edge_memory_gb, server_ms, latency_ms, ttft_ms,
+                     edge_workspace_mb=None) -> Constraints:
+    """Constraints of a split run, each checked: the edge budget (GB, default the edge device's
+    capacity) in (0, 1e6]; the ms budgets > 0 (None: no budget). ``names`` as in check_request.
+    Raises ConfigError."""
+    budget = edge.memory["capacity_gb"] if edge_memory_gb is None else \
+        check_float(*names["edge_memory_gb"], edge_memory_gb, 1e-6, 1e6)
+    ms = []
+    for field_, v in (("server_ms", server_ms), ("latency_ms", latency_ms), ("ttft_ms", ttft_ms)):
+        v = float("inf") if v is None else check_float(*names[field_], v, -float("inf"), float("inf"))
+        if not v > 0:
+            raise ConfigError(*names[field_], f"{v} out of range; allowed > 0 ms")
+        ms.append(v)
+    return Constraints(budget, server.memory["capacity_gb"], *ms, edge_workspace_mb)
 
 
 @dataclass

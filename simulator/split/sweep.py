@@ -14,7 +14,7 @@
 
 from __future__ import annotations
 
-from ..config_io import check_float, check_int, check_keys
+from ..config_io import check_int, check_keys
 
 SPLIT_KEYS = {"server", "layer"}
 SPLIT_OPTIONAL = {"edge_weights", "server_weights", "act_bits", "outlier_frac", "kv", "prompt", "generate",
@@ -33,7 +33,7 @@ def evaluate_point(cfg: dict) -> dict:
     from ..workload import load_model
     from .link import make_link
     from .pipeline import SplitPoint, SplitSetup
-    from .search import Constraints, evaluate
+    from .search import check_request, evaluate, make_constraints
     src = "sweep"
     s, lk = cfg["split"], cfg.get("link", {})
     check_keys(src, "split", s, SPLIT_KEYS, SPLIT_OPTIONAL)
@@ -46,15 +46,15 @@ def evaluate_point(cfg: dict) -> dict:
         _set({"memory": edge.memory, "compute": edge.compute, "power": edge.power, "cache": edge.cache}, k[7:], v,
              f"{cfg['hw']}.yaml")
     link = make_link(lk.get("preset"), lk.get("mbps"), lk.get("rtt_ms"), lk.get("down_mbps"))
-    setup = SplitSetup(m, edge, server, link, check_int(src, "split.prompt", s.get("prompt", 128), 1, 1 << 20),
+    names = {f: (src, f"split.{f}") for f in
+             ("prompt", "staging_us", "edge_memory_gb", "server_ms", "latency_ms", "ttft_ms")}
+    check_request(names, s.get("prompt", 128), s.get("staging_us"))
+    setup = SplitSetup(m, edge, server, link, s.get("prompt", 128),
                        check_int(src, "split.generate", s.get("generate", 128), 1, 1 << 20),
                        s.get("edge_mode", "eager"), s.get("server_mode", "cuda_graphs"), s.get("staging_us"),
                        check_int(src, "split.samples", s.get("samples", 5), 0, 1 << 20))
-    inf = float("inf")
-    c = Constraints(check_float(src, "split.edge_memory_gb", s.get("edge_memory_gb", edge.memory["capacity_gb"]),
-                                1e-6, 1e6),
-                    server.memory["capacity_gb"], float(s.get("server_ms", inf)), float(s.get("latency_ms", inf)),
-                    float(s.get("ttft_ms", inf)), s.get("edge_workspace_mb"))
+    c = make_constraints(names, edge, server, s.get("edge_memory_gb"), s.get("server_ms"), s.get("latency_ms"),
+                         s.get("ttft_ms"), s.get("edge_workspace_mb"))
     p = SplitPoint(check_int(src, "split.layer", s["layer"], 0, m.layers), s.get("edge_weights", "int4"),
                    s.get("server_weights", "bf16"), int(s.get("act_bits", 16)), float(s.get("outlier_frac", 0.0)),
                    s.get("kv", cfg["workload"].get("kv", "bf16")))
