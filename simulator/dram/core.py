@@ -38,34 +38,17 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
+from .policies import (CORE_VERSION, P_FCFS, P_FRFCFS, P_FRFCFS_CAP,  # noqa: F401 (re-exported)
+                       P_FRFCFS_RAMULATOR2, SCHEDULERS)
+
 # role codes (must match standard.ROLES)
 R_ACT, R_ACT1, R_ACT2, R_PRE, R_PREA, R_RD, R_WR, R_RDA, R_WRA, R_REFAB, R_REFPB, R_CASRD, R_CASWR = range(13)
 R_PIM_ACT, R_PIM_MAC, R_PIM_WRGB, R_PIM_RDRES = range(13, 17)
-
-# scheduling policies of the read/write buffers (SCHEDULERS below maps the config names to these ids;
-# an integer id with an inlined switch keeps the controller loop a single compiled function)
-P_FRFCFS_RAMULATOR2 = 0  # first ready, first come first served as the reference (Ramulator 2.1) does it:
-                         # the oldest ready command wins, so an older row-conflict request's ready PRE
-                         # closes a row that younger queued requests still hit
-P_FRFCFS_CAP = 1   # as P_FRFCFS_RAMULATOR2, but at most row_hit_cap column accesses per activation bypass
-                   # an older request to another row of the same bank
-P_FCFS = 2         # the oldest eligible request only: it issues when ready, else the buffer waits
-P_FRFCFS = 3       # FR-FCFS with the open-row precharge rule of Rixner et al., "Memory Access Scheduling",
-                   # ISCA 2000 (a bank is precharged only when no pending reference hits its active
-                   # row): as P_FRFCFS_RAMULATOR2, but a PRE is not eligible while a request in the
-                   # buffer being served hits the bank's open row (hits in the other buffer do not hold
-                   # it: that buffer may not be served until this one drains)
-# config names (ControllerConfig.scheduler, the standards' controller.scheduler, --scheduler)
-SCHEDULERS = {"frfcfs": P_FRFCFS, "frfcfs-ramulator2": P_FRFCFS_RAMULATOR2, "frfcfs-cap": P_FRFCFS_CAP,
-              "fcfs": P_FCFS}
 
 # buffer ids for the CAS continuation
 B_READ, B_WRITE, B_ACTIVE = 0, 1, 2
 
 BIG = np.int64(1) << np.int64(62)
-
-# Bump when the controller's semantics change (result caches key on it).
-CORE_VERSION = 3
 
 
 @njit(cache=True, inline="always")

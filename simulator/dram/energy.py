@@ -95,7 +95,7 @@ def energy_of(res) -> DramEnergy:
     closed_ns = max(total_ns * n_units - open_ns, 0.0)
     bg = e["vdd_v"] * (e["idd3n_ma"] * open_ns + e["idd2n_ma"] * closed_ns) * std.devices_per_rank
     # all-bank refresh covers every rank/pseudo-channel under its scope node
-    bits = (reads + writes) * std.tx_bytes * 8
+    bits = res.transferred_bytes * 8            # the data-bus bursts (reads + writes) of DramResult
     return DramEnergy(
         activate_pj=acts * per["activate"], read_pj=reads * per["read"],
         write_pj=writes * per["write"], refresh_pj=refs * per["refresh"] + refs_pb * per["refresh_bank"],

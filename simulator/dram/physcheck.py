@@ -599,13 +599,5 @@ def _burst(counts, rec, nrec, maxrec, i, b_s, b_e, b_r, b_k, busi, rank, start, 
     b_k[busi] = (q + 1) % b_s.shape[1]
 
 
-def summarize_physical(report: PhysicalReport, limit=20) -> str:
-    """One summary line and the first ``limit`` violations."""
-    lines = [report.summary()]
-    for v in report.violations[:limit]:
-        lines.append(f"  #{v.index} cycle {v.cycle} {v.command}: {v.detail}")
-    return "\n".join(lines)
-
-
 __all__ = ["TIMINGS", "RULES", "MissingTiming", "PhysicalReport", "physical_timings", "command_buses",
-           "physical_check", "summarize_physical"]
+           "physical_check"]

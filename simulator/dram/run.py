@@ -8,9 +8,10 @@ import numpy as np
 
 from ..config_io import check_choice, check_float, check_int
 from ..errors import ConfigError
-from .core import SCHEDULERS, simulate     # scheduling policies by config name (core.P_* ids)
+from .core import simulate
 from .mapping import map_addresses
-from .standard import DramStandard
+from .policies import SCHEDULERS          # scheduling policies by config name (policies.P_* ids)
+from .standard import ACCESS_ROLES, DramStandard
 
 
 @dataclass
@@ -75,8 +76,7 @@ class DramResult:
     def data_bursts(self) -> int:
         """RD/WR bursts that crossed the data bus (with or without auto-precharge)."""
         std = self.standard
-        return sum(self.command_counts.get(c, 0) for c, r in zip(std.commands, std.roles)
-                   if r in ("read", "write", "read_ap", "write_ap"))
+        return sum(self.command_counts.get(c, 0) for c, r in zip(std.commands, std.roles) if r in ACCESS_ROLES)
 
     @property
     def transferred_bytes(self) -> int:

@@ -161,7 +161,7 @@ class DramStandard:
     @property
     def scheduler(self) -> str:
         """The read/write buffer scheduling policy this standard's controller uses unless the run
-        names one (YAML ``controller.scheduler``; default ``frfcfs``, see core.SCHEDULERS)."""
+        names one (YAML ``controller.scheduler``; default ``frfcfs``, see policies.SCHEDULERS)."""
         return self.controller.get("scheduler", "frfcfs")
 
     def fingerprint(self) -> str:
@@ -169,7 +169,7 @@ class DramStandard:
         core's semantics version (for result caches): 16 hex characters."""
         import hashlib
         import json
-        from .core import CORE_VERSION
+        from .policies import CORE_VERSION
         a = self.arrays()
         blob = {k: (v.tolist() if isinstance(v, np.ndarray) else v) for k, v in a.items()}
         blob.update(core=CORE_VERSION, scheduler=self.scheduler, tck_ns=self.tck_ns, tx=self.tx_bytes, rows=self.rows,
@@ -535,8 +535,8 @@ def _cmd_list(src, key, value, cmd_names):
 
 def _parse_controller(src, ctrl, tvals, roles):
     """Protocol features some standards need (LPDDR5 split activate and WCK sync), and the
-    scheduling policy (``scheduler``, one of core.SCHEDULERS; default frfcfs)."""
-    from .core import SCHEDULERS
+    scheduling policy (``scheduler``, one of policies.SCHEDULERS; default frfcfs)."""
+    from .policies import SCHEDULERS
     check_keys(src, "controller", ctrl, set(), {"split_activate", "wck_sync", "scheduler"})
     out = {}
     if "scheduler" in ctrl:
