@@ -14,6 +14,7 @@ import json
 import sys
 from pathlib import Path
 
+from .dram.policies import ROW_POLICIES, SCHEDULERS
 from .errors import ConfigError
 
 
@@ -31,13 +32,14 @@ def _cmd_dram(args) -> int:
     addrs, writes = check_capacity(tr, std, wrap=args.wrap), tr.is_write
     ctrl = ControllerConfig(read_queue=args.queue, write_queue=args.queue,
                             requests_per_cycle=args.requests_per_cycle, scheduler=args.scheduler,
-                            row_hit_cap=args.row_hit_cap)
+                            row_hit_cap=args.row_hit_cap, row_policy=args.row_policy)
     res = run_trace(std, addrs, writes, mapping=args.mapping, controller=ctrl,
                     log=bool(args.commands or args.check), arrival_cycle=tr.arrival_cycle)
     en = energy_of(res)
     bits = res.transferred_bytes * 8
     out = {
         "standard": std.name, "channels": std.channels, "mapping": args.mapping,
+        "scheduler": args.scheduler or std.scheduler, "row_policy": args.row_policy or std.row_policy,
         "trace_format": tr.format, "replay": "open-loop timed" if tr.arrival_cycle is not None else "closed-loop",
         "requests": res.requests, "reads": int((~writes).sum()), "writes": int(writes.sum()),
         "cycles": res.cycles, "time_ns": res.time_ns, "tck_ns": std.tck_ns,
@@ -430,13 +432,17 @@ def _add_dram(sub):
     d.add_argument("--queue", type=int_in(1, 1 << 16), default=32, help="read and write queue depth (default 32)")
     d.add_argument("--requests-per-cycle", type=int_in(1, 1024), default=1,
                    help="frontend width: requests offered per cycle (default 1)")
-    d.add_argument("--scheduler", default=None, choices=["frfcfs", "frfcfs-ramulator2", "frfcfs-cap", "fcfs"],
+    d.add_argument("--scheduler", default=None, choices=tuple(SCHEDULERS),
                    help="read/write buffer scheduling policy (default: the standard's controller.scheduler, "
                         "frfcfs: FR-FCFS with the open-row precharge rule; frfcfs-ramulator2 on the "
                         "*-ramulator2 presets: the reference's FR-FCFS)")
     d.add_argument("--row-hit-cap", type=int_in(1, 1 << 16), default=4,
                    help="frfcfs-cap: column accesses per activation that may bypass an older request to "
                         "another row of the bank (default 4)")
+    d.add_argument("--row-policy", default=None, choices=tuple(ROW_POLICIES),
+                   help="row (page) policy (default: the standard's controller.row_policy, open; closed: "
+                        "auto-precharge when no queued request hits the row; closed-after-4: on the 4th "
+                        "access since the activation)")
     d.add_argument("--commands", metavar="OUT.csv", type=out_file, help="write the command log as CSV")
     d.add_argument("--check", action="store_true", help="verify the command log with the independent checker")
     d.add_argument("--json", action="store_true", help="print the results as JSON")

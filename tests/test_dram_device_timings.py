@@ -90,7 +90,7 @@ def probe(std, a: str, where: str, b: str) -> int:
     ca, cb = std.commands.index(_name(std, a)), std.commands.index(_name(std, b))
     cmds = np.array([ca, cb], np.int64)
     addr = np.array([_addr(std, "bank"), _addr(std, where)], np.int64)
-    log, _ = simulate_stream(ar["sizes"], ar["cmd_role"], ar["role_cmd"], ar["cons_ptr"], ar["cons"], 0, cmds, addr)
+    log, _ = simulate_stream(ar["sizes"], ar["cmd_flags"], ar["sel"], ar["cons_ptr"], ar["cons"], 0, cmds, addr)
     assert len(log) == 2
     return int(log[1, 0] - log[0, 0])
 

@@ -1,25 +1,28 @@
 """The numba DRAM core: per-channel controllers and the device timing state.
 
-Everything is structure-of-arrays; there is no Python object per request or
-per command. Semantics (chosen to match the reference controller, Ramulator
-2.1's GenericDDR/LPDDR5 controllers):
+Everything is structure-of-arrays with named columns (:mod:`.state`); there is no Python object per
+request or per command. Commands are known by their flags (opens / closes / read / write / refresh /
+all banks / WCK sync, ``cmd_flags``) and by the controller's selectors (``sel``: which command
+activates, precharges, reads ...), both derived from the standard's YAML. Semantics (chosen to match
+the reference controller, Ramulator 2.1's GenericDDR/LPDDR5 controllers):
 
 * One command per command bus per channel per cycle (one shared bus unless the
   standard lists ``command_buses``; HBM has a row and a column bus, served
   column first). For each bus a controller considers, in order: the *active*
   buffer (requests whose row it has opened), the *priority* buffer (refresh),
-  and - only when no refresh is pending - the read or the write buffer, chosen by write-drain hysteresis (enter write mode
-  when the write queue exceeds the high watermark or the read queue is empty;
+  and - only when no refresh is pending - the read or the write buffer, chosen by write-drain hysteresis
+  (enter write mode when the write queue exceeds the high watermark or the read queue is empty;
   leave when it falls below the low watermark and reads wait).
-* Within a buffer, FR-FCFS: among eligible requests, one whose next command
-  is timing-ready wins; ties go to the oldest arrival. A request whose next
-  command would close a row another in-flight request opened is not eligible.
-  The default policy (``frfcfs``) adds Rixner et al.'s open-row rule: a PRE is
-  not eligible while a request of the buffer being served hits the open row;
-  ``frfcfs-ramulator2`` (the *-ramulator2 presets) issues it, as the reference.
+* Within a buffer, the scheduling policy (:mod:`.policies`, switches in ``cfg``): by default FR-FCFS,
+  among eligible requests one whose next command is timing-ready wins, ties to the oldest arrival. A
+  request whose next command would close a row another in-flight request opened is not eligible.
+  ``open_row_rule`` (on in ``frfcfs``) adds Rixner et al.'s rule: a PRE is not eligible while a request
+  of the buffer being served hits the open row; ``row_hit_cap``, ``oldest_only`` (FCFS) and
+  ``column_first`` are the other switches.
 * A request's next command comes from its bank state (closed -> ACT, other
   row open -> PRE, its row open -> RD/WR); refresh needs all banks closed
-  (PREab first).
+  (PREab first). A row policy (``close_without_hit`` / ``close_after``) may turn the RD/WR into
+  RDA/WRA when that is timing-ready in the same cycle.
 * Timing: every node (channel, rank/pseudo-channel, bank group, bank) keeps,
   per command, the earliest cycle it may issue. Issuing A at a node applies
   the constraint table rows (level, A -> B, latency, window) to that node and
@@ -38,17 +41,25 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-from .policies import (CORE_VERSION, P_FCFS, P_FRFCFS, P_FRFCFS_CAP,  # noqa: F401 (re-exported)
-                       P_FRFCFS_RAMULATOR2, SCHEDULERS)
+from .policies import CORE_VERSION  # noqa: F401 (re-exported)
+from .state import (BIG_CYCLE, BK_ACT2_DEADLINE, BK_ACT2_OWNER, BK_ACTIVATING, BK_ACTIVE_REQS, BK_CLOSED,
+                    BK_EPOCH, BK_OPEN, BK_ROW, BK_STATE, BK_STREAK, BUF_ACTIVATING, BUF_ACTIVE, BUF_READ,
+                    BUF_WRITE, C_CAS_BUF, C_CAS_REQ, C_N_ACTIVATING, C_N_ACTIVE, C_N_PRIORITY, C_NEXT_REF,
+                    C_REF_RR, C_WCK_EXPIRY, C_WRITE_MODE, F_ALL_BANKS, F_CLOSES, F_DATA, F_OPEN_BEGIN,
+                    F_OPENS, F_REFRESH, F_WRITE, K_AAD_CYCLES, K_CLOSE_AFTER, K_CLOSE_WITHOUT_HIT,
+                    K_COLUMN_FIRST, K_LOG, K_MAX_CYCLES, K_N_BUSES, K_OLDEST_ONLY, K_OPEN_ROW_RULE,
+                    K_PER_BANK_REFRESH, K_READ_LATENCY, K_REFRESH_INTERVAL, K_REFRESH_SCOPE,
+                    K_REFRESH_UNIT_LEVEL, K_REQUESTS_PER_CYCLE, K_ROW_HIT_CAP, K_RQ_CAP, K_WCK_ENABLED,
+                    K_WCK_READ_CYCLES, K_WCK_WRITE_CYCLES, K_WQ_CAP, K_WRITE_HIGH, K_WRITE_LOW, N_BANK,
+                    N_BUF, N_CHAN, N_RANK_OPEN, N_STATS, PRIORITY_DEPTH, RO_CYCLES, RO_OPEN_BANKS, RO_SINCE,
+                    S_COALESCED_WRITES, S_EVALUATED_CYCLES, S_FORWARDED_READS, S_READ_HITS, S_READS_DONE,
+                    S_REFRESHES, S_SCANNED_ENTRIES, S_SUM_READ_LATENCY, SEL_ACT, SEL_ACT1, SEL_ACT2, SEL_PRE,
+                    SEL_PREA, SEL_RD, SEL_RDA, SEL_REFAB, SEL_REFPB, SEL_WR, SEL_WRA, SEL_CASRD, SEL_CASWR)
 
-# role codes (must match standard.ROLES)
-R_ACT, R_ACT1, R_ACT2, R_PRE, R_PREA, R_RD, R_WR, R_RDA, R_WRA, R_REFAB, R_REFPB, R_CASRD, R_CASWR = range(13)
-R_PIM_ACT, R_PIM_MAC, R_PIM_WRGB, R_PIM_RDRES = range(13, 17)
+BIG = np.int64(BIG_CYCLE)
 
-# buffer ids for the CAS continuation
-B_READ, B_WRITE, B_ACTIVE = 0, 1, 2
-
-BIG = np.int64(1) << np.int64(62)
+# where a slot's candidate came from (_choose)
+SRC_CAS_CONTINUATION, SRC_URGENT_ACT2, SRC_SCHEDULER = 0, 1, 2
 
 
 @njit(cache=True, inline="always")
@@ -154,30 +165,30 @@ def _req_ready(ready, req_vec, r, cmd, nlev, sizes, off, nodes_per_ch):
     return t
 
 
+
+# ---------------------------------------------------------------- requests' next commands
 @njit(cache=True, inline="always")
-def _req_preq(final, r, req_bank, req_vec, row_i, bstate, brow, role_cmd, ch):
-    """Next command of a read/write request, from its bank's state."""
+def _req_preq(fin, r, req_bank, req_vec, row_i, bank, sel, ch):
+    """Next command of a read/write request whose column command is ``fin``, from its bank's state."""
     b = req_bank[r]
-    st = bstate[ch, b]
-    if st == 0:
-        if role_cmd[R_ACT] >= 0:
-            return role_cmd[R_ACT]
-        return role_cmd[R_ACT1]
-    if st == 1:
-        return role_cmd[R_ACT2]
-    if brow[ch, b] == req_vec[r, row_i]:
-        return final
-    return role_cmd[R_PRE]
+    st = bank[ch, b, BK_STATE]
+    if st == BK_CLOSED:
+        return sel[SEL_ACT] if sel[SEL_ACT] >= 0 else sel[SEL_ACT1]
+    if st == BK_ACTIVATING:
+        return sel[SEL_ACT2]
+    if bank[ch, b, BK_ROW] == req_vec[r, row_i]:
+        return fin
+    return sel[SEL_PRE]
 
 
 @njit(cache=True, inline="always")
-def _req_next(final, r, ch, req_bank, req_vec, row_i, bstate, brow, role_cmd, bank_epoch, rcmd, rcmd_epoch, rready):
+def _req_next(fin, r, ch, req_bank, req_vec, row_i, bank, sel, rcmd, rcmd_epoch, rready):
     """Next command of request ``r``, cached: recomputed only when its bank's state changed
-    since (``bank_epoch`` counts a bank's state changes); a recomputed command's cached
+    since (``BK_EPOCH`` counts a bank's state changes); a recomputed command's cached
     ready cycle is reset to 0 (unknown)."""
-    e = bank_epoch[ch, req_bank[r]]
+    e = bank[ch, req_bank[r], BK_EPOCH]
     if rcmd_epoch[r] != e:
-        rcmd[r] = _req_preq(final, r, req_bank, req_vec, row_i, bstate, brow, role_cmd, ch)
+        rcmd[r] = _req_preq(fin, r, req_bank, req_vec, row_i, bank, sel, ch)
         rcmd_epoch[r] = e
         rready[r] = 0
     return rcmd[r]
@@ -196,82 +207,99 @@ def _req_ready_cached(ready, req_vec, r, cmd, nlev, sizes, off, nodes_per_ch, rr
 
 
 @njit(cache=True)
-def _bank_range(sizes, nlev, a):
-    return _node_range(sizes, a, nlev - 1)
-
-
-@njit(cache=True)
-def _refresh_preq(final, pre, a, nlev, sizes, bstate, ch):
+def _refresh_preq(final, pre, a, nlev, sizes, bank, ch):
     """Next command of a refresh request: ``pre`` (precharge-all for all-bank refresh,
     the bank's precharge for per-bank refresh) while a bank under it is open."""
-    lo, hi = _bank_range(sizes, nlev, a)
+    lo, hi = _node_range(sizes, a, nlev - 1)
     for b in range(lo, hi):
-        if bstate[ch, b] != 0:
+        if bank[ch, b, BK_STATE] != BK_CLOSED:
             return pre
     return final
 
 
 @njit(cache=True)
-def _would_close_active(cmd, a, ch, nlev, sizes, cmd_role, act_cnt, n_active):
-    r = cmd_role[cmd]
-    if not (r == R_PRE or r == R_PREA or r == R_RDA or r == R_WRA):
+def _would_close_active(cmd, a, ch, nlev, sizes, flags, bank, chan):
+    """Would ``cmd`` at ``a`` close a row that a request in the active buffer opened?"""
+    if not (flags[cmd] & F_CLOSES) or chan[ch, C_N_ACTIVE] == 0:
         return False
-    if n_active[ch] == 0:
-        return False
-    lo, hi = _bank_range(sizes, nlev, a)
+    lo, hi = _node_range(sizes, a, nlev - 1)
     for b in range(lo, hi):
-        if act_cnt[ch, b] > 0:
+        if bank[ch, b, BK_ACTIVE_REQS] > 0:
             return True
     return False
 
 
 @njit(cache=True)
-def _blocks_activating(cmd, a, ch, nlev, sizes, cmd_role, act2_owner, n_activating):
+def _blocks_activating(cmd, a, ch, nlev, sizes, flags, bank, chan):
     """LPDDR5: while a split activation is in flight (ACT1 issued, ACT2 not
     yet), only its owner may issue ACT2, no other ACT1 starts, and no close or
     refresh may touch the activating bank."""
-    if n_activating[ch] == 0:
+    if chan[ch, C_N_ACTIVATING] == 0:
         return False
-    r = cmd_role[cmd]
-    if r == R_ACT2 or r == R_ACT1:
+    f = flags[cmd]
+    if f & (F_OPENS | F_OPEN_BEGIN):
         return True
-    if not (r == R_PRE or r == R_PREA or r == R_RDA or r == R_WRA or r == R_REFAB or r == R_REFPB):
+    if not (f & (F_CLOSES | F_REFRESH)):
         return False
-    lo, hi = _bank_range(sizes, nlev, a)
+    lo, hi = _node_range(sizes, a, nlev - 1)
     for b in range(lo, hi):
-        if act2_owner[ch, b]:
+        if bank[ch, b, BK_ACT2_OWNER]:
             return True
     return False
 
 
-@njit(cache=True)
-def _remove_at(buf, cnt, ch, pos):
-    n = cnt[ch]
+# ---------------------------------------------------------------- buffers and bank state
+@njit(cache=True, _nrt=False)
+def _remove(buf, bound, chan, ch, q, pos):
+    """Remove entry ``pos`` of channel ch's buffer ``q`` (and its ready bound); the rest keep their order."""
+    n = chan[ch, q]
     for j in range(pos, n - 1):
-        buf[ch, j] = buf[ch, j + 1]
-    cnt[ch] = n - 1
+        buf[ch, q, j] = buf[ch, q, j + 1]
+        bound[ch, q, j] = bound[ch, q, j + 1]
+    chan[ch, q] = n - 1
 
 
 @njit(cache=True, _nrt=False)
-def _remove_with_bound(buf, bnd, cnt, ch, pos):
-    """Remove entry ``pos`` of a queue and of its parallel ready-bound row."""
-    n = cnt[ch]
-    for j in range(pos, n - 1):
-        buf[ch, j] = buf[ch, j + 1]
-        bnd[ch, j] = bnd[ch, j + 1]
-    cnt[ch] = n - 1
+def _reset_bounds(buf, bound, chan, req_bank, ch, b):
+    """Forget the ready bounds of channel ch's queued reads and writes to bank ``b`` (all banks:
+    b < 0): their next command or its eligibility may have changed."""
+    for q in range(BUF_WRITE + 1):
+        for j in range(chan[ch, q]):
+            if b < 0 or req_bank[buf[ch, q, j]] == b:
+                bound[ch, q, j] = 0
 
 
-@njit(cache=True, _nrt=False)
-def _reset_bounds(rq, rqb, rq_n, wq, wqb, wq_n, req_bank, ch, b):
-    """Forget the ready bounds of channel ch's queued requests to bank ``b`` (all banks: b < 0):
-    their next command or its eligibility may have changed."""
-    for j in range(rq_n[ch]):
-        if b < 0 or req_bank[rq[ch, j]] == b:
-            rqb[ch, j] = 0
-    for j in range(wq_n[ch]):
-        if b < 0 or req_bank[wq[ch, j]] == b:
-            wqb[ch, j] = 0
+@njit(cache=True, inline="always")
+def _find(buf, chan, ch, q, r):
+    """Position of request ``r`` in channel ch's buffer ``q`` (-1: absent)."""
+    pos = -1
+    for j in range(chan[ch, q]):
+        if buf[ch, q, j] == r:
+            pos = j
+    return pos
+
+
+@njit(cache=True, inline="always")
+def _set_bank_state(ch, b, state, row, clk, bank, buf, bound, chan, req_bank, rank_open, banks_per_l1):
+    """Bank ``b`` of channel ``ch`` goes to ``state`` (BK_*; ``row`` for activating and open) at
+    ``clk``: its queued requests' cached commands and ready bounds are invalidated, its row-hit
+    streak restarts, and the rank's cycles with a bank open (energy) are kept."""
+    old = bank[ch, b, BK_STATE]
+    bank[ch, b, BK_EPOCH] += 1
+    bank[ch, b, BK_STREAK] = 0
+    _reset_bounds(buf, bound, chan, req_bank, ch, b)
+    bank[ch, b, BK_STATE] = state
+    if state != BK_CLOSED:
+        bank[ch, b, BK_ROW] = row
+    r1 = b // banks_per_l1
+    if old == BK_CLOSED and state != BK_CLOSED:
+        if rank_open[ch, r1, RO_OPEN_BANKS] == 0:
+            rank_open[ch, r1, RO_SINCE] = clk
+        rank_open[ch, r1, RO_OPEN_BANKS] += 1
+    elif old != BK_CLOSED and state == BK_CLOSED:
+        rank_open[ch, r1, RO_OPEN_BANKS] -= 1
+        if rank_open[ch, r1, RO_OPEN_BANKS] == 0:
+            rank_open[ch, r1, RO_CYCLES] += clk - rank_open[ch, r1, RO_SINCE]
 
 
 @njit(cache=True)
@@ -314,89 +342,70 @@ def _log_append(log, n_log, clk, cmd, a, typ):
         grown = np.zeros((2 * log.shape[0], log.shape[1]), np.int64)
         grown[:n_log] = log[:n_log]
         log = grown
-    log[n_log, 0] = clk
-    log[n_log, 1] = cmd
-    for l in range(a.shape[0]):
-        log[n_log, 2 + l] = a[l]
-    log[n_log, log.shape[1] - 1] = typ
-    return log, n_log + 1
+    return log, _log_put(log, n_log, clk, cmd, a, typ)
 
 
+# ---------------------------------------------------------------- frontend and refresh manager
 @njit(cache=True, inline="always")
-def _in_write_queue(wq, wq_n, ch, req_addr, line_mask, r):
+def _in_write_queue(buf, chan, ch, req_addr, line_mask, r):
     """Is a write to request r's line (``req_addr & line_mask``) waiting in channel ch's write queue?"""
     a = req_addr[r] & line_mask
-    for j in range(wq_n[ch]):
-        if (req_addr[wq[ch, j]] & line_mask) == a:
+    for j in range(chan[ch, BUF_WRITE]):
+        if (req_addr[buf[ch, BUF_WRITE, j]] & line_mask) == a:
             return True
     return False
 
 
 @njit(cache=True, inline="always")
-def _frontend(i, next_req, retired, n, requests_per_cycle, timed, req_time, req_vec, req_is_write, req_addr,
-              line_mask, rq, rqb, rq_n, rq_cap, wq, wqb, wq_n, wq_cap, accept, complete, stats):
-    """Offer requests at frontend cycle ``i``, in trace order, up to ``requests_per_cycle``: a
+def _frontend(i, next_req, retired, cfg, req_time, req_vec, req_is_write, req_addr, line_mask, buf, bound,
+              chan, accept, complete, stats):
+    """Offer requests at frontend cycle ``i``, in trace order, up to ``K_REQUESTS_PER_CYCLE``: a
     read to a line with a queued write is forwarded, a write to it coalesced; otherwise the
     request enters its queue, or is refused (full) and blocks the ones behind it. Returns
     (next_req, retired)."""
-    for _k in range(requests_per_cycle):
-        if next_req >= n:
-            break
-        accepted_before = next_req
+    n = req_vec.shape[0]
+    timed = req_time.shape[0] > 0
+    for _k in range(cfg[K_REQUESTS_PER_CYCLE]):
         r = next_req
-        if timed and req_time[r] > i:
-            break      # timed replay: not arrived yet
+        if r >= n or (timed and req_time[r] > i):
+            break      # trace done, or timed replay: not arrived yet
         ch = req_vec[r, 0]
-        if req_is_write[r]:
-            if _in_write_queue(wq, wq_n, ch, req_addr, line_mask, r):
-                accept[r] = i
-                complete[r] = i
-                stats[ch, 8] += 1
-                retired += 1
-                next_req += 1
-            elif wq_n[ch] < wq_cap:
-                wq[ch, wq_n[ch]] = r
-                wqb[ch, wq_n[ch]] = 0
-                wq_n[ch] += 1
-                accept[r] = i
-                next_req += 1
+        w = req_is_write[r]
+        if _in_write_queue(buf, chan, ch, req_addr, line_mask, r):
+            complete[r] = i if w else i + 1
+            stats[ch, S_COALESCED_WRITES if w else S_FORWARDED_READS] += 1
+            retired += 1
         else:
-            if _in_write_queue(wq, wq_n, ch, req_addr, line_mask, r):
-                accept[r] = i
-                complete[r] = i + 1
-                stats[ch, 7] += 1
-                retired += 1
-                next_req += 1
-            elif rq_n[ch] < rq_cap:
-                rq[ch, rq_n[ch]] = r
-                rqb[ch, rq_n[ch]] = 0
-                rq_n[ch] += 1
-                accept[r] = i
-                next_req += 1
-        if next_req == accepted_before:
-            break      # refused: retry next cycle, in order
+            q = BUF_WRITE if w else BUF_READ
+            m = chan[ch, q]
+            if m >= (cfg[K_WQ_CAP] if w else cfg[K_RQ_CAP]):
+                break      # refused: retry next cycle, in order
+            buf[ch, q, m] = r
+            bound[ch, q, m] = 0
+            chan[ch, q] = m + 1
+        accept[r] = i
+        next_req += 1
     return next_req, retired
 
 
 @njit(cache=True, inline="always")
-def _skip_cycles(ev, clk, i, next_req, n, timed, req_time, req_vec, req_is_write, req_addr, line_mask,
-                 rq_n, rq_cap, wq, wq_n, wq_cap):
+def _skip_cycles(ev, clk, i, next_req, cfg, req_time, req_vec, req_is_write, req_addr, line_mask, buf, chan):
     """Cycles to advance after a cycle where nothing issued: nothing changes until the earliest
     ready cycle ``ev`` of an eligible command (or a refresh), or until the next request can
     arrive (at its arrival cycle in timed replay, else next cycle, when its queue has room)."""
     step = 1
     tgt = ev - clk if ev < BIG else BIG
-    if next_req < n:
+    if next_req < req_vec.shape[0]:
         r = next_req
         ch = req_vec[r, 0]
         if req_is_write[r]:
-            can_arrive = wq_n[ch] < wq_cap
+            can_arrive = chan[ch, BUF_WRITE] < cfg[K_WQ_CAP]
         else:
-            can_arrive = rq_n[ch] < rq_cap
+            can_arrive = chan[ch, BUF_READ] < cfg[K_RQ_CAP]
         # a read that would be forwarded / a write that would coalesce
-        if _in_write_queue(wq, wq_n, ch, req_addr, line_mask, r):
+        if _in_write_queue(buf, chan, ch, req_addr, line_mask, r):
             can_arrive = True
-        rt = req_time[r] if timed else 0
+        rt = req_time[r] if req_time.shape[0] > 0 else 0
         if can_arrive and rt - i < tgt:
             tgt = rt - i
     if 1 < tgt < BIG:
@@ -405,570 +414,597 @@ def _skip_cycles(ev, clk, i, next_req, n, timed, req_time, req_vec, req_is_write
 
 
 @njit(cache=True, inline="always")
-def _set_bank_state(ch, b, state, row, clk, bstate, brow, bank_epoch, col_streak, rq, rqb, rq_n, wq, wqb, wq_n,
-                    req_bank, open_banks, open_since, open_cycles, banks_per_l1):
-    """Bank ``b`` of channel ``ch`` goes to ``state`` (0 closed, 1 ACT1 issued, 2 open; ``row`` for
-    1 and 2) at ``clk``: its queued requests' cached commands and ready bounds are invalidated, its
-    row-hit streak restarts, and the rank's cycles with a bank open (energy) are kept."""
-    old = bstate[ch, b]
-    bank_epoch[ch, b] += 1
-    col_streak[ch, b] = 0
-    _reset_bounds(rq, rqb, rq_n, wq, wqb, wq_n, req_bank, ch, b)
-    bstate[ch, b] = state
-    if state != 0:
-        brow[ch, b] = row
-    r1 = b // banks_per_l1
-    if old == 0 and state != 0:
-        if open_banks[ch, r1] == 0:
-            open_since[ch, r1] = clk
-        open_banks[ch, r1] += 1
-    elif old != 0 and state == 0:
-        open_banks[ch, r1] -= 1
-        if open_banks[ch, r1] == 0:
-            open_cycles[ch, r1] += clk - open_since[ch, r1]
+def _refresh_due(ch, clk, cfg, sizes, chan, pq_vec):
+    """All-bank refresh: one request per refresh node of the scope level when the interval elapses;
+    per-bank refresh: one per refresh unit, for its next bank (round robin). Returns False when the
+    priority buffer overflows."""
+    if clk != chan[ch, C_NEXT_REF]:
+        return True
+    chan[ch, C_NEXT_REF] += cfg[K_REFRESH_INTERVAL]
+    per_bank = cfg[K_PER_BANK_REFRESH] != 0
+    n_nodes = 1
+    for l in range(1, cfg[K_REFRESH_UNIT_LEVEL if per_bank else K_REFRESH_SCOPE] + 1):
+        n_nodes *= sizes[l]
+    banks_per_unit = 1
+    if per_bank:
+        for l in range(cfg[K_REFRESH_UNIT_LEVEL] + 1, sizes.shape[0]):
+            banks_per_unit *= sizes[l]
+    for k in range(n_nodes):
+        m = chan[ch, C_N_PRIORITY]
+        if m >= PRIORITY_DEPTH:
+            return False
+        v = pq_vec[ch, m]
+        v[:] = -1
+        v[0] = ch
+        rem = k * banks_per_unit + chan[ch, C_REF_RR] if per_bank else k
+        for l in range(cfg[K_REFRESH_SCOPE], 0, -1):
+            v[l] = rem % sizes[l]
+            rem //= sizes[l]
+        chan[ch, C_N_PRIORITY] = m + 1
+    if per_bank:
+        chan[ch, C_REF_RR] = (chan[ch, C_REF_RR] + 1) % banks_per_unit
+    return True
 
 
+# ---------------------------------------------------------------- choosing a slot's command
+@njit(cache=True, inline="always")
+def _act2_pick(urgent, ch, slot, clk, cmd_bus, sel, ready, req_vec, nlev, sizes, off, nodes_per_ch, buf, chan,
+               bank, req_bank, accept):
+    """A pending ACT2 that is timing-ready on this bus: the earliest tAAD deadline, then the oldest
+    (``urgent``: only those whose deadline has come). Returns (request, position in the activating
+    buffer), (-1, -1) when none."""
+    cand = -1
+    pos = -1
+    best_dl = BIG
+    c2 = sel[SEL_ACT2]
+    for j in range(chan[ch, C_N_ACTIVATING]):
+        r = buf[ch, BUF_ACTIVATING, j]
+        dl = bank[ch, req_bank[r], BK_ACT2_DEADLINE]
+        if urgent and dl > clk:
+            continue
+        if cmd_bus[c2] != slot or _req_ready(ready, req_vec, r, c2, nlev, sizes, off, nodes_per_ch) > clk:
+            continue
+        if dl < best_dl or (dl == best_dl and accept[r] < accept[cand]):
+            best_dl = dl
+            cand = r
+            pos = j
+    return cand, pos
+
+
+@njit(cache=True, inline="always")
+def _scan_active(ch, slot, clk, ev, req_is_write, sel, cmd_bus, ready, req_vec, nlev, sizes, off, nodes_per_ch,
+                 row_i, buf, chan, bank, req_bank, rcmd, rcmd_epoch, rready, accept):
+    """The active buffer (not in arrival order): its oldest request whose next command is ready on
+    this bus. Returns (request, position, command, ev) with request -1 when none; ``ev`` is lowered
+    to the earliest ready cycle seen."""
+    cand = -1
+    pos = -1
+    cmd = -1
+    best_arr = BIG
+    for j in range(chan[ch, C_N_ACTIVE]):
+        r = buf[ch, BUF_ACTIVE, j]
+        fin = sel[SEL_WR] if req_is_write[r] else sel[SEL_RD]
+        c = _req_next(fin, r, ch, req_bank, req_vec, row_i, bank, sel, rcmd, rcmd_epoch, rready)
+        if cmd_bus[c] == slot and accept[r] < best_arr:
+            t = _req_ready_cached(ready, req_vec, r, c, nlev, sizes, off, nodes_per_ch, rready, clk)
+            if t < ev:
+                ev = t
+            if t > clk:
+                continue
+            best_arr = accept[r]
+            cand = r
+            pos = j
+            cmd = c
+    return cand, pos, cmd, ev
+
+
+@njit(cache=True, inline="always")
+def _priority_head(ch, slot, clk, ev, flags, sel, cfg, cmd_bus, ready, nlev, sizes, off, nodes_per_ch, chan,
+                   bank, pq_vec):
+    """The priority (refresh) buffer's head: its next command (the precharge while a target bank is
+    open) if it is ready on this bus and closes no row the active buffer or an activation holds.
+    Returns (command or -1, ev)."""
+    pv = pq_vec[ch, 0]
+    per_bank = cfg[K_PER_BANK_REFRESH] != 0
+    c = _refresh_preq(sel[SEL_REFPB] if per_bank else sel[SEL_REFAB], sel[SEL_PRE] if per_bank else sel[SEL_PREA],
+                      pv, nlev, sizes, bank, ch)
+    if (cmd_bus[c] != slot or _would_close_active(c, pv, ch, nlev, sizes, flags, bank, chan)
+            or _blocks_activating(c, pv, ch, nlev, sizes, flags, bank, chan)):
+        return -1, ev
+    t = _ready_time(ready, ch * nodes_per_ch, off, sizes, nlev, c, pv)
+    if t < ev:
+        ev = t
+    return (c if t <= clk else -1), ev
+
+
+@njit(cache=True, inline="always")
+def _write_mode(ch, cfg, chan):
+    """Write-drain hysteresis: serve the write buffer (True) or the read buffer."""
+    nw = chan[ch, BUF_WRITE]
+    nr = chan[ch, BUF_READ]
+    if chan[ch, C_WRITE_MODE] == 0:
+        if nw > cfg[K_WRITE_HIGH] or nr == 0:
+            chan[ch, C_WRITE_MODE] = 1
+    elif nw < cfg[K_WRITE_LOW] and nr != 0:
+        chan[ch, C_WRITE_MODE] = 0
+    return chan[ch, C_WRITE_MODE] != 0
+
+
+@njit(cache=True, inline="always")
+def _hits_open_row(q, ch, b, buf, chan, bank, req_bank, req_vec, row_i, skip):
+    """Does a request in channel ch's buffer ``q`` (other than ``skip``) hit bank b's open row?"""
+    for k in range(chan[ch, q]):
+        r2 = buf[ch, q, k]
+        if r2 != skip and req_bank[r2] == b and req_vec[r2, row_i] == bank[ch, b, BK_ROW]:
+            return True
+    return False
+
+
+@njit(cache=True, inline="always")
+def _scan_rw(ch, slot, clk, ev, cfg, flags, sel, cmd_bus, ready, req_vec, nlev, sizes, off, nodes_per_ch, row_i,
+             buf, bound, chan, bank, req_bank, rcmd, rcmd_epoch, rready, older_other):
+    """The read or the write buffer (write-drain hysteresis), in arrival order, under the scheduling
+    policy's switches (``cfg[K_OPEN_ROW_RULE / K_ROW_HIT_CAP / K_OLDEST_ONLY / K_COLUMN_FIRST]``).
+    ``bound[ch, q, j]`` keeps a lower bound of an entry's ready cycle (0: unknown, BIG: not eligible
+    until its bank or the activating state changes). Returns (request, position, buffer, command, ev,
+    entries scanned) with request -1 when none is ready."""
+    q = BUF_WRITE if _write_mode(ch, cfg, chan) else BUF_READ
+    fin = sel[SEL_WR] if q == BUF_WRITE else sel[SEL_RD]
+    cap = cfg[K_ROW_HIT_CAP]
+    oldest_only = cfg[K_OLDEST_ONLY] != 0
+    column_first = cfg[K_COLUMN_FIRST] != 0 and not oldest_only
+    use_bounds = cap < 0 and not oldest_only     # a skipped entry would change these policies' choice
+    if cap >= 0:
+        older_other[:] = False
+    cand = -1
+    pos = -1
+    cmd = -1
+    scanned = 0
+    for j in range(chan[ch, q]):
+        bnd = bound[ch, q, j]
+        if use_bounds and bnd > clk:
+            if bnd < ev:
+                ev = bnd
+            continue
+        scanned += 1
+        r = buf[ch, q, j]
+        b = req_bank[r]
+        c = _req_next(fin, r, ch, req_bank, req_vec, row_i, bank, sel, rcmd, rcmd_epoch, rready)
+        if cap >= 0:
+            if c != fin:
+                older_other[b] = True      # waits for another row of bank b
+            elif bank[ch, b, BK_STREAK] >= cap and older_other[b]:
+                continue                   # capped row hit: the older request goes first
+        if cmd_bus[c] != slot:
+            continue
+        if (cfg[K_OPEN_ROW_RULE] != 0 and c == sel[SEL_PRE]
+                and _hits_open_row(q, ch, b, buf, chan, bank, req_bank, req_vec, row_i, -1)):
+            bound[ch, q, j] = 0            # open-row rule: a hit leaves without a bank change
+            continue
+        if ((chan[ch, C_N_ACTIVE] > 0 and (flags[c] & F_CLOSES) and bank[ch, b, BK_ACTIVE_REQS] > 0)
+                or _blocks_activating(c, req_vec[r], ch, nlev, sizes, flags, bank, chan)):
+            bound[ch, q, j] = BIG
+            continue
+        t = _req_ready_cached(ready, req_vec, r, c, nlev, sizes, off, nodes_per_ch, rready, clk)
+        bound[ch, q, j] = t
+        if t < ev:
+            ev = t
+        if t <= clk:
+            if column_first and c != fin:
+                if cand < 0:               # the oldest ready row command, unless a column access is ready
+                    cand, pos, cmd = r, j, c
+                continue
+            cand, pos, cmd = r, j, c
+            break
+        if oldest_only:
+            break                          # only the oldest eligible request may issue
+    return cand, pos, q, cmd, ev, scanned
+
+
+@njit(cache=True, inline="always")
+def _choose(ch, slot, clk, ev, cfg, flags, sel, cmd_bus, ready, req_vec, req_is_write, nlev, sizes, off,
+            nodes_per_ch, row_i, buf, bound, chan, bank, req_bank, rcmd, rcmd_epoch, rready, accept, pq_vec,
+            older_other):
+    """The command channel ``ch`` issues on bus ``slot`` at ``clk``: a CAS's RD/WR continuation, an
+    ACT2 at its deadline, else the active buffer, the priority buffer's head, the read/write buffer,
+    and a deferred ACT2 when nothing else can go. Returns (request or -1 none or -2 the priority
+    head, its buffer, its position, command, is an ACT2, source SRC_*, ev, entries scanned)."""
+    act2 = False
+    cand, pos = -1, -1
+    if chan[ch, C_N_ACTIVATING] > 0:
+        cand, pos = _act2_pick(True, ch, slot, clk, cmd_bus, sel, ready, req_vec, nlev, sizes, off, nodes_per_ch,
+                               buf, chan, bank, req_bank, accept)
+        act2 = cand >= 0
+    if chan[ch, C_CAS_REQ] >= 0:
+        # CAS continuation: the RD/WR follows as soon as it is ready; nothing else uses the slot
+        r = chan[ch, C_CAS_REQ]
+        c = rcmd[r]
+        if cmd_bus[c] != slot:
+            return -1, -1, -1, -1, False, SRC_CAS_CONTINUATION, ev, 0
+        t = _req_ready(ready, req_vec, r, c, nlev, sizes, off, nodes_per_ch)
+        if t < ev:
+            ev = t
+        if t > clk:
+            return -1, -1, -1, -1, False, SRC_CAS_CONTINUATION, ev, 0
+        chan[ch, C_CAS_REQ] = -1
+        q = chan[ch, C_CAS_BUF]
+        return r, q, _find(buf, chan, ch, q, r), c, False, SRC_CAS_CONTINUATION, ev, 0
+    if act2:
+        return cand, -1, pos, sel[SEL_ACT2], True, SRC_URGENT_ACT2, ev, 0
+    scanned = chan[ch, C_N_ACTIVE]
+    q = BUF_ACTIVE
+    cand, pos, cmd, ev = _scan_active(ch, slot, clk, ev, req_is_write, sel, cmd_bus, ready, req_vec, nlev, sizes,
+                                      off, nodes_per_ch, row_i, buf, chan, bank, req_bank, rcmd, rcmd_epoch,
+                                      rready, accept)
+    if cand < 0 and chan[ch, C_N_PRIORITY] > 0:
+        cmd, ev = _priority_head(ch, slot, clk, ev, flags, sel, cfg, cmd_bus, ready, nlev, sizes, off, nodes_per_ch,
+                                 chan, bank, pq_vec)
+        if cmd >= 0:
+            cand = -2
+    if cand == -1 and chan[ch, C_N_PRIORITY] == 0:      # not while a refresh waits
+        cand, pos, q, cmd, ev, s = _scan_rw(ch, slot, clk, ev, cfg, flags, sel, cmd_bus, ready, req_vec, nlev,
+                                            sizes, off, nodes_per_ch, row_i, buf, bound, chan, bank, req_bank,
+                                            rcmd, rcmd_epoch, rready, older_other)
+        scanned += s
+    if cand == -1 and chan[ch, C_N_ACTIVATING] > 0:
+        cand, pos = _act2_pick(False, ch, slot, clk, cmd_bus, sel, ready, req_vec, nlev, sizes, off, nodes_per_ch,
+                               buf, chan, bank, req_bank, accept)
+        if cand >= 0:
+            return cand, -1, pos, sel[SEL_ACT2], True, SRC_SCHEDULER, ev, scanned
+    return cand, q, pos, cmd, False, SRC_SCHEDULER, ev, scanned
+
+
+@njit(cache=True, inline="always")
+def _wck_sync(ch, slot, clk, cand, q, pos, cmd, cfg, flags, sel, tm, req_vec, req_is_write, nodes_per_ch, buf, chan,
+              bank, req_bank, bus_free, cmd_count, log, n_log, accept):
+    """LPDDR5 WCK: a column access after WCK went idle issues CAS first (its RD/WR follows as the
+    channel's CAS continuation), unless a pending ACT2 would miss its deadline, which then goes
+    instead. Returns (0 issue the (possibly replaced) candidate / 1 nothing this slot / 2 the CAS
+    issued, request, position, is an ACT2, n_log)."""
+    cons_ptr, cons, cmd_bus, cmd_cycles, ready, hist, off, sizes = tm
+    nlev = sizes.shape[0]
+    if clk < chan[ch, C_WCK_EXPIRY] or not (flags[cmd] & F_DATA):
+        return 0, cand, pos, False, n_log
+    blocked = False
+    for j in range(chan[ch, C_N_ACTIVATING]):
+        if bank[ch, req_bank[buf[ch, BUF_ACTIVATING, j]], BK_ACT2_DEADLINE] <= clk + 1:
+            blocked = True
+    if blocked:
+        # the CAS would take the next slot from the RD/WR: the ACT2 with the earliest deadline goes
+        best_dl = BIG
+        cand2 = -1
+        for j in range(chan[ch, C_N_ACTIVATING]):
+            r = buf[ch, BUF_ACTIVATING, j]
+            dl = bank[ch, req_bank[r], BK_ACT2_DEADLINE]
+            if dl < best_dl or (dl == best_dl and accept[r] < accept[cand2]):
+                best_dl = dl
+                cand2 = r
+                pos = j
+        return 0, cand2, pos, True, n_log
+    cas = sel[SEL_CASWR] if flags[cmd] & F_WRITE else sel[SEL_CASRD]
+    if _req_ready(ready, req_vec, cand, cas, nlev, sizes, off, nodes_per_ch) > clk:
+        return 1, cand, pos, False, n_log
+    _update_timing(ready, hist, ch * nodes_per_ch, off, sizes, nlev, cmd_count.shape[1], cons_ptr, cons, cas,
+                   req_vec[cand], clk)
+    cmd_count[ch, cas] += 1
+    if cfg[K_LOG] != 0:
+        n_log = _log_put(log, n_log, clk, cas, req_vec[cand], 1 if req_is_write[cand] else 0)
+    chan[ch, C_CAS_REQ] = cand
+    chan[ch, C_CAS_BUF] = q
+    bus_free[ch, slot] = clk + cmd_cycles[cas]
+    return 2, cand, pos, False, n_log
+
+
+# ---------------------------------------------------------------- issuing
+@njit(cache=True, inline="always")
+def _count_row_outcome(ch, r, row_i, req_vec, req_is_write, req_bank, bank, stat_done, stats):
+    """Row hit / miss (bank closed) / conflict of request ``r``, counted at its first command."""
+    if stat_done[r]:
+        return
+    stat_done[r] = True
+    b = req_bank[r]
+    if bank[ch, b, BK_STATE] == BK_OPEN and bank[ch, b, BK_ROW] == req_vec[r, row_i]:
+        k = 0
+    elif bank[ch, b, BK_STATE] != BK_CLOSED:
+        k = 2
+    else:
+        k = 1
+    stats[ch, k] += 1
+    if not req_is_write[r]:
+        stats[ch, S_READ_HITS + k] += 1
+
+
+@njit(cache=True, inline="always")
+def _row_policy_close(ch, slot, clk, r, q, cmd, cfg, sel, cmd_bus, ready, req_vec, nlev, sizes, off, nodes_per_ch,
+                      row_i, buf, chan, bank, req_bank):
+    """The row policy's choice for request r's column command ``cmd``: its auto-precharge form
+    (RDA/WRA) when the policy closes the row here and that command is ready on this bus now, else
+    ``cmd``. A row another active-buffer request opened, or another queued request hits, stays open
+    under ``close_without_hit``; ``close_after`` counts accesses since the activation."""
+    after = cfg[K_CLOSE_AFTER]
+    if cfg[K_CLOSE_WITHOUT_HIT] == 0 and after <= 0:
+        return cmd
+    ap = sel[SEL_WRA] if cmd == sel[SEL_WR] else (sel[SEL_RDA] if cmd == sel[SEL_RD] else -1)
+    if ap < 0 or cmd_bus[ap] != slot:
+        return cmd
+    b = req_bank[r]
+    if bank[ch, b, BK_ACTIVE_REQS] > (1 if q == BUF_ACTIVE else 0):
+        return cmd
+    close = after > 0 and bank[ch, b, BK_STREAK] + 1 >= after
+    if not close and cfg[K_CLOSE_WITHOUT_HIT] != 0:
+        close = True
+        for q2 in range(BUF_ACTIVE + 1):
+            if _hits_open_row(q2, ch, b, buf, chan, bank, req_bank, req_vec, row_i, r):
+                close = False
+    if close and _req_ready(ready, req_vec, r, ap, nlev, sizes, off, nodes_per_ch) <= clk:
+        return ap
+    return cmd
+
+
+@njit(cache=True, inline="always")
+def _apply_bank_state(ch, clk, cand, cmd, av, flags, nlev, sizes, row_i, bank, buf, bound, chan, req_bank,
+                      rank_open, banks_per_l1):
+    """Bank state after ``cmd`` at ``av``: ACT/ACT2 open, ACT1 starts the activation, PRE/RDA/WRA
+    close one bank, PREA every open bank under its node."""
+    f = flags[cmd]
+    if f & (F_OPENS | F_OPEN_BEGIN) or ((f & F_CLOSES) and not (f & F_ALL_BANKS)):
+        if cand >= 0:
+            b = req_bank[cand]
+        else:
+            b, _hi = _node_range(sizes, av, nlev - 1)
+        ns = BK_OPEN if f & F_OPENS else (BK_ACTIVATING if f & F_OPEN_BEGIN else BK_CLOSED)
+        _set_bank_state(ch, b, ns, av[row_i], clk, bank, buf, bound, chan, req_bank, rank_open, banks_per_l1)
+    elif f & F_CLOSES:
+        lo, hi = _node_range(sizes, av, nlev - 1)
+        for b in range(lo, hi):
+            if bank[ch, b, BK_STATE] != BK_CLOSED:
+                _set_bank_state(ch, b, BK_CLOSED, 0, clk, bank, buf, bound, chan, req_bank, rank_open, banks_per_l1)
+
+
+@njit(cache=True, inline="always")
+def _advance_request(ch, clk, r, q, pos, cmd, act2, cfg, flags, req_is_write, req_bank, buf, bound, chan, bank,
+                     accept, complete, stats):
+    """Move request ``r`` on after its command: ACT2 -> active buffer; ACT -> active buffer, ACT1 ->
+    activating buffer (both leave the read/write buffer); a column access retires it (reads complete
+    ``K_READ_LATENCY`` cycles later). Returns its completion cycle, or -1 when it has not retired."""
+    b = req_bank[r]
+    f = flags[cmd]
+    if act2:
+        _remove(buf, bound, chan, ch, BUF_ACTIVATING, pos)
+        _reset_bounds(buf, bound, chan, req_bank, ch, -1)
+        bank[ch, b, BK_ACT2_OWNER] = 0
+        bank[ch, b, BK_ACT2_DEADLINE] = -1
+        buf[ch, BUF_ACTIVE, chan[ch, C_N_ACTIVE]] = r
+        chan[ch, C_N_ACTIVE] += 1
+        bank[ch, b, BK_ACTIVE_REQS] += 1
+    elif f & F_DATA:
+        bank[ch, b, BK_STREAK] += 1
+        _remove(buf, bound, chan, ch, q, pos)
+        if q == BUF_ACTIVE:
+            bank[ch, b, BK_ACTIVE_REQS] -= 1
+            _reset_bounds(buf, bound, chan, req_bank, ch, b)
+        if req_is_write[r]:
+            complete[r] = clk
+        else:
+            complete[r] = clk + cfg[K_READ_LATENCY]
+            stats[ch, S_SUM_READ_LATENCY] += complete[r] - accept[r]
+            stats[ch, S_READS_DONE] += 1
+        return complete[r]
+    elif f & (F_OPENS | F_OPEN_BEGIN) and q != BUF_ACTIVE:
+        _remove(buf, bound, chan, ch, q, pos)
+        if f & F_OPEN_BEGIN:
+            buf[ch, BUF_ACTIVATING, chan[ch, C_N_ACTIVATING]] = r
+            chan[ch, C_N_ACTIVATING] += 1
+            _reset_bounds(buf, bound, chan, req_bank, ch, -1)
+            bank[ch, b, BK_ACT2_OWNER] = 1
+            bank[ch, b, BK_ACT2_DEADLINE] = clk + cfg[K_AAD_CYCLES]
+        else:
+            buf[ch, BUF_ACTIVE, chan[ch, C_N_ACTIVE]] = r
+            chan[ch, C_N_ACTIVE] += 1
+            bank[ch, b, BK_ACTIVE_REQS] += 1
+    return -1
+
+
+@njit(cache=True, inline="always")
+def _issue(ch, slot, clk, cand, q, pos, cmd, act2, cfg, flags, sel, tm, rq, nodes_per_ch, row_i, buf, bound, chan,
+           bank, stats, bus_free, cmd_count, log, n_log, pq_vec, rank_open, banks_per_l1):
+    """Issue ``cmd`` for request ``cand`` (-2: the priority buffer's head) on bus ``slot`` at ``clk``:
+    timing, bus, counters, log, bank state and the request's progress. ``tm`` and ``rq`` group the
+    timing arrays and the per-request arrays (see _controller_loop). Returns (n_log, completion cycle of
+    a retiring request or -1)."""
+    cons_ptr, cons, cmd_bus, cmd_cycles, ready, hist, off, sizes = tm
+    req_vec, req_is_write, req_bank, stat_done, accept, complete = rq
+    nlev = sizes.shape[0]
+    if cand == -2:
+        av = pq_vec[ch, 0]
+        typ = -1
+    else:
+        av = req_vec[cand]
+        typ = 1 if req_is_write[cand] else 0
+        _count_row_outcome(ch, cand, row_i, req_vec, req_is_write, req_bank, bank, stat_done, stats)
+        if not act2:
+            cmd = _row_policy_close(ch, slot, clk, cand, q, cmd, cfg, sel, cmd_bus, ready, req_vec, nlev, sizes,
+                                    off, nodes_per_ch, row_i, buf, chan, bank, req_bank)
+    f = flags[cmd]
+    if cfg[K_WCK_ENABLED] != 0 and f & F_DATA:
+        e = clk + (cfg[K_WCK_WRITE_CYCLES] if f & F_WRITE else cfg[K_WCK_READ_CYCLES])
+        if e > chan[ch, C_WCK_EXPIRY]:
+            chan[ch, C_WCK_EXPIRY] = e
+    _update_timing(ready, hist, ch * nodes_per_ch, off, sizes, nlev, cmd_count.shape[1], cons_ptr, cons, cmd, av,
+                   clk)
+    bus_free[ch, slot] = clk + cmd_cycles[cmd]
+    cmd_count[ch, cmd] += 1
+    if cfg[K_LOG] != 0:
+        n_log = _log_put(log, n_log, clk, cmd, av, typ)
+    _apply_bank_state(ch, clk, cand, cmd, av, flags, nlev, sizes, row_i, bank, buf, bound, chan, req_bank,
+                      rank_open, banks_per_l1)
+    if cand == -2:
+        if f & F_REFRESH:
+            stats[ch, S_REFRESHES] += 1
+            for j in range(chan[ch, C_N_PRIORITY] - 1):
+                for l in range(pq_vec.shape[2]):
+                    pq_vec[ch, j, l] = pq_vec[ch, j + 1, l]
+            chan[ch, C_N_PRIORITY] -= 1
+        return n_log, -1
+    return n_log, _advance_request(ch, clk, cand, q, pos, cmd, act2, cfg, flags, req_is_write, req_bank, buf,
+                                   bound, chan, bank, accept, complete, stats)
+
+
+# ---------------------------------------------------------------- the cycle loop
 @njit(cache=True, _nrt=False)
-def _controller_loop(sizes, cmd_role, role_cmd, cons_ptr, cons, read_latency, refresh_scope, refresh_interval,
-                     aad_cycles, wck, wck_enabled, cmd_bus, cmd_cycles, req_addr, line_mask, timed, req_vec,
-                     req_is_write, req_time, rq_cap, wq_cap, wr_hi, wr_lo, requests_per_cycle, log_enabled,
-                     policy, row_hit_cap, col_streak, older_other, rqb, wqb, max_cycles, PQ, accept,
-                     act2_deadline, act2_owner, act_cnt, aq, aq_n, bank_epoch, banks_per_l1, banks_per_unit,
-                     brow, bstate, bus_free, cas_buf, cas_req, cmd_count, complete, final_rd, final_wr, hist,
-                     log, n, n_ref_nodes, nbus, nch, ncmd, next_ref, nlev, nodes_per_ch, off, open_banks,
-                     open_cycles, open_since, per_bank, pq_n, pq_vec, rcmd, rcmd_epoch, ready, ref_cmd,
-                     ref_pre, ref_rr, req_bank, row_i, rq, rq_n, rready, stat_done, stats, wck_expiry, wq,
-                     wq_n, write_mode, xq, xq_n, st):
+def _controller_loop(cfg, sizes, off, nodes_per_ch, flags, sel, cons_ptr, cons, cmd_bus, cmd_cycles, req_addr,
+                     line_mask, req_vec, req_is_write, req_time, req_bank, rcmd, rcmd_epoch, rready, stat_done,
+                     accept, complete, ready, hist, chan, bank, buf, bound, bus_free, pq_vec, rank_open,
+                     banks_per_l1, older_other, stats, cmd_count, log, st):
     """The cycle loop of ``simulate`` (see there), resumable: the loop-carried counters live in
     ``st`` = [next frontend request, retired requests, frontend cycle, last completion, log length].
     Compiled without the numba runtime (no reference counting of the many arrays it touches:
-    it allocates nothing). Returns 0 when done (or at max_cycles), 1 when the log needs more rows
-    (the caller grows it and calls again), 2 on a priority-buffer overflow."""
-    next_req = st[0]
-    retired = st[1]
-    i = st[2]
-    last_done = st[3]
-    n_log = st[4]
-    scanned = 0     # queue entries visited (a speed counter, stats[0, 12])
+    it allocates nothing). Returns 0 when done (or past K_MAX_CYCLES), 1 when the log needs more
+    rows (the caller grows it and calls again), 2 on a priority-buffer overflow."""
+    n = req_vec.shape[0]
+    nch = sizes[0]
+    nlev = sizes.shape[0]
+    row_i = nlev
+    nbus = cfg[K_N_BUSES]
+    log_enabled = cfg[K_LOG] != 0
+    next_req, retired, i, last_done, n_log = st[0], st[1], st[2], st[3], st[4]
+    scanned = 0     # queue entries visited (a speed counter, S_SCANNED_ENTRIES)
     status = 0
-    while True:
-        if i > max_cycles:
-            break
+    tm = (cons_ptr, cons, cmd_bus, cmd_cycles, ready, hist, off, sizes)       # timing arrays
+    rq = (req_vec, req_is_write, req_bank, stat_done, accept, complete)      # per-request arrays
+    while i <= cfg[K_MAX_CYCLES]:
         if log_enabled and n_log + 2 * nch * nbus + 2 > log.shape[0]:
             status = 1      # the caller grows the log and resumes here
             break
-        # ------------------------------------------------ frontend (clk = i)
-        next_req, retired = _frontend(i, next_req, retired, n, requests_per_cycle, timed, req_time, req_vec,
-                                      req_is_write, req_addr, line_mask, rq, rqb, rq_n, rq_cap, wq, wqb, wq_n,
-                                      wq_cap, accept, complete, stats)
-
-        # ------------------------------------------------ controllers (clk = i+1)
-        clk = i + 1
-        stats[0, 11] += 1
+        next_req, retired = _frontend(i, next_req, retired, cfg, req_time, req_vec, req_is_write, req_addr,
+                                      line_mask, buf, bound, chan, accept, complete, stats)
+        clk = i + 1         # the controllers tick one cycle after the frontend
+        stats[0, S_EVALUATED_CYCLES] += 1
         issued_any = False
-        # earliest cycle at which any eligible command becomes ready (for skipping)
-        ev = BIG
+        ev = BIG            # earliest cycle at which any eligible command becomes ready (for skipping)
         for ch in range(nch):
-            base = ch * nodes_per_ch
-            if next_ref[ch] < ev:
-                ev = next_ref[ch]
-            if xq_n[ch] > 0:
+            if chan[ch, C_NEXT_REF] < ev:
+                ev = chan[ch, C_NEXT_REF]
+            if chan[ch, C_N_ACTIVATING] > 0:
                 ev = clk + 1      # a pending ACT2 issues as soon as nothing else does
-            # refresh manager
-            if clk == next_ref[ch]:
-                next_ref[ch] += refresh_interval
-                for k in range(n_ref_nodes):
-                    if pq_n[ch] >= PQ:
-                        return 2     # the caller raises: priority buffer overflow
-                    v = pq_vec[ch, pq_n[ch]]
-                    v[:] = -1
-                    v[0] = ch
-                    rem = k * banks_per_unit + ref_rr[ch] if per_bank else k
-                    for l in range(refresh_scope, 0, -1):
-                        v[l] = rem % sizes[l]
-                        rem //= sizes[l]
-                    pq_n[ch] += 1
-                if per_bank:
-                    ref_rr[ch] = (ref_rr[ch] + 1) % banks_per_unit
-            # one command per command bus per cycle; buses are served in the order the
-            # standard lists them (HBM: column bus, then row bus)
+            if not _refresh_due(ch, clk, cfg, sizes, chan, pq_vec):
+                return 2          # the caller raises: priority buffer overflow
+            # one command per command bus per cycle, buses in the order the standard lists them
             for slot in range(nbus):
                 if bus_free[ch, slot] > clk:
                     if bus_free[ch, slot] < ev:
                         ev = bus_free[ch, slot]
                     continue
-                # ---------------- choose a candidate ----------------------------
-                cand = -1          # request id, or -2 for the priority head
-                cand_buf = -1
-                cand_pos = -1
-                cmd = -1
-                issue_act2 = False
-                # urgent ACT2 (deadline reached)
-                if xq_n[ch] > 0:
-                    best_dl = BIG
-                    for j in range(xq_n[ch]):
-                        r = xq[ch, j]
-                        b = req_bank[r]
-                        dl = act2_deadline[ch, b]
-                        if dl > clk:
-                            continue
-                        c2 = role_cmd[R_ACT2]
-                        if (cmd_bus[c2] != slot
-                                or _req_ready(ready, req_vec, r, c2, nlev, sizes, off, nodes_per_ch) > clk):
-                            continue
-                        if dl < best_dl or (dl == best_dl and accept[r] < accept[cand]):
-                            best_dl = dl
-                            cand = r
-                            cand_pos = j
-                    if cand >= 0:
-                        issue_act2 = True
-                if cas_req[ch] >= 0:
-                    # CAS continuation: the RD/WR follows as soon as it is ready
-                    r = cas_req[ch]
-                    c = rcmd[r]
-                    if cmd_bus[c] != slot:
-                        continue
-                    t = _req_ready(ready, req_vec, r, c, nlev, sizes, off, nodes_per_ch)
-                    if t < ev:
-                        ev = t
-                    if t <= clk:
-                        cas_req[ch] = -1
-                        cand = r
-                        cand_buf = cas_buf[ch]
-                        cmd = c
-                        issue_act2 = False
-                        cand_pos = -1
-                        if cand_buf == B_READ:
-                            for j in range(rq_n[ch]):
-                                if rq[ch, j] == r:
-                                    cand_pos = j
-                        elif cand_buf == B_WRITE:
-                            for j in range(wq_n[ch]):
-                                if wq[ch, j] == r:
-                                    cand_pos = j
-                        else:
-                            for j in range(aq_n[ch]):
-                                if aq[ch, j] == r:
-                                    cand_pos = j
-                    else:
-                        continue
-                elif not issue_act2:
-                    # 1. active buffer (not in arrival order: oldest ready wins)
-                    best_arr = BIG
-                    scanned += aq_n[ch]
-                    for j in range(aq_n[ch]):
-                        r = aq[ch, j]
-                        c = _req_next(final_wr if req_is_write[r] else final_rd, r, ch, req_bank, req_vec, row_i,
-                                      bstate, brow, role_cmd, bank_epoch, rcmd, rcmd_epoch, rready)
-                        if cmd_bus[c] == slot and accept[r] < best_arr:
-                            t = _req_ready_cached(ready, req_vec, r, c, nlev, sizes, off, nodes_per_ch, rready, clk)
-                            if t < ev:
-                                ev = t
-                            if t > clk:
-                                continue
-                            best_arr = accept[r]
-                            cand = r
-                            cand_pos = j
-                            cand_buf = B_ACTIVE
-                            cmd = c
-                    # 2. priority buffer head
-                    if cand < 0 and pq_n[ch] > 0:
-                        pv = pq_vec[ch, 0]
-                        c = _refresh_preq(ref_cmd, ref_pre, pv, nlev, sizes, bstate, ch)
-                        if (cmd_bus[c] == slot
-                                and not _would_close_active(c, pv, ch, nlev, sizes, cmd_role, act_cnt, aq_n)
-                                and not _blocks_activating(c, pv, ch, nlev, sizes, cmd_role, act2_owner, xq_n)):
-                            t = _ready_time(ready, base, off, sizes, nlev, c, pv)
-                            if t < ev:
-                                ev = t
-                            if t <= clk:
-                                cand = -2
-                                cmd = c
-                    # 3. read/write buffers (not while refresh waits)
-                    if cand == -1 and pq_n[ch] == 0:
-                        if not write_mode[ch]:
-                            if wq_n[ch] > wr_hi * wq_cap or rq_n[ch] == 0:
-                                write_mode[ch] = True
-                        else:
-                            if wq_n[ch] < wr_lo * wq_cap and rq_n[ch] != 0:
-                                write_mode[ch] = False
-                        wm = write_mode[ch]
-                        nb = wq_n[ch] if wm else rq_n[ch]
-                        fin = final_wr if wm else final_rd
-                        # queues are in arrival order: the first ready eligible entry
-                        # is the oldest ready one
-                        if policy == P_FRFCFS_CAP:
-                            older_other[:] = False
-                        qb = wqb if wm else rqb
-                        for j in range(nb):
-                            if policy == P_FRFCFS or policy == P_FRFCFS_RAMULATOR2:
-                                # ready bound of the entry's next command (0: unknown, BIG: not eligible
-                                # until its bank or the activating state changes): skip a future one
-                                bnd = qb[ch, j]
-                                if bnd > clk:
-                                    if bnd < ev:
-                                        ev = bnd
-                                    continue
-                            scanned += 1
-                            r = wq[ch, j] if wm else rq[ch, j]
-                            e = bank_epoch[ch, req_bank[r]]
-                            if rcmd_epoch[r] != e:
-                                rcmd[r] = _req_preq(fin, r, req_bank, req_vec, row_i, bstate, brow, role_cmd, ch)
-                                rcmd_epoch[r] = e
-                                rready[r] = 0
-                            c = rcmd[r]
-                            if policy == P_FRFCFS_CAP:
-                                b = req_bank[r]
-                                if c != fin:
-                                    older_other[b] = True      # waits for another row of bank b
-                                elif col_streak[ch, b] >= row_hit_cap and older_other[b]:
-                                    continue                   # capped row hit: the older request goes first
-                            if cmd_bus[c] != slot:
-                                continue
-                            if policy == P_FRFCFS and cmd_role[c] == R_PRE:
-                                # open-row rule: no PRE while a request of this buffer hits the open
-                                # row (its bound stays unknown: a hit leaves without a bank change)
-                                b = req_bank[r]
-                                hit = False
-                                for k in range(nb):
-                                    r2 = wq[ch, k] if wm else rq[ch, k]
-                                    if req_bank[r2] == b and req_vec[r2, row_i] == brow[ch, b]:
-                                        hit = True
-                                        break
-                                if hit:
-                                    qb[ch, j] = 0
-                                    continue
-                            if aq_n[ch] > 0:
-                                cr = cmd_role[c]
-                                if (cr == R_PRE or cr == R_RDA or cr == R_WRA) and act_cnt[ch, req_bank[r]] > 0:
-                                    qb[ch, j] = BIG
-                                    continue
-                            if xq_n[ch] > 0 and _blocks_activating(c, req_vec[r], ch, nlev, sizes, cmd_role,
-                                                                   act2_owner, xq_n):
-                                qb[ch, j] = BIG
-                                continue
-                            t = rready[r]
-                            if t <= clk:
-                                t = _req_ready(ready, req_vec, r, c, nlev, sizes, off, nodes_per_ch)
-                                rready[r] = t
-                            qb[ch, j] = t
-                            if t < ev:
-                                ev = t
-                            if t <= clk:
-                                cand = r
-                                cand_pos = j
-                                cand_buf = B_WRITE if wm else B_READ
-                                cmd = c
-                                break
-                            if policy == P_FCFS:
-                                break       # only the oldest eligible request may issue
-                    # deferred ACT2 when nothing else can go
-                    if cand == -1 and xq_n[ch] > 0:
-                        best_dl = BIG
-                        for j in range(xq_n[ch]):
-                            r = xq[ch, j]
-                            c2 = role_cmd[R_ACT2]
-                            if (cmd_bus[c2] != slot
-                                    or _req_ready(ready, req_vec, r, c2, nlev, sizes, off, nodes_per_ch) > clk):
-                                continue
-                            dl = act2_deadline[ch, req_bank[r]]
-                            if dl < best_dl or (dl == best_dl and accept[r] < accept[cand]):
-                                best_dl = dl
-                                cand = r
-                                cand_pos = j
-                        if cand >= 0:
-                            issue_act2 = True
-                    # WCK sync: an access after WCK went idle issues CAS first
-                    if (cand >= 0 and not issue_act2 and wck_enabled and clk >= wck_expiry[ch]):
-                        cr = cmd_role[cmd]
-                        if cr == R_RD or cr == R_WR or cr == R_RDA or cr == R_WRA:
-                            # CAS takes the next slot from the RD/WR: do not let it
-                            # push a pending ACT2 past its deadline
-                            blocked = False
-                            for j in range(xq_n[ch]):
-                                if act2_deadline[ch, req_bank[xq[ch, j]]] <= clk + 1:
-                                    blocked = True
-                            if blocked:
-                                best_dl = BIG
-                                cand2 = -1
-                                for j in range(xq_n[ch]):
-                                    r = xq[ch, j]
-                                    dl = act2_deadline[ch, req_bank[r]]
-                                    if dl < best_dl or (dl == best_dl and accept[r] < accept[cand2]):
-                                        best_dl = dl
-                                        cand2 = r
-                                        cand_pos = j
-                                cand = cand2
-                                issue_act2 = True
-                            else:
-                                cas = role_cmd[R_CASRD] if (cr == R_RD or cr == R_RDA) else role_cmd[R_CASWR]
-                                if _req_ready(ready, req_vec, cand, cas, nlev, sizes, off, nodes_per_ch) <= clk:
-                                    _update_timing(ready, hist, base, off, sizes, nlev, ncmd, cons_ptr, cons, cas,
-                                                   req_vec[cand], clk)
-                                    cmd_count[ch, cas] += 1
-                                    if log_enabled:
-                                        n_log = _log_put(log, n_log, clk, cas, req_vec[cand],
-                                                                 1 if req_is_write[cand] else 0)
-                                    cas_req[ch] = cand
-                                    cas_buf[ch] = cand_buf
-                                    issued_any = True
-                                    bus_free[ch, slot] = clk + cmd_cycles[cas]
-                                continue
+                cand, q, pos, cmd, act2, src, ev, s = _choose(
+                    ch, slot, clk, ev, cfg, flags, sel, cmd_bus, ready, req_vec, req_is_write, nlev, sizes, off,
+                    nodes_per_ch, row_i, buf, bound, chan, bank, req_bank, rcmd, rcmd_epoch, rready, accept, pq_vec,
+                    older_other)
+                scanned += s
                 if cand == -1:
                     continue
-                # ---------------- issue ------------------------------------------
-                issued_any = True
-                if issue_act2:
-                    cmd = role_cmd[R_ACT2]
-                if cand == -2:
-                    av = pq_vec[ch, 0]
-                    typ = -1
-                else:
-                    av = req_vec[cand]
-                    typ = 1 if req_is_write[cand] else 0
-                    if not stat_done[cand]:
-                        stat_done[cand] = True
-                        b = req_bank[cand]
-                        if bstate[ch, b] == 2 and brow[ch, b] == av[row_i]:
-                            k = 0
-                        elif bstate[ch, b] != 0:
-                            k = 2
-                        else:
-                            k = 1
-                        stats[ch, k] += 1
-                        if typ == 0:
-                            stats[ch, 3 + k] += 1
-                cr = cmd_role[cmd]
-                if wck_enabled and (cr == R_RD or cr == R_WR or cr == R_RDA or cr == R_WRA):
-                    e = clk + (wck[1] if (cr == R_WR or cr == R_WRA) else wck[0])
-                    if e > wck_expiry[ch]:
-                        wck_expiry[ch] = e
-                _update_timing(ready, hist, base, off, sizes, nlev, ncmd, cons_ptr, cons, cmd, av, clk)
-                bus_free[ch, slot] = clk + cmd_cycles[cmd]
-                cmd_count[ch, cmd] += 1
-                if log_enabled:
-                    n_log = _log_put(log, n_log, clk, cmd, av, typ)
-                # ---- bank state actions
-                if cr == R_ACT or cr == R_ACT1 or cr == R_ACT2 or cr == R_PRE or cr == R_RDA or cr == R_WRA:
-                    if cand >= 0:
-                        b = req_bank[cand]
-                    else:
-                        b, _hi = _bank_range(sizes, nlev, av)
-                    ns = 2 if (cr == R_ACT or cr == R_ACT2) else (1 if cr == R_ACT1 else 0)
-                    _set_bank_state(ch, b, ns, av[row_i], clk, bstate, brow, bank_epoch, col_streak, rq, rqb,
-                                    rq_n, wq, wqb, wq_n, req_bank, open_banks, open_since, open_cycles,
-                                    banks_per_l1)
-                elif cr == R_PREA:
-                    lo, hi = _bank_range(sizes, nlev, av)
-                    for b in range(lo, hi):
-                        if bstate[ch, b] != 0:
-                            _set_bank_state(ch, b, 0, 0, clk, bstate, brow, bank_epoch, col_streak, rq, rqb,
-                                            rq_n, wq, wqb, wq_n, req_bank, open_banks, open_since, open_cycles,
-                                            banks_per_l1)
-                # ---- request bookkeeping
-                if cand == -2:
-                    if cr == R_REFAB or cr == R_REFPB:
-                        stats[ch, 6] += 1
-                        for j in range(pq_n[ch] - 1):
-                            for l in range(pq_vec.shape[2]):
-                                pq_vec[ch, j, l] = pq_vec[ch, j + 1, l]
-                        pq_n[ch] -= 1
-                    continue
-                r = cand
-                final = final_wr if req_is_write[r] else final_rd
-                if issue_act2:
-                    # activating -> active
-                    b = req_bank[cand]
-                    _remove_at(xq, xq_n, ch, cand_pos)
-                    _reset_bounds(rq, rqb, rq_n, wq, wqb, wq_n, req_bank, ch, -1)
-                    act2_owner[ch, b] = False
-                    act2_deadline[ch, b] = -1
-                    aq[ch, aq_n[ch]] = r
-                    aq_n[ch] += 1
-                    act_cnt[ch, b] += 1
-                elif cmd == final:
-                    col_streak[ch, req_bank[r]] += 1
-                    if cand_buf == B_READ:
-                        _remove_with_bound(rq, rqb, rq_n, ch, cand_pos)
-                    elif cand_buf == B_WRITE:
-                        _remove_with_bound(wq, wqb, wq_n, ch, cand_pos)
-                    else:
-                        _remove_at(aq, aq_n, ch, cand_pos)
-                        act_cnt[ch, req_bank[r]] -= 1
-                        _reset_bounds(rq, rqb, rq_n, wq, wqb, wq_n, req_bank, ch, req_bank[r])
-                    if req_is_write[r]:
-                        complete[r] = clk
-                    else:
-                        complete[r] = clk + read_latency
-                        stats[ch, 9] += complete[r] - accept[r]
-                        stats[ch, 10] += 1
-                    if complete[r] > last_done:
-                        last_done = complete[r]
-                    retired += 1
-                elif cr == R_ACT1 or cr == R_ACT:
-                    if cand_buf == B_ACTIVE:
+                if src == SRC_SCHEDULER and not act2 and cand >= 0 and cfg[K_WCK_ENABLED] != 0:
+                    action, cand, pos, act2, n_log = _wck_sync(
+                        ch, slot, clk, cand, q, pos, cmd, cfg, flags, sel, tm, req_vec, req_is_write, nodes_per_ch,
+                        buf, chan, bank, req_bank, bus_free, cmd_count, log, n_log, accept)
+                    if action != 0:
+                        issued_any = issued_any or action == 2
                         continue
-                    if cand_buf == B_READ:
-                        _remove_with_bound(rq, rqb, rq_n, ch, cand_pos)
-                    else:
-                        _remove_with_bound(wq, wqb, wq_n, ch, cand_pos)
-                    b = req_bank[cand]
-                    if cr == R_ACT1:
-                        xq[ch, xq_n[ch]] = r
-                        xq_n[ch] += 1
-                        _reset_bounds(rq, rqb, rq_n, wq, wqb, wq_n, req_bank, ch, -1)
-                        act2_owner[ch, b] = True
-                        act2_deadline[ch, b] = clk + aad_cycles
-                    else:
-                        aq[ch, aq_n[ch]] = r
-                        aq_n[ch] += 1
-                        act_cnt[ch, b] += 1
-        # ------------------------------------------------ done?
+                    if act2:
+                        cmd = sel[SEL_ACT2]
+                issued_any = True
+                n_log, done = _issue(ch, slot, clk, cand, q, pos, cmd, act2, cfg, flags, sel, tm, rq, nodes_per_ch,
+                                     row_i, buf, bound, chan, bank, stats, bus_free, cmd_count, log, n_log, pq_vec,
+                                     rank_open, banks_per_l1)
+                if done >= 0:
+                    retired += 1
+                    if done > last_done:
+                        last_done = done
         if retired == n and next_req == n:
             break
-        # ------------------------------------------------ skip idle cycles
-        # Nothing issued and no request can arrive: nothing changes until the
-        # earliest ready time of an eligible command (or a refresh) seen above.
-        # A request that has room arrives at its req_time (timed replay) or next cycle.
-        step = 1 if issued_any else _skip_cycles(ev, clk, i, next_req, n, timed, req_time, req_vec,
-                                                  req_is_write, req_addr, line_mask, rq_n, rq_cap, wq,
-                                                  wq_n, wq_cap)
-        i += step
-    st[0] = next_req
-    st[1] = retired
-    st[2] = i
-    st[3] = last_done
-    st[4] = n_log
-    stats[0, 12] += scanned
+        # nothing issued: skip to the earliest cycle something can change (see _skip_cycles)
+        i += 1 if issued_any else _skip_cycles(ev, clk, i, next_req, cfg, req_time, req_vec, req_is_write,
+                                               req_addr, line_mask, buf, chan)
+    st[0], st[1], st[2], st[3], st[4] = next_req, retired, i, last_done, n_log
+    stats[0, S_SCANNED_ENTRIES] += scanned
     return status
 
 
 @njit(cache=True)
-def simulate(sizes, cmd_role, role_cmd, cons_ptr, cons, read_latency, refresh_scope,
-             refresh_interval, aad_cycles, wck, wck_enabled, cmd_bus, n_buses, cmd_cycles,
-             refresh_unit_level,
-             req_addr, line_mask, req_vec, req_is_write, req_time, rq_cap, wq_cap, wr_hi, wr_lo,
-             requests_per_cycle, log_enabled, max_cycles, policy, row_hit_cap):
-    """Run a trace replay on all channels.
-
-    ``policy`` (P_FRFCFS, P_FRFCFS_RAMULATOR2, P_FRFCFS_CAP with ``row_hit_cap``, P_FCFS) orders
-    the read and write buffers; the active buffer always serves its oldest ready request.
-
-    Per request: ``req_addr`` (uint64; two requests address the same line when
-    ``req_addr & line_mask`` agree: forwarding and coalescing), ``req_vec``
-    (int32, n x (levels + 2): channel, levels.., row, column), ``req_is_write``.
-
-    Requests are offered in trace order, up to ``requests_per_cycle`` per
-    cycle (1 in the reference replay model), at the frontend clock ``i`` (the
-    controllers then tick at ``i + 1``), never before their ``req_time``
-    (empty: closed loop; arrival cycles: timed open-loop replay); a refused
-    request (its queue is full) is offered again next cycle and blocks the ones
-    behind it.
-
-    Each channel issues at most one command per command bus per cycle
-    (``cmd_bus`` gives a command's bus, ``cmd_cycles`` how long it holds it).
-    Refresh: ``refresh_scope`` below the bank level refreshes every node of that
-    level (REFab) each ``refresh_interval``; at the bank level, each node of
-    ``refresh_unit_level`` refreshes its next bank (REFpb, round robin) each
-    ``refresh_interval``.
-
-    Returns (accept, complete, stats, cmd_count, log, n_log, end_cycle,
-    open_cycles) where stats rows are per channel:
-    [row_hits, row_misses, row_conflicts, read_hits, read_misses,
-     read_conflicts, refreshes, forwarded_reads, coalesced_writes,
-     sum_read_latency, reads_done, evaluated_cycles, scanned_entries (the last two in
-     the channel 0 row only)].
-    """
-    nlev = sizes.shape[0]
-    nch = sizes[0]
-    ncmd = cmd_role.shape[0]
+def _request_banks(sizes, req_vec):
+    """Bank index within its channel of every request (int32, n)."""
     n = req_vec.shape[0]
-    row_i = nlev
-    off, cnt_l, nodes_per_ch, ready, hist = _timing_state(sizes, cons, ncmd)
-    nbanks = cnt_l[nlev - 1]
-    timed = req_time.shape[0] > 0
-    # per-request bank (index within the channel)
     req_bank = np.zeros(n, np.int32)
     for r in range(n):
         idx = 0
-        for l in range(1, nlev):
+        for l in range(1, sizes.shape[0]):
             idx = idx * sizes[l] + req_vec[r, l]
         req_bank[r] = idx
-    # per-channel views are obtained by offsetting node index by ch*nodes_per_ch
-    bstate = np.zeros((nch, nbanks), np.int64)     # 0 closed, 1 ACT1 issued, 2 open
-    brow = np.full((nch, nbanks), -1, np.int64)
-    # level-1 node (rank / pseudo-channel) open-bank accounting for energy
+    return req_bank
+
+
+@njit(cache=True)
+def simulate(sizes, flags, sel, cons_ptr, cons, cmd_bus, cmd_cycles, cfg, req_addr, line_mask, req_vec,
+             req_is_write, req_time):
+    """Replay a request trace on all channels.
+
+    Standard (``DramStandard.arrays()``): ``sizes`` (int64, n_levels: channels first), ``flags`` and
+    ``sel`` (per-command flags F_*, command selectors SEL_* of :mod:`.state`), the constraint table
+    (``cons_ptr``, ``cons``), ``cmd_bus`` (bus of each command) and ``cmd_cycles`` (cycles it holds the
+    bus). ``cfg`` (int64, N_CFG; :func:`simulator.dram.run.core_config`): read latency, refresh, split
+    activation, WCK, queue sizes and watermarks, frontend width, log switch, cycle limit, and the
+    scheduling and row policies' switches.
+
+    Per request: ``req_addr`` (uint64; two requests address the same line when ``req_addr & line_mask``
+    agree: forwarding and coalescing), ``req_vec`` (int32, n x (levels + 2): channel, levels.., row,
+    column), ``req_is_write``, ``req_time`` (empty: closed loop; else the arrival cycle of each request:
+    timed open-loop replay). Requests are offered in trace order, up to K_REQUESTS_PER_CYCLE per cycle,
+    at the frontend clock ``i`` (the controllers then tick at ``i + 1``); a refused request (its queue is
+    full) is offered again next cycle and blocks the ones behind it.
+
+    Refresh: below the bank level every node of the scope level refreshes (REFab) each interval; at the
+    bank level each node of the refresh-unit level refreshes its next bank (REFpb, round robin).
+
+    Returns (accept, complete, stats, cmd_count, log, end_cycle, open_cycles): accept/complete cycle per
+    request (int64, n), stats (int64, channels x N_STATS, columns S_*), commands issued (channels x
+    commands), the command log (rows: cycle, command, address vector, type 0 read / 1 write / -1
+    refresh), the last completion cycle and, per channel x rank, cycles with a bank open.
+    Raises RuntimeError("priority buffer overflow") when refreshes fall due faster than they issue."""
+    nlev = sizes.shape[0]
+    nch = sizes[0]
+    n = req_vec.shape[0]
+    off, cnt_l, nodes_per_ch, ready, hist = _timing_state(sizes, cons, flags.shape[0])
+    nbanks = cnt_l[nlev - 1]
     n_l1 = cnt_l[1] if nlev > 1 else 1
-    open_banks = np.zeros((nch, n_l1), np.int64)
-    open_since = np.zeros((nch, n_l1), np.int64)
-    open_cycles = np.zeros((nch, n_l1), np.int64)
-    banks_per_l1 = nbanks // n_l1
-    # ---- buffers ---------------------------------------------------------------
-    rq = np.zeros((nch, rq_cap), np.int64)
-    wq = np.zeros((nch, wq_cap), np.int64)
-    aq = np.zeros((nch, nbanks), np.int64)       # active buffer
-    xq = np.zeros((nch, nbanks), np.int64)       # activating buffer (ACT2 pending)
-    rq_n = np.zeros(nch, np.int64)
-    wq_n = np.zeros(nch, np.int64)
-    aq_n = np.zeros(nch, np.int64)
-    xq_n = np.zeros(nch, np.int64)
-    act_cnt = np.zeros((nch, nbanks), np.int64)
-    act2_owner = np.zeros((nch, nbanks), np.bool_)
-    act2_deadline = np.full((nch, nbanks), -1, np.int64)
-    PQ = 64
-    pq_vec = np.full((nch, PQ, nlev + 2), -1, np.int32)
-    pq_n = np.zeros(nch, np.int64)
-    per_bank = refresh_scope == nlev - 1
-    if per_bank:
-        n_ref_nodes = cnt_l[refresh_unit_level]
-        banks_per_unit = nbanks // n_ref_nodes
-    else:
-        n_ref_nodes = cnt_l[refresh_scope]
-        banks_per_unit = 1
-    ref_rr = np.zeros(nch, np.int64)         # per-bank refresh: next bank of each unit
-    nbus = n_buses
-    bus_free = np.zeros((nch, nbus), np.int64)
-    write_mode = np.zeros(nch, np.bool_)
-    wck_expiry = np.zeros(nch, np.int64)
-    cas_req = np.full(nch, -1, np.int64)
-    cas_buf = np.zeros(nch, np.int64)
-    next_ref = np.full(nch, refresh_interval if refresh_interval > 0 else BIG, np.int64)
-    # ---- per-request ----------------------------------------------------------
+    rank_open = np.zeros((nch, n_l1, N_RANK_OPEN), np.int64)
+    cap = max(cfg[K_RQ_CAP], cfg[K_WQ_CAP], nbanks)
+    buf = np.zeros((nch, N_BUF, cap), np.int64)
+    bound = np.zeros((nch, N_BUF, cap), np.int64)
+    chan = np.zeros((nch, N_CHAN), np.int64)
+    chan[:, C_CAS_REQ] = -1
+    chan[:, C_NEXT_REF] = cfg[K_REFRESH_INTERVAL] if cfg[K_REFRESH_INTERVAL] > 0 else BIG
+    bank = np.zeros((nch, nbanks, N_BANK), np.int64)
+    bank[:, :, BK_ROW] = -1
+    bank[:, :, BK_ACT2_DEADLINE] = -1
+    pq_vec = np.full((nch, PRIORITY_DEPTH, nlev + 2), -1, np.int32)
     accept = np.full(n, -1, np.int64)
     complete = np.full(n, -1, np.int64)
     rcmd = np.zeros(n, np.int8)            # next command (cached, see _req_next)
-    rcmd_epoch = np.full(n, -1, np.int64)  # bank_epoch the cached command was computed at
+    rcmd_epoch = np.full(n, -1, np.int64)  # BK_EPOCH the cached command was computed at
     rready = np.zeros(n, np.int64)         # lower bound of its ready cycle
-    bank_epoch = np.zeros((nch, nbanks), np.int64)
     stat_done = np.zeros(n, np.bool_)
-    col_streak = np.zeros((nch, nbanks), np.int64)   # column accesses since the bank's activation
-    rqb = np.zeros((nch, rq_cap), np.int64)          # per read-queue entry: ready bound (P_FRFCFS*)
-    wqb = np.zeros((nch, wq_cap), np.int64)
-    older_other = np.zeros(nbanks, np.bool_)         # P_FRFCFS_CAP scan scratch
-    final_rd = role_cmd[R_RD]
-    final_wr = role_cmd[R_WR]
-    ref_cmd = role_cmd[R_REFPB] if per_bank else role_cmd[R_REFAB]
-    ref_pre = role_cmd[R_PRE] if per_bank else role_cmd[R_PREA]
-    # ---- outputs ----------------------------------------------------------------
-    stats = np.zeros((nch, 13), np.int64)
-    cmd_count = np.zeros((nch, ncmd), np.int64)
-    log = np.zeros((6 * n + 1024 if log_enabled else 1, nlev + 5), np.int64)
-    n_log = 0
-
+    stats = np.zeros((nch, N_STATS), np.int64)
+    cmd_count = np.zeros((nch, flags.shape[0]), np.int64)
+    log = np.zeros((6 * n + 1024 if cfg[K_LOG] != 0 else 1, nlev + 5), np.int64)
     st = np.zeros(5, np.int64)
+    req_bank = _request_banks(sizes, req_vec)
+    bus_free = np.zeros((nch, cfg[K_N_BUSES]), np.int64)
+    older_other = np.zeros(nbanks, np.bool_)       # frfcfs-cap scan scratch
     while True:
-        status = _controller_loop(sizes, cmd_role, role_cmd, cons_ptr, cons, read_latency, refresh_scope,
-                                  refresh_interval, aad_cycles, wck, wck_enabled, cmd_bus, cmd_cycles,
-                                  req_addr, line_mask, timed, req_vec, req_is_write, req_time, rq_cap, wq_cap,
-                                  wr_hi, wr_lo, requests_per_cycle, log_enabled, policy, row_hit_cap,
-                                  col_streak, older_other, rqb, wqb, max_cycles, PQ, accept, act2_deadline,
-                                  act2_owner, act_cnt, aq, aq_n, bank_epoch, banks_per_l1, banks_per_unit,
-                                  brow, bstate, bus_free, cas_buf, cas_req, cmd_count, complete, final_rd,
-                                  final_wr, hist, log, n, n_ref_nodes, nbus, nch, ncmd, next_ref, nlev,
-                                  nodes_per_ch, off, open_banks, open_cycles, open_since, per_bank, pq_n,
-                                  pq_vec, rcmd, rcmd_epoch, ready, ref_cmd, ref_pre, ref_rr, req_bank, row_i,
-                                  rq, rq_n, rready, stat_done, stats, wck_expiry, wq, wq_n, write_mode, xq,
-                                  xq_n, st)
+        status = _controller_loop(cfg, sizes, off, nodes_per_ch, flags, sel, cons_ptr, cons, cmd_bus, cmd_cycles,
+                                  req_addr, line_mask, req_vec, req_is_write, req_time, req_bank, rcmd, rcmd_epoch,
+                                  rready, stat_done, accept, complete, ready, hist, chan, bank, buf, bound,
+                                  bus_free, pq_vec, rank_open, nbanks // n_l1, older_other, stats, cmd_count, log,
+                                  st)
         if status == 0:
             break
         if status == 2:
@@ -977,33 +1013,32 @@ def simulate(sizes, cmd_role, role_cmd, cons_ptr, cons, read_latency, refresh_sc
         grown[:st[4]] = log[:st[4]]
         log = grown
     last_done = st[3]
-    n_log = st[4]
     # banks still open at the end count as open until the last completion
     for ch in range(nch):
         for r1 in range(n_l1):
-            if open_banks[ch, r1] > 0 and last_done > open_since[ch, r1]:
-                open_cycles[ch, r1] += last_done - open_since[ch, r1]
-    return accept, complete, stats, cmd_count, log[:n_log], last_done, open_cycles
+            if rank_open[ch, r1, RO_OPEN_BANKS] > 0 and last_done > rank_open[ch, r1, RO_SINCE]:
+                rank_open[ch, r1, RO_CYCLES] += last_done - rank_open[ch, r1, RO_SINCE]
+    return accept, complete, stats, cmd_count, log[:st[4]], last_done, rank_open[:, :, RO_CYCLES].copy()
 
 
 @njit(cache=True)
-def simulate_stream(sizes, cmd_role, role_cmd, cons_ptr, cons, refresh_interval, cmds, addr):
-    """Issue a fixed command stream in order, each command at the first cycle its
-    constraints allow (PIM execution: no reordering). Commands of different
-    channels overlap; each channel issues at most one command per cycle.
+def simulate_stream(sizes, flags, sel, cons_ptr, cons, refresh_interval, cmds, addr):
+    """Issue a fixed command stream in order, each command at the first cycle its constraints allow
+    (PIM execution: no reordering). ``cmds`` (int64, n) are command ids, ``addr`` (n x (levels + 2))
+    their address vectors (-1: every node of a level). Commands of different channels overlap; each
+    channel issues at most one command per cycle.
 
-    All-bank refresh is inserted when due, at the next point where every bank is
-    closed (before an activate). Returns the log (cycle, cmd, address..., type)
-    including the refreshes, and the last cycle."""
+    All-bank refresh (``sel[SEL_REFAB]``, every ``refresh_interval`` cycles; 0: none) is inserted when
+    due, before the next command that starts opening a row (every bank is closed there). Returns the
+    log (cycle, cmd, address..., type: 2 stream, -1 refresh) and the last cycle."""
     nlev = sizes.shape[0]
     nch = sizes[0]
-    ncmd = cmd_role.shape[0]
     n = cmds.shape[0]
     addr = addr.astype(np.int32)     # the helpers are compiled for int32 address vectors (as in simulate)
-    off, cnt_l, nodes_per_ch, ready, hist = _timing_state(sizes, cons, ncmd)
+    off, cnt_l, nodes_per_ch, ready, hist = _timing_state(sizes, cons, flags.shape[0])
     last = np.zeros(nch, np.int64)
     next_ref = np.full(nch, refresh_interval if refresh_interval > 0 else BIG, np.int64)
-    refab = role_cmd[R_REFAB]
+    refab = sel[SEL_REFAB]
     log = np.zeros((n + n // 8 + 64, nlev + 5), np.int64)
     n_log = 0
     ref_vec = np.full(nlev + 2, -1, np.int32)
@@ -1012,23 +1047,17 @@ def simulate_stream(sizes, cmd_role, role_cmd, cons_ptr, cons, refresh_interval,
         a = addr[i]
         ch = a[0]
         base = ch * nodes_per_ch
-        r = cmd_role[c]
-        if (r == R_ACT or r == R_PIM_ACT) and refab >= 0:
-            t0 = max(last[ch] + 1, _ready_time(ready, base, off, sizes, nlev, c, a))
-            while t0 >= next_ref[ch]:
+        opens = flags[c] & F_OPEN_BEGIN or (flags[c] & F_OPENS and sel[SEL_ACT1] < 0)   # not an ACT2
+        if opens and refab >= 0:
+            while max(last[ch] + 1, _ready_time(ready, base, off, sizes, nlev, c, a)) >= next_ref[ch]:
                 ref_vec[0] = ch
                 tr = max(last[ch] + 1, _ready_time(ready, base, off, sizes, nlev, refab, ref_vec))
-                _update_timing(ready, hist, base, off, sizes, nlev, ncmd, cons_ptr, cons, refab, ref_vec, tr)
+                _update_timing(ready, hist, base, off, sizes, nlev, flags.shape[0], cons_ptr, cons, refab, ref_vec, tr)
                 log, n_log = _log_append(log, n_log, tr, refab, ref_vec, -1)
                 last[ch] = tr
                 next_ref[ch] += refresh_interval
-                t0 = max(last[ch] + 1, _ready_time(ready, base, off, sizes, nlev, c, a))
         t = max(last[ch] + 1, _ready_time(ready, base, off, sizes, nlev, c, a))
-        _update_timing(ready, hist, base, off, sizes, nlev, ncmd, cons_ptr, cons, c, a, t)
+        _update_timing(ready, hist, base, off, sizes, nlev, flags.shape[0], cons_ptr, cons, c, a, t)
         last[ch] = t
         log, n_log = _log_append(log, n_log, t, c, a, 2)
-    end = 0
-    for ch in range(nch):
-        if last[ch] > end:
-            end = last[ch]
-    return log[:n_log], end
+    return log[:n_log], last.max()

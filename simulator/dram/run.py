@@ -10,7 +10,8 @@ from ..config_io import check_choice, check_float, check_int
 from ..errors import ConfigError
 from .core import simulate
 from .mapping import map_addresses
-from .policies import SCHEDULERS          # scheduling policies by config name (policies.P_* ids)
+from . import state as S
+from .policies import ROW_POLICIES, SCHEDULERS
 from .standard import ACCESS_ROLES, DramStandard
 
 
@@ -27,6 +28,7 @@ class ControllerConfig:
                                       # (frfcfs; frfcfs-ramulator2 on the *-ramulator2 presets)
     row_hit_cap: int = 4              # frfcfs-cap: column accesses per activation that may bypass an
                                       # older request to another row of the bank (an assumed default)
+    row_policy: str = None            # one of ROW_POLICIES; None: the standard's controller.row_policy (open)
 
     def validate(self, source="controller"):
         check_int(source, "read_queue", self.read_queue, 1, 4096)
@@ -35,6 +37,8 @@ class ControllerConfig:
         if self.scheduler is not None:
             check_choice(source, "scheduler", self.scheduler, tuple(SCHEDULERS))
         check_int(source, "row_hit_cap", self.row_hit_cap, 1, 1 << 20)
+        if self.row_policy is not None:
+            check_choice(source, "row_policy", self.row_policy, tuple(ROW_POLICIES))
         check_float(source, "write_high_watermark", self.write_high_watermark, 0.0, 1.0)
         check_float(source, "write_low_watermark", self.write_low_watermark, 0.0,
                     self.write_high_watermark)
@@ -119,6 +123,47 @@ class DramResult:
         return df
 
 
+# DramResult field of each statistics column (state.S_*), in column order
+_STAT_FIELDS = ("row_hits", "row_misses", "row_conflicts", "read_row_hits", "read_row_misses",
+                "read_row_conflicts", "refreshes", "forwarded_reads", "coalesced_writes",
+                "sum_read_latency_cycles", "reads_done", "evaluated_cycles", "scanned_entries")
+
+
+def core_config(std: DramStandard, ctrl: ControllerConfig, log=False, max_cycles=None) -> np.ndarray:
+    """The core's run configuration ``cfg`` (int64, state.N_CFG; columns state.K_*) for ``std`` under
+    ``ctrl``: the standard's refresh, split-activation and WCK numbers (cycles), the queue sizes, the
+    write watermarks as entry counts, and the switches of the scheduling and row policies (the run's
+    choice, else the standard's ``controller.scheduler`` / ``controller.row_policy``)."""
+    import math
+    arr = std.arrays()
+    sched = SCHEDULERS[ctrl.scheduler or std.scheduler]
+    rowp = ROW_POLICIES[ctrl.row_policy or std.row_policy]
+    c = np.zeros(S.N_CFG, np.int64)
+    c[S.K_READ_LATENCY] = arr["read_latency"]
+    c[S.K_REFRESH_SCOPE] = arr["refresh_scope"]
+    c[S.K_REFRESH_INTERVAL] = arr["refresh_interval"]
+    c[S.K_PER_BANK_REFRESH] = arr["refresh_scope"] == std.n_levels - 1
+    c[S.K_REFRESH_UNIT_LEVEL] = arr["refresh_unit_level"]
+    c[S.K_AAD_CYCLES] = arr["aad_cycles"]
+    c[S.K_WCK_ENABLED] = arr["wck_enabled"]
+    c[S.K_WCK_READ_CYCLES], c[S.K_WCK_WRITE_CYCLES] = arr["wck"]
+    c[S.K_N_BUSES] = arr["n_buses"]
+    c[S.K_RQ_CAP], c[S.K_WQ_CAP] = ctrl.read_queue, ctrl.write_queue
+    # integer forms of "more than high x capacity" / "fewer than low x capacity" (same float product)
+    c[S.K_WRITE_HIGH] = math.floor(float(ctrl.write_high_watermark) * ctrl.write_queue)
+    c[S.K_WRITE_LOW] = math.ceil(float(ctrl.write_low_watermark) * ctrl.write_queue)
+    c[S.K_REQUESTS_PER_CYCLE] = ctrl.requests_per_cycle
+    c[S.K_LOG] = bool(log)
+    c[S.K_MAX_CYCLES] = (1 << 60) if max_cycles is None else int(max_cycles)
+    c[S.K_OPEN_ROW_RULE] = sched.open_row_rule
+    c[S.K_ROW_HIT_CAP] = ctrl.row_hit_cap if sched.row_hit_cap else -1
+    c[S.K_OLDEST_ONLY] = sched.oldest_only
+    c[S.K_COLUMN_FIRST] = sched.column_first
+    c[S.K_CLOSE_WITHOUT_HIT] = rowp.close_without_hit
+    c[S.K_CLOSE_AFTER] = rowp.close_after
+    return c
+
+
 def run_trace(std: DramStandard, addrs, is_write, mapping="RoBaRaCoCh", controller=None,
               log=False, max_cycles=None, arrival_cycle=None) -> DramResult:
     """Replay a trace (byte addresses + write flags) on ``std``.
@@ -128,7 +173,6 @@ def run_trace(std: DramStandard, addrs, is_write, mapping="RoBaRaCoCh", controll
     queue is full, as soon as there is room. Without it the replay is closed loop. With it,
     read latency is counted from the arrival cycle (queueing delay included)."""
     ctrl = (controller or ControllerConfig()).validate()
-    scheduler = ctrl.scheduler or std.scheduler
     n = len(addrs)
     if arrival_cycle is None:
         req_time = np.zeros(0, np.int64)      # closed loop
@@ -144,16 +188,10 @@ def run_trace(std: DramStandard, addrs, is_write, mapping="RoBaRaCoCh", controll
     else:
         req_addr, line_mask = addrs // np.uint64(tx), np.uint64(~np.uint64(0))
     arr = std.arrays()
-    if max_cycles is None:
-        max_cycles = 1 << 60
+    cfg = core_config(std, ctrl, log, max_cycles)
     try:
-        out = simulate(
-            arr["sizes"], arr["cmd_role"], arr["role_cmd"], arr["cons_ptr"], arr["cons"],
-            arr["read_latency"], arr["refresh_scope"], arr["refresh_interval"], arr["aad_cycles"],
-            arr["wck"], arr["wck_enabled"], arr["cmd_bus"], arr["n_buses"], arr["cmd_cycles"],
-            arr["refresh_unit_level"], req_addr, line_mask, vec, np.asarray(is_write, np.bool_), req_time,
-            ctrl.read_queue, ctrl.write_queue, ctrl.write_high_watermark, ctrl.write_low_watermark,
-            ctrl.requests_per_cycle, bool(log), int(max_cycles), SCHEDULERS[scheduler], ctrl.row_hit_cap)
+        out = simulate(arr["sizes"], arr["cmd_flags"], arr["sel"], arr["cons_ptr"], arr["cons"], arr["cmd_bus"],
+                       arr["cmd_cycles"], cfg, req_addr, line_mask, vec, np.asarray(is_write, np.bool_), req_time)
     except RuntimeError as exc:
         if "priority buffer overflow" not in str(exc):
             raise
@@ -166,14 +204,10 @@ def run_trace(std: DramStandard, addrs, is_write, mapping="RoBaRaCoCh", controll
     tot = stats.sum(axis=0)
     if arrival_cycle is not None:
         reads = ~np.asarray(is_write, np.bool_)
-        tot[9] = int((complete[reads] - req_time[reads]).sum())
-        tot[10] = int(reads.sum())
+        tot[S.S_SUM_READ_LATENCY] = int((complete[reads] - req_time[reads]).sum())
+        tot[S.S_READS_DONE] = int(reads.sum())
     counts = {name: int(cmd_count[:, i].sum()) for i, name in enumerate(std.commands)}
-    return DramResult(
-        standard=std, accept_cycle=accept, complete_cycle=complete, cycles=int(end),
-        row_hits=int(tot[0]), row_misses=int(tot[1]), row_conflicts=int(tot[2]),
-        read_row_hits=int(tot[3]), read_row_misses=int(tot[4]), read_row_conflicts=int(tot[5]),
-        refreshes=int(tot[6]), forwarded_reads=int(tot[7]), coalesced_writes=int(tot[8]),
-        sum_read_latency_cycles=int(tot[9]), reads_done=int(tot[10]), evaluated_cycles=int(tot[11]),
-        scanned_entries=int(tot[12]), command_counts=counts,
+    t = {k: int(v) for k, v in zip(_STAT_FIELDS, tot)}
+    return DramResult(standard=std, accept_cycle=accept, complete_cycle=complete, cycles=int(end), **t,
+                      command_counts=counts,
         open_cycles=open_cycles, log=lg if log else None)

@@ -50,6 +50,17 @@ ROLES = {
     "pim_read_result": 16,    # read one burst of bank results out of the channel
 }
 ROLE_NAMES = {v: k for k, v in ROLES.items()}
+# each role's command flags (state.F_*): what the core, the checker and the energy model read
+ROLE_FLAGS = {
+    "activate": ("opens",), "activate1": ("open_begin",), "activate2": ("opens",),
+    "precharge": ("closes",), "precharge_all": ("closes", "all_banks"),
+    "read": ("read", "data"), "write": ("write", "data"),
+    "read_ap": ("read", "data", "closes"), "write_ap": ("write", "data", "closes"),
+    "refresh_all": ("refresh", "all_banks"), "refresh_bank": ("refresh",),
+    "cas_read": ("wck_sync", "read"), "cas_write": ("wck_sync", "write"),
+    "pim_activate_all": ("opens", "all_banks", "pim"), "pim_mac_all": ("pim", "all_banks"),
+    "pim_write_gb": ("pim", "write"), "pim_read_result": ("pim", "read"),
+}
 N_ROLES = len(ROLES)
 
 CLOSING_ROLES = {"precharge", "precharge_all", "read_ap", "write_ap"}
@@ -164,6 +175,12 @@ class DramStandard:
         names one (YAML ``controller.scheduler``; default ``frfcfs``, see policies.SCHEDULERS)."""
         return self.controller.get("scheduler", "frfcfs")
 
+    @property
+    def row_policy(self) -> str:
+        """The row (page) policy this standard's controller uses unless the run names one (YAML
+        ``controller.row_policy``; default ``open``, see policies.ROW_POLICIES)."""
+        return self.controller.get("row_policy", "open")
+
     def fingerprint(self) -> str:
         """Hash of everything in the standard that affects a simulation result, and of the
         core's semantics version (for result caches): 16 hex characters."""
@@ -172,9 +189,14 @@ class DramStandard:
         from .policies import CORE_VERSION
         a = self.arrays()
         blob = {k: (v.tolist() if isinstance(v, np.ndarray) else v) for k, v in a.items()}
-        blob.update(core=CORE_VERSION, scheduler=self.scheduler, tck_ns=self.tck_ns, tx=self.tx_bytes, rows=self.rows,
+        blob.update(core=CORE_VERSION, scheduler=self.scheduler, row_policy=self.row_policy, tck_ns=self.tck_ns, tx=self.tx_bytes, rows=self.rows,
                     cols=self.columns, bl=self.burst_length, rate=self.data_rate_mtps)
         return hashlib.sha256(json.dumps(blob, sort_keys=True).encode()).hexdigest()[:16]
+
+    def command_flags(self) -> np.ndarray:
+        """Per-command flag bits (state.F_*), int64 (n_commands,)."""
+        from .state import FLAG_NAMES
+        return np.array([sum(FLAG_NAMES[f] for f in ROLE_FLAGS[r]) for r in self.roles], np.int64)
 
     def role_command(self, role: str) -> int:
         """Command id (int index into ``commands``) with this role name, or -1 when the standard has none."""
@@ -209,6 +231,7 @@ class DramStandard:
         role_cmd = np.full(N_ROLES, -1, np.int64)
         for i, r in enumerate(self.roles):
             role_cmd[ROLES[r]] = i
+        flags = self.command_flags()
         ctrl = self.controller
         split = ctrl.get("split_activate", {})
         wck = ctrl.get("wck_sync", {})
@@ -216,6 +239,8 @@ class DramStandard:
             sizes=np.array(self.level_sizes, np.int64),
             cmd_role=np.array([ROLES[r] for r in self.roles], np.int64),
             role_cmd=role_cmd,
+            cmd_flags=flags,
+            sel=command_selectors(flags, self.commands),
             cons_ptr=ptr,
             cons=cons,
             read_latency=self.read_latency,
@@ -229,6 +254,25 @@ class DramStandard:
             refresh_unit_level=self.refresh_unit_level,
             cmd_cycles=np.array(self.cmd_cycles, np.int64),
         )
+
+
+def command_selectors(flags, names) -> np.ndarray:
+    """The command the controller issues for each purpose (state.SEL_*), from the commands' flags:
+    int64 (N_SEL,), -1 where the standard has none. A plain activate and a split activation's second
+    half share their flags; which one a standard has follows from an ``open_begin`` command. Raises
+    ValueError when two commands match one purpose."""
+    from .state import F_OPEN_BEGIN, N_SEL, SEL_ACT, SEL_ACT2, SELECTOR_RULES
+    split = any(int(f) & F_OPEN_BEGIN for f in flags)
+    sel = np.full(N_SEL, -1, np.int64)
+    for s, (need, clear) in SELECTOR_RULES.items():
+        if (s == SEL_ACT and split) or (s == SEL_ACT2 and not split):
+            continue
+        hits = [i for i, f in enumerate(flags) if int(f) & need == need and not int(f) & clear]
+        if len(hits) > 1:
+            raise ValueError(f"commands {[names[i] for i in hits]} have the same flags")
+        if hits:
+            sel[s] = hits[0]
+    return sel
 
 
 def list_standards() -> list:
@@ -536,11 +580,13 @@ def _cmd_list(src, key, value, cmd_names):
 def _parse_controller(src, ctrl, tvals, roles):
     """Protocol features some standards need (LPDDR5 split activate and WCK sync), and the
     scheduling policy (``scheduler``, one of policies.SCHEDULERS; default frfcfs)."""
-    from .policies import SCHEDULERS
-    check_keys(src, "controller", ctrl, set(), {"split_activate", "wck_sync", "scheduler"})
+    from .policies import ROW_POLICIES, SCHEDULERS
+    check_keys(src, "controller", ctrl, set(), {"split_activate", "wck_sync", "scheduler", "row_policy"})
     out = {}
     if "scheduler" in ctrl:
         out["scheduler"] = check_choice(src, "controller.scheduler", ctrl["scheduler"], tuple(SCHEDULERS))
+    if "row_policy" in ctrl:
+        out["row_policy"] = check_choice(src, "controller.row_policy", ctrl["row_policy"], tuple(ROW_POLICIES))
     if "split_activate" in ctrl:
         sa = ctrl["split_activate"]
         check_keys(src, "controller.split_activate", sa, {"deadline"})

@@ -33,7 +33,7 @@ def warm() -> float:
     check_result(res)
     run_trace(std, addrs, writes, arrival_cycle=np.arange(n, dtype=np.int64) * 4)
     arr = std.arrays()
-    simulate_stream(arr["sizes"], arr["cmd_role"], arr["role_cmd"], arr["cons_ptr"], arr["cons"],
+    simulate_stream(arr["sizes"], arr["cmd_flags"], arr["sel"], arr["cons_ptr"], arr["cons"],
                     arr["refresh_interval"], res.log[:8, 1].copy(), np.ascontiguousarray(res.log[:8, 2:-1]))
     return time.perf_counter() - t
 

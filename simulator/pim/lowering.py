@@ -212,7 +212,7 @@ def gemv_stream(pim: PimConfig, n_out: int, k: int, channel: int = 0, overlap: b
 
 def run_stream(pim: PimConfig, cmds, addr):
     a = pim.std.arrays()
-    log, end = simulate_stream(a["sizes"], a["cmd_role"], a["role_cmd"], a["cons_ptr"], a["cons"],
+    log, end = simulate_stream(a["sizes"], a["cmd_flags"], a["sel"], a["cons_ptr"], a["cons"],
                                a["refresh_interval"], cmds, addr)
     return log, int(end)
 

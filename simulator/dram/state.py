@@ -1,0 +1,94 @@
+"""Named layout of the numba core's arrays: command flags, the controller's command selectors, the
+run configuration vector, per-channel / per-bank state columns, buffer ids and statistics columns.
+
+Kept apart from :mod:`.core` (no numba) so that :mod:`.standard` and :mod:`.run` can build and decode
+the arrays without compiling the core. Every name is an index (or a bit) into an int64 array; numba
+folds these module constants into the compiled code.
+"""
+
+# ---- per-command flags (DramStandard.arrays()["cmd_flags"], one int64 bit set per command) ----------
+F_OPENS = 1           # opens a row: the bank becomes open (ACT, LPDDR5 ACT2, all-bank PIM ACT)
+F_OPEN_BEGIN = 2      # begins a split activation; the bank opens at the matching F_OPENS command (ACT1)
+F_CLOSES = 4          # closes the row of every target bank (PRE, PREA, RDA, WRA)
+F_READ = 8            # a column read (RD, RDA, PIM result read)
+F_WRITE = 16          # a column write (WR, WRA, PIM global-buffer write)
+F_REFRESH = 32        # refreshes its target banks (REFab, REFpb)
+F_ALL_BANKS = 64      # targets every bank under its scope node (else one bank)
+F_WCK_SYNC = 128      # WCK-to-CK synchronisation before a column access (LPDDR5 CAS)
+F_DATA = 256          # moves one burst over the channel's data bus (RD/WR/RDA/WRA)
+F_PIM = 512           # a processing-in-memory command (streamed in order, never chosen by the scheduler)
+FLAG_NAMES = {"opens": F_OPENS, "open_begin": F_OPEN_BEGIN, "closes": F_CLOSES, "read": F_READ,
+              "write": F_WRITE, "refresh": F_REFRESH, "all_banks": F_ALL_BANKS, "wck_sync": F_WCK_SYNC,
+              "data": F_DATA, "pim": F_PIM}
+
+# ---- command selectors (arrays()["sel"]): the command the controller issues for each purpose, -1 if none
+SEL_ACT, SEL_ACT1, SEL_ACT2, SEL_PRE, SEL_PREA, SEL_RD, SEL_WR, SEL_RDA, SEL_WRA, SEL_REFAB, SEL_REFPB, \
+    SEL_CASRD, SEL_CASWR = range(13)
+N_SEL = 13
+# selector -> (flags that must be set, flags that must be clear); exactly one command may match each
+SELECTOR_RULES = {
+    SEL_ACT: (F_OPENS, F_ALL_BANKS | F_PIM),        # only when the standard has no split activation
+    SEL_ACT1: (F_OPEN_BEGIN, F_ALL_BANKS | F_PIM),
+    SEL_ACT2: (F_OPENS, F_ALL_BANKS | F_PIM),       # only when it has one
+    SEL_PRE: (F_CLOSES, F_ALL_BANKS | F_READ | F_WRITE | F_PIM),
+    SEL_PREA: (F_CLOSES | F_ALL_BANKS, F_READ | F_WRITE | F_PIM),
+    SEL_RD: (F_READ | F_DATA, F_CLOSES | F_ALL_BANKS | F_WCK_SYNC | F_PIM),
+    SEL_WR: (F_WRITE | F_DATA, F_CLOSES | F_ALL_BANKS | F_WCK_SYNC | F_PIM),
+    SEL_RDA: (F_READ | F_DATA | F_CLOSES, F_ALL_BANKS | F_WCK_SYNC | F_PIM),
+    SEL_WRA: (F_WRITE | F_DATA | F_CLOSES, F_ALL_BANKS | F_WCK_SYNC | F_PIM),
+    SEL_REFAB: (F_REFRESH | F_ALL_BANKS, F_PIM),
+    SEL_REFPB: (F_REFRESH, F_ALL_BANKS | F_PIM),
+    SEL_CASRD: (F_WCK_SYNC | F_READ, F_PIM),
+    SEL_CASWR: (F_WCK_SYNC | F_WRITE, F_PIM),
+}
+
+# ---- run configuration (core.simulate's ``cfg``: one int64 vector) --------------------------------------
+(K_READ_LATENCY, K_REFRESH_SCOPE, K_REFRESH_INTERVAL, K_PER_BANK_REFRESH, K_REFRESH_UNIT_LEVEL,
+ K_AAD_CYCLES, K_WCK_ENABLED, K_WCK_READ_CYCLES, K_WCK_WRITE_CYCLES, K_N_BUSES,
+ K_RQ_CAP, K_WQ_CAP, K_WRITE_HIGH, K_WRITE_LOW, K_REQUESTS_PER_CYCLE, K_LOG, K_MAX_CYCLES,
+ K_OPEN_ROW_RULE, K_ROW_HIT_CAP, K_OLDEST_ONLY, K_COLUMN_FIRST,
+ K_CLOSE_WITHOUT_HIT, K_CLOSE_AFTER) = range(23)
+N_CFG = 23
+# K_WRITE_HIGH: enter write mode when the write queue holds more than this many entries
+# K_WRITE_LOW: leave it when the write queue holds fewer than this many (and reads wait)
+# K_ROW_HIT_CAP, K_CLOSE_AFTER: -1 = off
+
+# ---- per-channel state: chan[ch, C_*] ------------------------------------------------------------------
+# C_N_READ .. C_N_ACTIVATING are the fill counts of the buffers BUF_READ .. BUF_ACTIVATING (same index)
+BUF_READ, BUF_WRITE, BUF_ACTIVE, BUF_ACTIVATING = range(4)
+N_BUF = 4
+C_N_READ, C_N_WRITE, C_N_ACTIVE, C_N_ACTIVATING = range(4)
+C_N_PRIORITY = 4       # entries in the priority (refresh) buffer
+C_WRITE_MODE = 5       # 1 while the write buffer is served
+C_WCK_EXPIRY = 6       # first cycle at which WCK is idle again (LPDDR5)
+C_CAS_REQ = 7          # request whose RD/WR follows the CAS just issued (-1: none)
+C_CAS_BUF = 8          # its buffer
+C_NEXT_REF = 9         # cycle the next refresh falls due
+C_REF_RR = 10          # per-bank refresh: next bank of each refresh unit (round robin)
+N_CHAN = 11
+
+# ---- per-bank state: bank[ch, b, BK_*] (b: bank index within the channel) -----------------------------
+BK_CLOSED, BK_ACTIVATING, BK_OPEN = 0, 1, 2     # BK_STATE values
+BK_STATE = 0           # BK_CLOSED / BK_ACTIVATING (ACT1 issued) / BK_OPEN
+BK_ROW = 1             # open (or opening) row
+BK_EPOCH = 2           # state changes so far (a request's cached next command is valid for one epoch)
+BK_STREAK = 3          # column accesses since the activation
+BK_ACTIVE_REQS = 4     # requests in the active buffer that opened this bank's row
+BK_ACT2_OWNER = 5      # 1 while a split activation of this bank waits for its ACT2
+BK_ACT2_DEADLINE = 6   # cycle by which that ACT2 must issue (tAAD), -1 none
+N_BANK = 7
+
+# ---- statistics: stats[ch, S_*] ---------------------------------------------------------------------------
+(S_ROW_HITS, S_ROW_MISSES, S_ROW_CONFLICTS, S_READ_HITS, S_READ_MISSES, S_READ_CONFLICTS, S_REFRESHES,
+ S_FORWARDED_READS, S_COALESCED_WRITES, S_SUM_READ_LATENCY, S_READS_DONE, S_EVALUATED_CYCLES,
+ S_SCANNED_ENTRIES) = range(13)
+N_STATS = 13       # S_EVALUATED_CYCLES and S_SCANNED_ENTRIES count in the channel 0 row only
+
+PRIORITY_DEPTH = 64     # refresh requests a channel may hold pending
+BIG_CYCLE = 1 << 62     # "never" (cycles)
+
+# ---- per rank (level-1 node) open-bank accounting for background energy: rank_open[ch, r1, RO_*] -------
+RO_OPEN_BANKS = 0      # banks open now
+RO_SINCE = 1           # cycle the first of them opened
+RO_CYCLES = 2          # cycles with at least one bank open so far
+N_RANK_OPEN = 3

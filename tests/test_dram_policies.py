@@ -1,0 +1,120 @@
+"""Scheduling and row policies as data (simulator/dram/policies.py): a policy added from outside
+``simulator/`` runs end to end and passes the physical checker, and each row policy does what its
+definition says. Expected command sequences and cycles are derived by hand from the DDR4-3200
+timings (nRCD = nCL = nRP = 22, nRAS = 52, nRC = 74, nRTP = 12, nBL = 4, nCCD_L = 8) and the
+policies' definitions, not from this core's output.
+"""
+
+import numpy as np
+import pytest
+
+from simulator.dram.mapping import compose_address
+from simulator.dram.physcheck import physical_check
+from simulator.dram.policies import (ROW_POLICIES, SCHEDULERS, RowPolicy, Scheduler, register_row_policy,
+                                     register_scheduler)
+from simulator.dram.run import ControllerConfig, run_trace
+from simulator.dram.standard import load_standard
+
+T = 200     # arrival cycle of the late requests: every earlier command's constraints have passed
+
+
+def _addr(std, bg, bank, row, col):
+    return compose_address([0, 0, bg, bank, row, col], std)
+
+
+def _commands(res, std):
+    return [(int(c), std.commands[int(k)]) for c, k in res.log[:, :2]]
+
+
+def test_new_scheduling_policy_from_data():
+    """Column-first FR-FCFS (Rixner et al.'s "first ready" ordering), registered here without an edit
+    under simulator/. Request 0 opens row 0 of bank 0 (bank group 0). At T, request 1 (bank group 1,
+    bank closed: ACT ready) and then request 2 (bank 0, row 0 open: RD ready) arrive together. Oldest
+    first: ACT at T+1 (controllers tick a cycle after the frontend), RD at T+2 (one command per cycle;
+    no ACT -> RD rule between banks). Column first: RD at T+1, ACT at T+2."""
+    register_scheduler("test-column-first", Scheduler(column_first=True, open_row_rule=True))
+    assert SCHEDULERS["test-column-first"].column_first
+    std = load_standard("ddr4-3200")
+    addrs = np.array([_addr(std, 0, 0, 0, 0), _addr(std, 1, 0, 5, 0), _addr(std, 0, 0, 0, 1)], np.uint64)
+    arrive = np.array([0, T, T])
+    out = {}
+    for name in ("frfcfs", "test-column-first"):
+        res = run_trace(std, addrs, np.zeros(3, bool), log=True, arrival_cycle=arrive,
+                        controller=ControllerConfig(scheduler=name, requests_per_cycle=2))
+        assert physical_check(std, res.log).total == 0
+        out[name] = [x for x in _commands(res, std) if x[0] > T]
+    assert out["frfcfs"][:2] == [(T + 1, "ACT"), (T + 2, "RD")]
+    assert out["test-column-first"][:2] == [(T + 1, "RD"), (T + 2, "ACT")]
+
+
+def test_register_refuses_a_changed_policy():
+    register_scheduler("test-fcfs-again", Scheduler(oldest_only=True))
+    register_scheduler("test-fcfs-again", Scheduler(oldest_only=True))      # same switches: fine
+    with pytest.raises(ValueError, match="already registered"):
+        register_scheduler("test-fcfs-again", Scheduler(column_first=True))
+
+
+def test_closed_row_policy_auto_precharges_a_lone_access():
+    """One read, row policy ``closed``: no other request hits the row, so the access is an RDA at
+    nRCD = 22 after the ACT (cycle 1 -> 23). A second read to another row of the bank arriving at T
+    finds the bank closed (a row miss, no PRE): ACT at T+1, RD... RDA at T+1+22."""
+    std = load_standard("ddr4-3200")
+    addrs = np.array([_addr(std, 0, 0, 0, 0), _addr(std, 0, 0, 7, 0)], np.uint64)
+    res = run_trace(std, addrs, np.zeros(2, bool), log=True, arrival_cycle=np.array([0, T]),
+                    controller=ControllerConfig(row_policy="closed"))
+    assert _commands(res, std) == [(1, "ACT"), (23, "RDA"), (T + 1, "ACT"), (T + 23, "RDA")]
+    assert (res.row_misses, res.row_conflicts) == (2, 0)
+    assert physical_check(std, res.log).total == 0
+    opened = run_trace(std, addrs, np.zeros(2, bool), log=True, arrival_cycle=np.array([0, T]))
+    assert [c for _, c in _commands(opened, std)] == ["ACT", "RD", "PREpb", "ACT", "RD"]
+
+
+def test_closed_row_policy_keeps_a_row_another_request_hits():
+    """Two reads to one row arrive together: the first finds the second still queued (a hit: RD at
+    23), the second is the last (RDA at 23 + nCCD_L = 31)."""
+    std = load_standard("ddr4-3200")
+    addrs = np.array([_addr(std, 0, 0, 0, 0), _addr(std, 0, 0, 0, 1)], np.uint64)
+    res = run_trace(std, addrs, np.zeros(2, bool), log=True, arrival_cycle=np.array([0, 0]),
+                    controller=ControllerConfig(row_policy="closed", requests_per_cycle=2))
+    assert _commands(res, std) == [(1, "ACT"), (23, "RD"), (31, "RDA")]
+    assert physical_check(std, res.log).total == 0
+
+
+def test_closed_after_n_row_policy_from_data():
+    """``close_after: 2`` registered here: of three reads to one row arriving together, the 2nd access
+    since the ACT auto-precharges (RD at 23, RDA at 31); the third is a row miss: its ACT waits for
+    RDA -> ACT = nRTP + nRP = 34 (31 + 34 = 65) and ACT -> ACT = nRC = 74 (1 + 74 = 75), so ACT at 75
+    and its RD at 75 + 22 = 97."""
+    register_row_policy("test-closed-after-2", RowPolicy(close_after=2))
+    assert "closed-after-4" in ROW_POLICIES
+    std = load_standard("ddr4-3200")
+    addrs = np.array([_addr(std, 0, 0, 0, c) for c in range(3)], np.uint64)
+    res = run_trace(std, addrs, np.zeros(3, bool), log=True, arrival_cycle=np.zeros(3, np.int64),
+                    controller=ControllerConfig(row_policy="test-closed-after-2", requests_per_cycle=3))
+    assert _commands(res, std) == [(1, "ACT"), (23, "RD"), (31, "RDA"), (75, "ACT"), (97, "RD")]
+    assert physical_check(std, res.log).total == 0
+
+
+@pytest.mark.parametrize("standard", ["ddr4-3200", "lpddr5-6400", "hbm2", "gddr6-16000"])
+@pytest.mark.parametrize("row_policy", ["closed", "closed-after-4"])
+def test_row_policies_are_physically_clean_on_random_traffic(standard, row_policy):
+    std = load_standard(standard)
+    rng = np.random.default_rng(3)
+    lines = std.capacity_bytes // std.tx_bytes
+    hot = rng.integers(0, lines, 8)
+    n = 3000
+    a = np.where(rng.random(n) < 0.6, (hot[rng.integers(0, 8, n)] + rng.integers(0, 8, n)) % lines,
+                 rng.integers(0, lines, n))
+    writes = rng.random(n) < 0.3
+    res = run_trace(std, (a * std.tx_bytes).astype(np.uint64), writes, log=True,
+                    controller=ControllerConfig(row_policy=row_policy))
+    assert (res.complete_cycle >= 0).all()
+    auto = sum(res.command_counts.get(c, 0) for c in ("RDA", "WRA"))
+    assert auto > 0, "the row policy never closed a row"
+    assert physical_check(std, res.log).total == 0
+
+
+def test_unknown_row_policy_is_a_config_error():
+    from simulator.errors import ConfigError
+    with pytest.raises(ConfigError, match="row_policy"):
+        ControllerConfig(row_policy="half-open").validate()
