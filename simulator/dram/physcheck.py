@@ -8,7 +8,7 @@ timing parameters (``nCL``, ``nRCD``, ``nFAW``, ...), the command roles and
 scopes, and the command buses. It never reads ``constraints:``.
 
 Rules (each a rule name in the violations; JEDEC clauses cited at
-:data:`TIMINGS` and in :func:`_check_kernel`):
+:data:`TIMINGS` and in the kernel's per-command handlers):
 
 * ``command-bus``: one command per cycle per command bus; a command of
   ``command_cycles`` > 1 holds its bus that long (HBM's two-cycle ACT). Every other
@@ -278,11 +278,34 @@ _PACT, _PMAC, _PWGB, _PRES = 13, 14, 15, 16
 NEG = -(1 << 60)
 NBURST = 16        # bursts remembered per data bus (enough: bursts start <= max(nCL, nCWL) after their command)
 
+# The kernel's state: one table per scope, one named column per quantity (cycles unless noted; NEG = never).
+# timing vector (the order of _TNAMES)
+(T_CL, T_CWL, T_BL, T_RCD_RD, T_RCD_WR, T_RP, T_RP_AB, T_RAS, T_RC, T_RTP, T_WR, T_CCD_S, T_CCD_L, T_CCD_S_WR,
+ T_CCD_L_WR, T_RRD_S, T_RRD_L, T_FAW, T_WTR_S, T_WTR_L, T_RFC_AB, T_RFC_PB, T_RANK_SWITCH, T_PPD, T_PBR2PBR,
+ T_PBR2ACT, T_AAD, T_REFI, T_MAC, T_MACLAT) = range(len(_TNAMES))
+# per bank: state (0 closed, 1 ACT1 issued, 2 open), open row, last ACT / RD / WR, last precharge and the
+# earliest ACT/REF after it, last refresh and the end of its tRFC, whether it was per-bank (0/1), last refresh
+# for the refresh-rate rule (the device is taken as refreshed at cycle 0)
+(B_STATE, B_ROW, B_ACT, B_RD, B_WR, B_PRE_AT, B_PRE_READY, B_REF_AT, B_REF_UNTIL, B_REF_PB,
+ B_LAST_REF) = range(11)
+N_BANK_COLS = 11
+# per rank (activation domain): last ACT / RD / WR / PRE / REFpb; the last four ACTs (tFAW) are a ring in
+# columns D_FAW .. D_FAW + 3, the next slot in D_FAW_K
+D_ACT, D_RD, D_WR, D_PRE, D_REFPB, D_FAW_K, D_FAW = range(7)
+N_DOM_COLS = D_FAW + 4
+# per bank group: last ACT / RD / WR
+G_ACT, G_RD, G_WR = range(3)
+# per channel: last all-bank MAC, last global-buffer write, whether the log uses the channel (0/1)
+C_MAC, C_GB, C_SEEN = range(3)
+# per remembered burst of a data bus: start, end, rank
+U_START, U_END, U_RANK = range(3)
+
 
 @njit(cache=True)
-def _flag(counts, rec, nrec, maxrec, i, rule, ref, need, got):
+def _flag(counts, rec, nrec, i, rule, ref, need, got):
+    """Count a violation of ``rule`` by log row ``i``; record it while ``rec`` has room."""
     counts[rule] += 1
-    if nrec[0] < maxrec:
+    if nrec[0] < rec.shape[0]:
         k = nrec[0]
         rec[k, 0] = i
         rec[k, 1] = rule
@@ -292,311 +315,400 @@ def _flag(counts, rec, nrec, maxrec, i, rule, ref, need, got):
         nrec[0] += 1
 
 
+# How the kernel is split (measured on 2e6 commands of benchmarks/dram_fuzz.py logs, numba 0.68; 0.1 s as
+# written): the rule helpers are inlined (inline="always"; plain calls: 0.67 s). Numba reference-counts the
+# arrays an inlined helper takes (an atomic increment and decrement per array and call); its pruning pass
+# removes that only where the helper is called unconditionally and its last use of every array is
+# unconditional too (helpers called from an if/elif chain: 0.26-0.39 s; without _held: 2.0 s). So the loop
+# calls every helper for every command, each helper tests the command kind itself, each ends in _held
+# naming its array arguments (tests/test_dram_physcheck.py checks this), and timings go in as scalars.
+@njit(cache=True, inline="always")
+def _held(a0, a1=None, a2=None, a3=None, a4=None, a5=None, a6=None):
+    """No-op: the unconditional last use of a helper's arrays (see the note above)."""
+
+
 @njit(cache=True)
 def _check_kernel(log, order, nlev, sizes, kind, scope, bus, cyc, nbus, tm, dom_lvl, bus_lvl, bg_lvl,
                   refpb_faw, bl_wtr_l, maxrec):
-    CL, CWL, BL = tm[0], tm[1], tm[2]
-    RCD_RD, RCD_WR, RP, RP_AB, RAS, RC, RTP, WRc = tm[3], tm[4], tm[5], tm[6], tm[7], tm[8], tm[9], tm[10]
-    CCD_S, CCD_L, CCD_S_WR, CCD_L_WR = tm[11], tm[12], tm[13], tm[14]
-    RRD_S, RRD_L, FAW, WTR_S, WTR_L = tm[15], tm[16], tm[17], tm[18], tm[19]
-    RFC_AB, RFC_PB, RSW, PPD, PBR2PBR, PBR2ACT, AAD = tm[20], tm[21], tm[22], tm[23], tm[24], tm[25], tm[26]
-    REFI, MAC, MACLAT = tm[27], tm[28], tm[29]
-    max_ref_gap = (REFRESH_POSTPONE + 1) * REFI if REFI > 0 else -1
-    if RSW < 0:
-        RSW = 0
-    n = log.shape[0]
-    # banks per node at each level (flattened bank index = mixed radix of the address)
-    below = np.ones(nlev + 1, np.int64)
-    for l in range(nlev - 1, -1, -1):
-        below[l] = below[l + 1] * sizes[l]
+    """Judge every row of ``log`` in cycle order (``order``): (violations per rule, records (n, 5) of
+    row, rule, reference cycle, cycles needed, cycles got). One pass, O(1) state per bank and rank."""
+    # the helpers take timings as scalars, not the array (no reference counting, held in registers)
+    CL, CWL, BL, RP, RP_AB, RAS, RTP = tm[T_CL], tm[T_CWL], tm[T_BL], tm[T_RP], tm[T_RP_AB], tm[T_RAS], tm[T_RTP]
+    WR_TO_PRE = CWL + BL + tm[T_WR]                      # end of write data + tWR
+    WTR_L = CWL + bl_wtr_l + tm[T_WTR_L]                 # end of write data + tWTR_L (LPDDR5: BL/n_max)
+    WTR_S = CWL + BL + tm[T_WTR_S]
+    RSW = max(tm[T_RANK_SWITCH], 0)
+    max_ref_gap = (REFRESH_POSTPONE + 1) * tm[T_REFI] if tm[T_REFI] > 0 else -1
+    below, per_dom, per_bus, per_bg, rank_sz = _geometry(nlev, sizes, dom_lvl, bus_lvl, bg_lvl)
     nbank = below[0]
-    per_dom = below[dom_lvl + 1] if dom_lvl > 0 else below[1]
-    per_bus = below[bus_lvl + 1] if bus_lvl > 0 else below[1]
-    per_bg = below[bg_lvl + 1]
-    nch = sizes[0]
-    ndom = nbank // per_dom
-    nbg = nbank // per_bg
-    nbuses = nbank // per_bus
-    rank_sz = sizes[1] if (dom_lvl == 1 and bus_lvl == 0) else 1
-    # bank state
-    st = np.zeros(nbank, np.int64)            # 0 closed, 1 ACT1 issued, 2 open
-    row = np.full(nbank, -1, np.int64)
-    t_act = np.full(nbank, NEG, np.int64)
-    t_rd = np.full(nbank, NEG, np.int64)
-    t_wr = np.full(nbank, NEG, np.int64)
-    pre_ready = np.full(nbank, NEG, np.int64)     # earliest ACT/REF after the last precharge
-    pre_at = np.full(nbank, NEG, np.int64)
-    ref_until = np.full(nbank, NEG, np.int64)
-    ref_at = np.full(nbank, NEG, np.int64)
-    ref_pb = np.zeros(nbank, np.bool_)
-    last_ref = np.zeros(nbank, np.int64)          # the device is taken as refreshed at cycle 0
-    # PIM state per channel
-    mac_ch = np.full(nch, NEG, np.int64)
-    seen_ch = np.zeros(nch, np.bool_)             # channels the log uses (the end-of-log refresh check)
-    gb_ch = np.full(nch, NEG, np.int64)
-    # rank (activation domain) state
-    faw = np.full((ndom, 4), NEG, np.int64)       # last four ACT times (ring)
-    faw_k = np.zeros(ndom, np.int64)
-    act_dom = np.full(ndom, NEG, np.int64)
-    act_bg = np.full(nbg, NEG, np.int64)
-    rd_dom = np.full(ndom, NEG, np.int64)
-    rd_bg = np.full(nbg, NEG, np.int64)
-    wr_dom = np.full(ndom, NEG, np.int64)
-    wr_bg = np.full(nbg, NEG, np.int64)
-    pre_dom = np.full(ndom, NEG, np.int64)
-    refpb_dom = np.full(ndom, NEG, np.int64)
-    # buses
-    cmd_busy = np.full(nch * nbus, NEG, np.int64)
-    b_s = np.full((nbuses, NBURST), NEG, np.int64)
-    b_e = np.full((nbuses, NBURST), NEG, np.int64)
-    b_r = np.zeros((nbuses, NBURST), np.int64)
-    b_k = np.zeros(nbuses, np.int64)
+    # state tables (columns above; allocated here, not in a helper: numba reference-counts arrays
+    # unpacked from a returned tuple at every use in the loop)
+    bank = np.full((nbank, N_BANK_COLS), NEG, np.int64)
+    bank[:, B_STATE] = 0
+    bank[:, B_ROW] = -1
+    bank[:, B_REF_PB] = 0
+    bank[:, B_LAST_REF] = 0
+    doms = np.full((nbank // per_dom, N_DOM_COLS), NEG, np.int64)
+    doms[:, D_FAW_K] = 0
+    groups = np.full((nbank // per_bg, 3), NEG, np.int64)
+    chan = np.full((sizes[0], 3), NEG, np.int64)
+    chan[:, C_SEEN] = 0
+    bursts = np.full((nbank // per_bus, NBURST, 3), NEG, np.int64)
+    bursts[:, :, U_RANK] = 0
+    burst_k = np.zeros(nbank // per_bus, np.int64)
+    cmd_busy = np.full(sizes[0] * nbus, NEG, np.int64)
     counts = np.zeros(N_RULES, np.int64)
     rec = np.zeros((maxrec, 5), np.int64)
     nrec = np.zeros(1, np.int64)
-
+    n = log.shape[0]
     for j in range(n):
         i = order[j]
-        t = log[i, 0]
         c = log[i, 1]
         k = kind[c]
         ch = log[i, 2]
-        seen_ch[ch] = True
+        chan[ch, C_SEEN] = 1
         r_row = log[i, 2 + nlev]
-        # bank range covered by the command: its address down to its scope level
-        lo = 0
-        span = 1
-        wide = False
-        for l in range(nlev):
-            a = log[i, 2 + l]
-            if (not wide) and l <= scope[c] and a >= 0:
-                lo = lo * sizes[l] + a
-            else:
-                wide = True
-                lo = lo * sizes[l]
-                span *= sizes[l]
-        hi = lo + span
-        b0 = lo
-        dom = b0 // per_dom
-        bgi = b0 // per_bg
-        busi = b0 // per_bus
-        rank = (b0 // per_dom) % rank_sz
-        # ---- command bus (JESD79-4 'Command Truth Table': one command per clock per bus;
-        #      JESD235 HBM: separate row and column command interfaces, ACT takes two cycles)
-        cb = ch * nbus + bus[c]
-        if t < cmd_busy[cb]:
-            _flag(counts, rec, nrec, maxrec, i, V_COMMAND_BUS, cmd_busy[cb], -1, t)
-        if t + cyc[c] > cmd_busy[cb]:
-            cmd_busy[cb] = t + cyc[c]
-        # every timing counts from the clock that completes a command: a multi-cycle command (HBM's
-        # two-clock ACT) takes effect on its last clock, so the log's first clock + cycles - 1.
-        # JESD235 registers ACT's row address over two clocks; Ramulator 2 (python/ramulator/dram/
-        # spec.py, 'multi-cycle command adjustment') states the same convention: "JEDEC timings are
-        # measured between when the DRAM finishes receiving each command".
-        t = t + cyc[c] - 1
-        # ---- refresh in progress on any covered bank (tRFC / tRFCpb: only DES/NOP to the refreshing banks,
-        #      'Refresh Command' sections of JESD79-4, JESD209-5, JESD250, JESD235)
-        if k != _CAS:
-            for b in range(lo, hi):
-                if t < ref_until[b]:
-                    _flag(counts, rec, nrec, maxrec, i, V_TRFCPB if ref_pb[b] else V_TRFC, ref_at[b],
-                          ref_until[b] - ref_at[b], t - ref_at[b])
-                    break
-        if k == _ACT or k == _ACT1 or k == _PACT:
-            for b in range(lo, hi):
-                if st[b] != 0:
-                    _flag(counts, rec, nrec, maxrec, i, V_BANK_STATE, -1, -1, -1)
-                    break
-            for b in range(lo, hi):
-                if t < pre_ready[b]:      # tRP: PRE to ACT same bank
-                    _flag(counts, rec, nrec, maxrec, i, V_TRP, pre_at[b], pre_ready[b] - pre_at[b], t - pre_at[b])
-                    break
-            for b in range(lo, hi):
-                if t - t_act[b] < RC:     # tRC: ACT to ACT same bank
-                    _flag(counts, rec, nrec, maxrec, i, V_TRC, t_act[b], RC, t - t_act[b])
-                    break
-            if k != _PACT:
-                # tRRD_S / tRRD_L (JESD79-4 timing table; rank scope, bank group for _L)
-                if t - act_bg[bgi] < RRD_L:
-                    _flag(counts, rec, nrec, maxrec, i, V_TRRD_L, act_bg[bgi], RRD_L, t - act_bg[bgi])
-                elif t - act_dom[dom] < RRD_S:
-                    _flag(counts, rec, nrec, maxrec, i, V_TRRD_S, act_dom[dom], RRD_S, t - act_dom[dom])
-                if PBR2ACT >= 0 and t - refpb_dom[dom] < PBR2ACT:
-                    _flag(counts, rec, nrec, maxrec, i, V_TPBR2ACT, refpb_dom[dom], PBR2ACT, t - refpb_dom[dom])
-                # tFAW: no more than four ACTs in any tFAW window (JESD79-4 timing table, tFAW)
-                old = faw[dom, faw_k[dom]]
-                if t - old < FAW:
-                    _flag(counts, rec, nrec, maxrec, i, V_TFAW, old, FAW, t - old)
-                faw[dom, faw_k[dom]] = t
-                faw_k[dom] = (faw_k[dom] + 1) % 4
-                act_dom[dom] = t
-                act_bg[bgi] = t
-            for b in range(lo, hi):
-                st[b] = 1 if k == _ACT1 else 2     # ACT1 leaves the bank activating until ACT2
-                row[b] = r_row
-                t_act[b] = t
-        elif k == _ACT2:
-            # LPDDR5 ACT-2 completes the ACT-1 of the same bank (JESD209-5 'Activate') within tAAD
-            if st[lo] != 1 or row[lo] != r_row:
-                _flag(counts, rec, nrec, maxrec, i, V_BANK_STATE, -1, -1, -1)
-            elif AAD >= 0 and t - t_act[lo] > AAD:
-                _flag(counts, rec, nrec, maxrec, i, V_TAAD, t_act[lo], AAD, t - t_act[lo])
-            st[lo] = 2
-            row[lo] = r_row
-        elif k == _PRE or k == _PREA:
-            rp = RP if k == _PRE else RP_AB
-            if PPD >= 0 and t - pre_dom[dom] < PPD:
-                _flag(counts, rec, nrec, maxrec, i, V_TPPD, pre_dom[dom], PPD, t - pre_dom[dom])
-            pre_dom[dom] = t
-            f_ras = False
-            f_rtp = False
-            f_wr = False
-            for b in range(lo, hi):
-                if st[b] == 0:
-                    continue                 # precharge of an idle bank is a NOP (JESD79-4 'Precharge Command')
-                if (not f_ras) and t - t_act[b] < RAS:
-                    _flag(counts, rec, nrec, maxrec, i, V_TRAS, t_act[b], RAS, t - t_act[b])
-                    f_ras = True
-                if (not f_rtp) and t - t_rd[b] < RTP:
-                    _flag(counts, rec, nrec, maxrec, i, V_TRTP, t_rd[b], RTP, t - t_rd[b])
-                    f_rtp = True
-                if (not f_wr) and t - t_wr[b] < CWL + BL + WRc:
-                    _flag(counts, rec, nrec, maxrec, i, V_TWR, t_wr[b], CWL + BL + WRc, t - t_wr[b])
-                    f_wr = True
-                st[b] = 0
-                pre_at[b] = t
-                pre_ready[b] = t + rp
-        elif k == _RD or k == _WR or k == _RDA or k == _WRA or k == _PMAC:
-            is_rd = k == _RD or k == _RDA or k == _PMAC
-            bad = False
-            for b in range(lo, hi):
-                if st[b] != 2 or row[b] != r_row:
-                    bad = True
-            if bad:
-                _flag(counts, rec, nrec, maxrec, i, V_BANK_STATE, -1, -1, -1)
-            rcd = RCD_RD if is_rd else RCD_WR
-            for b in range(lo, hi):
-                if t - t_act[b] < rcd:   # tRCD from the (first) activate
-                    _flag(counts, rec, nrec, maxrec, i, V_TRCD, t_act[b], rcd, t - t_act[b])
-                    break
-            if k == _PMAC:
-                # the MAC units take one all-bank step per nMAC; the global buffer's operand must be
-                # on the device: its write burst ends at WRGB + nCWL + nBL
-                if MAC >= 0 and t - mac_ch[ch] < MAC:
-                    _flag(counts, rec, nrec, maxrec, i, V_TMAC, mac_ch[ch], MAC, t - mac_ch[ch])
-                if t - gb_ch[ch] < CWL + BL:
-                    _flag(counts, rec, nrec, maxrec, i, V_PIM_GB, gb_ch[ch], CWL + BL, t - gb_ch[ch])
-                mac_ch[ch] = t
-            else:
-                # tCCD_S / tCCD_L between CAS of the same kind, same rank (JESD79-4 timing table)
-                if is_rd:
-                    if t - rd_bg[bgi] < CCD_L:
-                        _flag(counts, rec, nrec, maxrec, i, V_TCCD_L, rd_bg[bgi], CCD_L, t - rd_bg[bgi])
-                    elif t - rd_dom[dom] < CCD_S:
-                        _flag(counts, rec, nrec, maxrec, i, V_TCCD_S, rd_dom[dom], CCD_S, t - rd_dom[dom])
-                    # tWTR: end of write data to RD (JESD79-4 'Write to Read': WL + BL/2 + tWTR_S/_L)
-                    if t - wr_bg[bgi] < CWL + bl_wtr_l + WTR_L:
-                        _flag(counts, rec, nrec, maxrec, i, V_TWTR_L, wr_bg[bgi], CWL + bl_wtr_l + WTR_L, t - wr_bg[bgi])
-                    elif t - wr_dom[dom] < CWL + BL + WTR_S:
-                        _flag(counts, rec, nrec, maxrec, i, V_TWTR_S, wr_dom[dom], CWL + BL + WTR_S, t - wr_dom[dom])
-                    rd_bg[bgi] = t
-                    rd_dom[dom] = t
-                else:
-                    if t - wr_bg[bgi] < CCD_L_WR:
-                        _flag(counts, rec, nrec, maxrec, i, V_TCCD_L, wr_bg[bgi], CCD_L_WR, t - wr_bg[bgi])
-                    elif t - wr_dom[dom] < CCD_S_WR:
-                        _flag(counts, rec, nrec, maxrec, i, V_TCCD_S, wr_dom[dom], CCD_S_WR, t - wr_dom[dom])
-                    wr_bg[bgi] = t
-                    wr_dom[dom] = t
-                _burst(counts, rec, nrec, maxrec, i, b_s, b_e, b_r, b_k, busi, rank,
-                       t + (CL if is_rd else CWL), BL, RSW)
-            for b in range(lo, hi):
-                if is_rd:
-                    t_rd[b] = t
-                else:
-                    t_wr[b] = t
-            if k == _RDA or k == _WRA:
-                # auto-precharge starts at max(RD + tRTP, ACT + tRAS) or WR + WL + BL/2 + tWR
-                # (JESD79-4 'Auto-Precharge Operation')
-                tp = t + RTP if k == _RDA else t + CWL + BL + WRc
-                if t_act[lo] + RAS > tp:
-                    tp = t_act[lo] + RAS
-                st[lo] = 0
-                pre_at[lo] = tp
-                pre_ready[lo] = tp + RP
-        elif k == _PWGB or k == _PRES:
-            # PIM global-buffer write / result read: one burst on the data bus
-            if k == _PWGB:
-                gb_ch[ch] = t
-            elif MACLAT >= 0 and t - mac_ch[ch] < MACLAT:
-                _flag(counts, rec, nrec, maxrec, i, V_TMACLAT, mac_ch[ch], MACLAT, t - mac_ch[ch])
-            _burst(counts, rec, nrec, maxrec, i, b_s, b_e, b_r, b_k, busi, 0,
-                   t + (CL if k == _PRES else CWL), BL, RSW)
-        elif k == _REFAB or k == _REFPB:
-            bad = False
-            for b in range(lo, hi):
-                if st[b] != 0:
-                    bad = True
-            if bad:
-                _flag(counts, rec, nrec, maxrec, i, V_BANK_STATE, -1, -1, -1)
-            for b in range(lo, hi):
-                if t < pre_ready[b]:   # every covered bank precharged >= tRP (tRPab) before
-                    _flag(counts, rec, nrec, maxrec, i, V_REF_AFTER_PRE, pre_at[b], pre_ready[b] - pre_at[b], t - pre_at[b])
-                    break
-            for b in range(lo, hi):
-                if t - t_act[b] < RC:
-                    _flag(counts, rec, nrec, maxrec, i, V_TRC, t_act[b], RC, t - t_act[b])
-                    break
-            if k == _REFPB:
-                if PBR2PBR >= 0 and t - refpb_dom[dom] < PBR2PBR:
-                    _flag(counts, rec, nrec, maxrec, i, V_TPBR2PBR, refpb_dom[dom], PBR2PBR, t - refpb_dom[dom])
-                refpb_dom[dom] = t
-                if refpb_faw:
-                    old = faw[dom, faw_k[dom]]
-                    if t - old < FAW:
-                        _flag(counts, rec, nrec, maxrec, i, V_TFAW, old, FAW, t - old)
-                    faw[dom, faw_k[dom]] = t
-                    faw_k[dom] = (faw_k[dom] + 1) % 4
-            rfc = RFC_AB if k == _REFAB else RFC_PB
-            if max_ref_gap > 0:
-                for b in range(lo, hi):
-                    if t - last_ref[b] > max_ref_gap:
-                        _flag(counts, rec, nrec, maxrec, i, V_REF_RATE, last_ref[b], max_ref_gap, t - last_ref[b])
-                        break
-            for b in range(lo, hi):
-                last_ref[b] = t
-                ref_at[b] = t
-                ref_until[b] = t + rfc
-                ref_pb[b] = k == _REFPB
+        lo, hi = _covered_banks(log, i, nlev, sizes, scope[c])
+        dom = lo // per_dom
+        bgi = lo // per_bg
+        t = _command_bus(counts, rec, nrec, i, cmd_busy, ch * nbus + bus[c], log[i, 0], cyc[c])
+        _refresh_busy(counts, rec, nrec, i, bank, k, lo, hi, t)
+        _closed_and_ready(counts, rec, nrec, i, bank, k, lo, hi, t, tm[T_RC])
+        _activate(counts, rec, nrec, i, bank, doms, groups, k, lo, hi, dom, bgi, t, r_row, tm[T_RRD_L], tm[T_RRD_S],
+                  tm[T_PBR2ACT])
+        _refresh_per_bank(counts, rec, nrec, i, doms, k, dom, t, tm[T_PBR2PBR])
+        _four_activate_window(counts, rec, nrec, i, doms, k, dom, t, refpb_faw, tm[T_FAW])
+        _refresh(counts, rec, nrec, i, bank, k, lo, hi, t, max_ref_gap, tm[T_RFC_AB] if k == _REFAB else tm[T_RFC_PB])
+        _activate2(counts, rec, nrec, i, bank, k, lo, t, r_row, tm[T_AAD])
+        _precharge(counts, rec, nrec, i, bank, doms, k, lo, hi, dom, t, RP if k == _PRE else RP_AB, tm[T_PPD], RAS,
+                   RTP, WR_TO_PRE)
+        _column_open(counts, rec, nrec, i, bank, k, lo, hi, t, r_row,
+                     tm[T_RCD_RD] if k == _RD or k == _RDA or k == _PMAC else tm[T_RCD_WR])
+        _pim_mac(counts, rec, nrec, i, chan, k, ch, t, tm[T_MAC], CWL + BL)
+        _cas_read(counts, rec, nrec, i, doms, groups, k, dom, bgi, t, tm[T_CCD_L], tm[T_CCD_S], WTR_L, WTR_S)
+        _cas_write(counts, rec, nrec, i, doms, groups, k, dom, bgi, t, tm[T_CCD_L_WR], tm[T_CCD_S_WR])
+        _pim_result(counts, rec, nrec, i, chan, k, ch, t, tm[T_MACLAT])
+        _burst(counts, rec, nrec, i, bursts, burst_k, k, lo // per_bus, dom % rank_sz, t, CL, CWL, BL, RSW)
+        _column_close(bank, k, lo, hi, t, RAS, RP, t + RTP if k == _RDA else t + WR_TO_PRE)
     if max_ref_gap > 0 and n > 0:
-        i = order[n - 1]
-        t = log[i, 0]
-        for b in range(nbank):
-            if seen_ch[b // below[1]] and t - last_ref[b] > max_ref_gap:
-                _flag(counts, rec, nrec, maxrec, i, V_REF_RATE, last_ref[b], max_ref_gap, t - last_ref[b])
-                break
+        _refresh_rate_at_end(counts, rec, nrec, order[n - 1], log[order[n - 1], 0], bank, chan, below[1],
+                             max_ref_gap)
     return counts, rec[:nrec[0]]
 
 
 @njit(cache=True)
-def _burst(counts, rec, nrec, maxrec, i, b_s, b_e, b_r, b_k, busi, rank, start, bl, rsw):
-    """A burst on data bus ``busi`` over [start, start + bl): no overlap with any
-    other burst; ``rsw`` cycles of gap when the ranks differ (JESD79-4 tRTRS)."""
+def _geometry(nlev, sizes, dom_lvl, bus_lvl, bg_lvl):
+    """(banks below each level (nlev + 1,), banks per rank, per data bus, per bank group, ranks per bus).
+
+    The flattened bank index is the mixed-radix number of the address, so a node's banks are contiguous."""
+    below = np.ones(nlev + 1, np.int64)
+    for l in range(nlev - 1, -1, -1):
+        below[l] = below[l + 1] * sizes[l]
+    per_dom = below[dom_lvl + 1] if dom_lvl > 0 else below[1]
+    per_bus = below[bus_lvl + 1] if bus_lvl > 0 else below[1]
+    rank_sz = sizes[1] if (dom_lvl == 1 and bus_lvl == 0) else 1
+    return below, per_dom, per_bus, below[bg_lvl + 1], rank_sz
+
+
+@njit(cache=True, inline="always")
+def _covered_banks(log, i, nlev, sizes, scope_c):
+    """Flattened bank range [lo, hi) that row ``i`` covers: its address down to its scope level."""
+    lo = 0
+    span = 1
+    wide = False
+    for l in range(nlev):
+        a = log[i, 2 + l]
+        if (not wide) and l <= scope_c and a >= 0:
+            lo = lo * sizes[l] + a
+        else:
+            wide = True
+            lo = lo * sizes[l]
+            span *= sizes[l]
+    return lo, lo + span
+
+
+@njit(cache=True, inline="always")
+def _command_bus(counts, rec, nrec, i, cmd_busy, cb, t, cycles):
+    """One command per clock per command bus ``cb`` (JESD79-4 'Command Truth Table'; JESD235 HBM:
+    separate row and column command interfaces, ACT takes two cycles). Returns the command's last clock.
+
+    Every timing counts from the clock that completes a command: a multi-cycle command (HBM's two-clock
+    ACT) takes effect on its last clock, the log's first clock + cycles - 1. JESD235 registers ACT's row
+    address over two clocks; Ramulator 2 (python/ramulator/dram/spec.py, 'multi-cycle command
+    adjustment') states the same convention: "JEDEC timings are measured between when the DRAM
+    finishes receiving each command"."""
+    busy = cmd_busy[cb]
+    if t < busy:
+        _flag(counts, rec, nrec, i, V_COMMAND_BUS, busy, -1, t)
+    cmd_busy[cb] = max(busy, t + cycles)
+    _held(counts, rec, nrec, cmd_busy)
+    return t + cycles - 1
+
+
+@njit(cache=True, inline="always")
+def _refresh_busy(counts, rec, nrec, i, bank, k, lo, hi, t):
+    """Any command but a bare CAS: tRFC / tRFCpb, only DES/NOP to refreshing banks ('Refresh Command' of
+    JESD79-4, JESD209-5, JESD250, JESD235); flags the first covered bank still refreshing."""
+    if k != _CAS:
+        for b in range(lo, hi):
+            if t < bank[b, B_REF_UNTIL]:
+                _flag(counts, rec, nrec, i, V_TRFCPB if bank[b, B_REF_PB] else V_TRFC, bank[b, B_REF_AT],
+                      bank[b, B_REF_UNTIL] - bank[b, B_REF_AT], t - bank[b, B_REF_AT])
+                break
+    _held(counts, rec, nrec, bank)
+
+
+@njit(cache=True, inline="always")
+def _closed_and_ready(counts, rec, nrec, i, bank, k, lo, hi, t, rc):
+    """ACT, ACT-1, ACTab, REFab, REFpb: every covered bank closed (bank-state), precharged long enough
+    (tRP / tRPab; refresh-after-precharge for a refresh) and tRC after its last ACT; each flagged once."""
+    is_ref = k == _REFAB or k == _REFPB
+    if k == _ACT or k == _ACT1 or k == _PACT or is_ref:
+        for b in range(lo, hi):
+            if bank[b, B_STATE] != 0:
+                _flag(counts, rec, nrec, i, V_BANK_STATE, -1, -1, -1)
+                break
+        for b in range(lo, hi):
+            if t < bank[b, B_PRE_READY]:
+                _flag(counts, rec, nrec, i, V_REF_AFTER_PRE if is_ref else V_TRP, bank[b, B_PRE_AT],
+                      bank[b, B_PRE_READY] - bank[b, B_PRE_AT], t - bank[b, B_PRE_AT])
+                break
+        for b in range(lo, hi):
+            if t - bank[b, B_ACT] < rc:
+                _flag(counts, rec, nrec, i, V_TRC, bank[b, B_ACT], rc, t - bank[b, B_ACT])
+                break
+    _held(counts, rec, nrec, bank)
+
+
+@njit(cache=True, inline="always")
+def _activate(counts, rec, nrec, i, bank, doms, groups, k, lo, hi, dom, bgi, t, r_row, rrd_l, rrd_s, pbr2act):
+    """ACT, ACT-1 (LPDDR5): tRRD_L / tRRD_S (JESD79-4 timing table; bank group, rank) and tPBR2ACT; with
+    ACTab (PIM, one command: no tRRD) opens ``r_row`` in [lo, hi)."""
+    if k == _ACT or k == _ACT1:
+        if t - groups[bgi, G_ACT] < rrd_l:
+            _flag(counts, rec, nrec, i, V_TRRD_L, groups[bgi, G_ACT], rrd_l, t - groups[bgi, G_ACT])
+        elif t - doms[dom, D_ACT] < rrd_s:
+            _flag(counts, rec, nrec, i, V_TRRD_S, doms[dom, D_ACT], rrd_s, t - doms[dom, D_ACT])
+        if pbr2act >= 0 and t - doms[dom, D_REFPB] < pbr2act:
+            _flag(counts, rec, nrec, i, V_TPBR2ACT, doms[dom, D_REFPB], pbr2act, t - doms[dom, D_REFPB])
+        doms[dom, D_ACT] = t
+        groups[bgi, G_ACT] = t
+    if k == _ACT or k == _ACT1 or k == _PACT:
+        for b in range(lo, hi):
+            bank[b, B_STATE] = 1 if k == _ACT1 else 2     # ACT1 leaves the bank activating until ACT2
+            bank[b, B_ROW] = r_row
+            bank[b, B_ACT] = t
+    _held(counts, rec, nrec, bank, doms, groups)
+
+
+@njit(cache=True, inline="always")
+def _refresh_per_bank(counts, rec, nrec, i, doms, k, dom, t, pbr2pbr):
+    """REFpb: tPBR2PBR (LPDDR5 tpbR2pbR, GDDR6 tRREFD) after the rank's last REFpb."""
+    if k == _REFPB:
+        if pbr2pbr >= 0 and t - doms[dom, D_REFPB] < pbr2pbr:
+            _flag(counts, rec, nrec, i, V_TPBR2PBR, doms[dom, D_REFPB], pbr2pbr, t - doms[dom, D_REFPB])
+        doms[dom, D_REFPB] = t
+    _held(counts, rec, nrec, doms)
+
+
+@njit(cache=True, inline="always")
+def _four_activate_window(counts, rec, nrec, i, doms, k, dom, t, refpb_faw, faw):
+    """ACT, ACT-1 (and REFpb where it counts as an activate): no more than four in any tFAW window of
+    the rank (JESD79-4 timing table); ``t`` goes into the rank's ring of its last four."""
+    if k == _ACT or k == _ACT1 or (k == _REFPB and refpb_faw):
+        slot = D_FAW + doms[dom, D_FAW_K]
+        old = doms[dom, slot]
+        if t - old < faw:
+            _flag(counts, rec, nrec, i, V_TFAW, old, faw, t - old)
+        doms[dom, slot] = t
+        doms[dom, D_FAW_K] = (doms[dom, D_FAW_K] + 1) % 4
+    _held(counts, rec, nrec, doms)
+
+
+@njit(cache=True, inline="always")
+def _refresh(counts, rec, nrec, i, bank, k, lo, hi, t, max_ref_gap, rfc):
+    """REFab / REFpb: the refresh-rate gap since each covered bank's last refresh; starts tRFC / tRFCpb."""
+    if k == _REFAB or k == _REFPB:
+        if max_ref_gap > 0:
+            for b in range(lo, hi):
+                if t - bank[b, B_LAST_REF] > max_ref_gap:
+                    _flag(counts, rec, nrec, i, V_REF_RATE, bank[b, B_LAST_REF], max_ref_gap,
+                          t - bank[b, B_LAST_REF])
+                    break
+        for b in range(lo, hi):
+            bank[b, B_LAST_REF] = t
+            bank[b, B_REF_AT] = t
+            bank[b, B_REF_UNTIL] = t + rfc
+            bank[b, B_REF_PB] = 1 if k == _REFPB else 0
+    _held(counts, rec, nrec, bank)
+
+
+@njit(cache=True, inline="always")
+def _activate2(counts, rec, nrec, i, bank, k, b, t, r_row, aad):
+    """LPDDR5 ACT-2 completes the ACT-1 of bank ``b`` for the same row (JESD209-5 'Activate') within tAAD."""
+    if k == _ACT2:
+        if bank[b, B_STATE] != 1 or bank[b, B_ROW] != r_row:
+            _flag(counts, rec, nrec, i, V_BANK_STATE, -1, -1, -1)
+        elif aad >= 0 and t - bank[b, B_ACT] > aad:
+            _flag(counts, rec, nrec, i, V_TAAD, bank[b, B_ACT], aad, t - bank[b, B_ACT])
+        bank[b, B_STATE] = 2
+        bank[b, B_ROW] = r_row
+    _held(counts, rec, nrec, bank)
+
+
+@njit(cache=True, inline="always")
+def _precharge(counts, rec, nrec, i, bank, doms, k, lo, hi, dom, t, rp, ppd, ras, rtp, wr_to_pre):
+    """PRE / PREab: tPPD per rank; tRAS, tRTP and tWR per open bank, each flagged once; closes the banks."""
+    if k == _PRE or k == _PREA:
+        if ppd >= 0 and t - doms[dom, D_PRE] < ppd:
+            _flag(counts, rec, nrec, i, V_TPPD, doms[dom, D_PRE], ppd, t - doms[dom, D_PRE])
+        doms[dom, D_PRE] = t
+        f_ras = False
+        f_rtp = False
+        f_wr = False
+        for b in range(lo, hi):
+            if bank[b, B_STATE] == 0:
+                continue                 # precharge of an idle bank is a NOP (JESD79-4 'Precharge Command')
+            if (not f_ras) and t - bank[b, B_ACT] < ras:
+                _flag(counts, rec, nrec, i, V_TRAS, bank[b, B_ACT], ras, t - bank[b, B_ACT])
+                f_ras = True
+            if (not f_rtp) and t - bank[b, B_RD] < rtp:
+                _flag(counts, rec, nrec, i, V_TRTP, bank[b, B_RD], rtp, t - bank[b, B_RD])
+                f_rtp = True
+            if (not f_wr) and t - bank[b, B_WR] < wr_to_pre:
+                _flag(counts, rec, nrec, i, V_TWR, bank[b, B_WR], wr_to_pre, t - bank[b, B_WR])
+                f_wr = True
+            bank[b, B_STATE] = 0
+            bank[b, B_PRE_AT] = t
+            bank[b, B_PRE_READY] = t + rp
+    _held(counts, rec, nrec, bank, doms)
+
+
+@njit(cache=True, inline="always")
+def _column_open(counts, rec, nrec, i, bank, k, lo, hi, t, r_row, rcd):
+    """RD / WR / RDA / WRA / MACab: every covered bank open on ``r_row`` (bank-state), tRCD from its
+    (first) activate."""
+    if k == _RD or k == _WR or k == _RDA or k == _WRA or k == _PMAC:
+        bad = False
+        for b in range(lo, hi):
+            if bank[b, B_STATE] != 2 or bank[b, B_ROW] != r_row:
+                bad = True
+        if bad:
+            _flag(counts, rec, nrec, i, V_BANK_STATE, -1, -1, -1)
+        for b in range(lo, hi):
+            if t - bank[b, B_ACT] < rcd:
+                _flag(counts, rec, nrec, i, V_TRCD, bank[b, B_ACT], rcd, t - bank[b, B_ACT])
+                break
+    _held(counts, rec, nrec, bank)
+
+
+@njit(cache=True, inline="always")
+def _column_close(bank, k, lo, hi, t, ras, rp, tp):
+    """RD / WR / RDA / WRA / MACab: the banks' last read or write; RDA / WRA close the bank at their
+    auto-precharge, max(RD + tRTP, ACT + tRAS) or WR + WL + BL/2 + tWR (JESD79-4 'Auto-Precharge
+    Operation')."""
+    if k == _RD or k == _WR or k == _RDA or k == _WRA or k == _PMAC:
+        col = B_RD if k == _RD or k == _RDA or k == _PMAC else B_WR
+        for b in range(lo, hi):
+            bank[b, col] = t
+        if k == _RDA or k == _WRA:
+            if bank[lo, B_ACT] + ras > tp:
+                tp = bank[lo, B_ACT] + ras
+            bank[lo, B_STATE] = 0
+            bank[lo, B_PRE_AT] = tp
+            bank[lo, B_PRE_READY] = tp + rp
+    _held(bank)
+
+
+@njit(cache=True, inline="always")
+def _cas_read(counts, rec, nrec, i, doms, groups, k, dom, bgi, t, ccd_l, ccd_s, wtr_l, wtr_s):
+    """RD / RDA: tCCD_L / tCCD_S after the last RD of the bank group / rank (JESD79-4 timing table),
+    tWTR_L / tWTR_S from the end of write data (JESD79-4 'Write to Read': WL + BL/2 + tWTR_S/_L)."""
+    if k == _RD or k == _RDA:
+        if t - groups[bgi, G_RD] < ccd_l:
+            _flag(counts, rec, nrec, i, V_TCCD_L, groups[bgi, G_RD], ccd_l, t - groups[bgi, G_RD])
+        elif t - doms[dom, D_RD] < ccd_s:
+            _flag(counts, rec, nrec, i, V_TCCD_S, doms[dom, D_RD], ccd_s, t - doms[dom, D_RD])
+        if t - groups[bgi, G_WR] < wtr_l:
+            _flag(counts, rec, nrec, i, V_TWTR_L, groups[bgi, G_WR], wtr_l, t - groups[bgi, G_WR])
+        elif t - doms[dom, D_WR] < wtr_s:
+            _flag(counts, rec, nrec, i, V_TWTR_S, doms[dom, D_WR], wtr_s, t - doms[dom, D_WR])
+        groups[bgi, G_RD] = t
+        doms[dom, D_RD] = t
+    _held(counts, rec, nrec, doms, groups)
+
+
+@njit(cache=True, inline="always")
+def _cas_write(counts, rec, nrec, i, doms, groups, k, dom, bgi, t, ccd_l, ccd_s):
+    """WR / WRA: tCCD_L_WR / tCCD_S_WR after the last WR of the bank group / rank (as tCCD_L / tCCD_S)."""
+    if k == _WR or k == _WRA:
+        if t - groups[bgi, G_WR] < ccd_l:
+            _flag(counts, rec, nrec, i, V_TCCD_L, groups[bgi, G_WR], ccd_l, t - groups[bgi, G_WR])
+        elif t - doms[dom, D_WR] < ccd_s:
+            _flag(counts, rec, nrec, i, V_TCCD_S, doms[dom, D_WR], ccd_s, t - doms[dom, D_WR])
+        groups[bgi, G_WR] = t
+        doms[dom, D_WR] = t
+    _held(counts, rec, nrec, doms, groups)
+
+
+@njit(cache=True, inline="always")
+def _pim_mac(counts, rec, nrec, i, chan, k, ch, t, mac, gb):
+    """MACab: the MAC units take one all-bank step per nMAC; the global buffer's operand must be on the
+    device: its write burst ends at WRGB + nCWL + nBL."""
+    if k == _PMAC:
+        if mac >= 0 and t - chan[ch, C_MAC] < mac:
+            _flag(counts, rec, nrec, i, V_TMAC, chan[ch, C_MAC], mac, t - chan[ch, C_MAC])
+        if t - chan[ch, C_GB] < gb:
+            _flag(counts, rec, nrec, i, V_PIM_GB, chan[ch, C_GB], gb, t - chan[ch, C_GB])
+        chan[ch, C_MAC] = t
+    _held(counts, rec, nrec, chan)
+
+
+@njit(cache=True, inline="always")
+def _pim_result(counts, rec, nrec, i, chan, k, ch, t, maclat):
+    """WRGB marks the channel's global-buffer write; RDRES is tMACLAT after the last MAC."""
+    if k == _PWGB:
+        chan[ch, C_GB] = t
+    elif k == _PRES and maclat >= 0 and t - chan[ch, C_MAC] < maclat:
+        _flag(counts, rec, nrec, i, V_TMACLAT, chan[ch, C_MAC], maclat, t - chan[ch, C_MAC])
+    _held(counts, rec, nrec, chan)
+
+
+@njit(cache=True)
+def _refresh_rate_at_end(counts, rec, nrec, i, t, bank, chan, per_ch, max_ref_gap):
+    """At the log's last row ``i`` (cycle ``t``): the first bank of a used channel not refreshed within the gap."""
+    for b in range(bank.shape[0]):
+        if chan[b // per_ch, C_SEEN] and t - bank[b, B_LAST_REF] > max_ref_gap:
+            _flag(counts, rec, nrec, i, V_REF_RATE, bank[b, B_LAST_REF], max_ref_gap, t - bank[b, B_LAST_REF])
+            break
+
+
+@njit(cache=True, inline="always")
+def _burst(counts, rec, nrec, i, bursts, burst_k, k, busi, rank, t, cl, cwl, bl, rsw):
+    """RD / WR / RDA / WRA (rank ``rank``) and WRGB / RDRES (rank 0): a burst on data bus ``busi`` over
+    [start, start + nBL), start = t + nCL (reads) or t + nCWL (writes); no overlap with any other burst,
+    ``rsw`` cycles of gap when the ranks differ (JESD79-4 tRTRS)."""
+    rd = k == _RD or k == _RDA or k == _PRES
+    start = t + (cl if rd else cwl)
     end = start + bl
-    for q in range(b_s.shape[1]):
-        s = b_s[busi, q]
-        e = b_e[busi, q]
-        if start < e and s < end:
-            _flag(counts, rec, nrec, maxrec, i, V_DATA_BUS, s, -1, start - s)
-            break
-        if b_r[busi, q] != rank and start < e + rsw and s < end + rsw:
-            _flag(counts, rec, nrec, maxrec, i, V_RANK_SWITCH, e, rsw, start - e if start >= e else s - end)
-            break
-    q = b_k[busi]
-    b_s[busi, q] = start
-    b_e[busi, q] = end
-    b_r[busi, q] = rank
-    b_k[busi] = (q + 1) % b_s.shape[1]
+    if rd or k == _WR or k == _WRA or k == _PWGB:
+        if k == _PWGB or k == _PRES:
+            rank = 0
+        for q in range(bursts.shape[1]):
+            s = bursts[busi, q, U_START]
+            e = bursts[busi, q, U_END]
+            if start < e and s < end:
+                _flag(counts, rec, nrec, i, V_DATA_BUS, s, -1, start - s)
+                break
+            if bursts[busi, q, U_RANK] != rank and start < e + rsw and s < end + rsw:
+                _flag(counts, rec, nrec, i, V_RANK_SWITCH, e, rsw, start - e if start >= e else s - end)
+                break
+        q = burst_k[busi]
+        bursts[busi, q, U_START] = start
+        bursts[busi, q, U_END] = end
+        bursts[busi, q, U_RANK] = rank
+        burst_k[busi] = (q + 1) % bursts.shape[1]
+    _held(counts, rec, nrec, bursts, burst_k)
 
 
 __all__ = ["TIMINGS", "RULES", "MissingTiming", "PhysicalReport", "physical_timings", "command_buses",

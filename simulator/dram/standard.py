@@ -387,6 +387,28 @@ def parse_standard(d: dict, src) -> DramStandard:
     src = str(src)
     from ..schema import check_config
     check_config("dram", {k: v for k, v in d.items() if k not in _VARIANT_KEYS}, src)
+    tck_ps, rate, tpc = _parse_clock(src, d)
+    names, sizes, rows, cols, dq, cw, bl, dpr = _parse_organization(src, d["organization"])
+    tvals, read_latency = _parse_timing(src, d)
+    cmd_names, roles, scopes = _parse_commands(src, d["commands"], names)
+    buses, bus_names, cyc = _parse_command_buses(src, d, cmd_names)
+    cons = _parse_constraints(src, d["constraints"], names, cmd_names, tvals, cyc)
+    rscope, rint = _parse_refresh(src, d["refresh"], names, sizes, roles, tvals)
+    ctrl = _parse_controller(src, d.get("controller", {}) or {}, tvals, roles)
+    energy = _parse_energy(src, d.get("energy", {}) or {})
+    return DramStandard(
+        name=str(d["name"]), family=str(d["family"]), source=str(d["source"]), source_file=src, tck_ps=tck_ps,
+        data_rate_mtps=rate,
+        level_names=names, level_sizes=sizes, rows=rows, columns=cols,
+        device_width_bits=dq, channel_width_bits=cw, burst_length=bl, devices_per_rank=dpr,
+        timing=tvals, read_latency=read_latency, commands=cmd_names, roles=roles,
+        scopes=scopes, constraints=cons, refresh_scope=rscope, refresh_interval=rint,
+        controller=ctrl, energy=energy, cmd_bus=buses, bus_names=bus_names, cmd_cycles=cyc,
+        compat=str(d.get("compat", "")), transfers_per_clock=tpc)
+
+
+def _parse_clock(src, d):
+    """(tck_ps, data_rate_mtps, transfers per clock) from ``tck_ps`` and ``data_rate_mtps``."""
     tck_ps = check_int(src, "tck_ps", d["tck_ps"], 100, 100_000)
     rate = check_int(src, "data_rate_mtps", d["data_rate_mtps"], 100, 100_000)
     # transfers per clock from the data rate and the (rounded) clock period; the exact
@@ -396,8 +418,12 @@ def parse_standard(d: dict, src) -> DramStandard:
     if abs(exact_ps - tck_ps) > 0.01 * exact_ps:
         raise ConfigError(src, "tck_ps", f"{tck_ps} ps does not match data_rate_mtps {rate} at a whole "
                           f"number of transfers per clock (nearest: {tpc} per clock = {exact_ps:.2f} ps)")
+    return tck_ps, rate, tpc
 
-    org = d["organization"]
+
+def _parse_organization(src, org):
+    """(level names, level sizes, rows, columns, device width, channel width, burst length, devices
+    per rank) from the ``organization`` block."""
     levels = org["levels"]
     if not isinstance(levels, dict) or not levels:
         raise ConfigError(src, "organization.levels", "must map level names to sizes")
@@ -426,7 +452,11 @@ def parse_standard(d: dict, src) -> DramStandard:
         raise ConfigError(src, "organization.columns", "must be a multiple of burst_length")
     dpr = org.get("devices_per_rank", max(1, cw // dq))
     check_int(src, "organization.devices_per_rank", dpr, 1, 1024)
+    return names, sizes, rows, cols, dq, cw, bl, dpr
 
+
+def _parse_timing(src, d):
+    """(timing name -> cycles, read latency in cycles) from ``timing`` and ``read_latency``."""
     timing = d["timing"]
     if not isinstance(timing, dict) or not timing:
         raise ConfigError(src, "timing", "must map timing names to cycles")
@@ -439,8 +469,11 @@ def parse_standard(d: dict, src) -> DramStandard:
     read_latency = eval_expr(src, "read_latency", d["read_latency"], tvals)
     if read_latency < 1:
         raise ConfigError(src, "read_latency", f"must be >= 1 cycle, got {read_latency}")
+    return tvals, read_latency
 
-    cmds = d["commands"]
+
+def _parse_commands(src, cmds, names):
+    """(command names, roles, scope level indices) from the ``commands`` block; the required roles."""
     if not isinstance(cmds, dict) or not cmds:
         raise ConfigError(src, "commands", "must map command names to {role, scope}")
     cmd_names, roles, scopes = [], [], []
@@ -456,12 +489,16 @@ def parse_standard(d: dict, src) -> DramStandard:
             raise ConfigError(src, "commands", f"a command with role '{need}' is required")
     if "activate" not in roles and not {"activate1", "activate2"} <= set(roles):
         raise ConfigError(src, "commands", "needs role 'activate' or both 'activate1' and 'activate2'")
+    return cmd_names, roles, scopes
 
-    buses, bus_names, cyc = _parse_command_buses(src, d, cmd_names)
+
+def _parse_constraints(src, rows, names, cmd_names, tvals, cyc):
+    """The ``constraints`` list as dicts (level index, prec / follow command indices, issue-to-issue
+    latency in cycles, window, sibling)."""
     cons = []
-    if not isinstance(d["constraints"], list):
+    if not isinstance(rows, list):
         raise ConfigError(src, "constraints", "must be a list")
-    for i, c in enumerate(d["constraints"]):
+    for i, c in enumerate(rows):
         key = f"constraints[{i}]"
         check_keys(src, key, c, {"level", "from", "to", "latency"}, {"window", "sibling", "note"})
         lvl = names.index(check_choice(src, f"{key}.level", c["level"], names))
@@ -476,22 +513,31 @@ def parse_standard(d: dict, src) -> DramStandard:
             raise ConfigError(src, f"{key}.sibling", "must be true or false")
         if sib and lvl == 0:
             raise ConfigError(src, f"{key}.sibling", "sibling constraints need a level below channel")
-        # A timing is measured from the last cycle of a multi-cycle command to the last cycle
-        # of the next; the log records a command's first cycle, so the issue-to-issue distance
-        # is latency + (cycles(from) - 1) - (cycles(to) - 1). Group rows by that distance.
-        groups = {}
-        for p in prec:
-            for f in foll:
-                adj = max(0, lat + cyc[p] - cyc[f])
-                g = groups.setdefault(adj, ([], []))
-                if p not in g[0]:
-                    g[0].append(p)
-                if f not in g[1]:
-                    g[1].append(f)
-        for adj, (ps, fs) in groups.items():
+        for adj, (ps, fs) in _issue_distance_groups(prec, foll, lat, cyc).items():
             cons.append(dict(level=lvl, prec=ps, follow=fs, latency=adj, window=win, sibling=sib))
+    return cons
 
-    ref = d["refresh"]
+
+def _issue_distance_groups(prec, foll, lat, cyc):
+    """{issue-to-issue distance: (from commands, to commands)} for one constraint row.
+
+    A timing is measured from the last cycle of a multi-cycle command to the last cycle
+    of the next; the log records a command's first cycle, so the issue-to-issue distance
+    is latency + (cycles(from) - 1) - (cycles(to) - 1). Group rows by that distance."""
+    groups = {}
+    for p in prec:
+        for f in foll:
+            adj = max(0, lat + cyc[p] - cyc[f])
+            g = groups.setdefault(adj, ([], []))
+            if p not in g[0]:
+                g[0].append(p)
+            if f not in g[1]:
+                g[1].append(f)
+    return groups
+
+
+def _parse_refresh(src, ref, names, sizes, roles, tvals):
+    """(refresh scope level index, refresh interval in cycles; 0 = off) from the ``refresh`` block."""
     check_keys(src, "refresh", ref, {"scope", "interval"})
     rscope = names.index(check_choice(src, "refresh.scope", ref["scope"], names))
     rint = eval_expr(src, "refresh.interval", ref["interval"], tvals)
@@ -503,23 +549,16 @@ def parse_standard(d: dict, src) -> DramStandard:
         if rfc and rint <= tvals[rfc]:
             raise ConfigError(src, "refresh.interval", f"{rint} cycles is not longer than {rfc} "
                               f"({tvals[rfc]}): refreshes could never keep up")
+    return rscope, rint
 
-    ctrl = _parse_controller(src, d.get("controller", {}) or {}, tvals, roles)
-    energy = d.get("energy", {}) or {}
+
+def _parse_energy(src, energy):
+    """The ``energy`` block (vdd_v, IDD currents in mA, I/O pJ per bit; each >= 0) as given."""
     check_keys(src, "energy", energy, set(), _ENERGY_KEYS)
     for k, v in energy.items():
         if k != "source":
             check_float(src, f"energy.{k}", v, 0.0, 1e6)
-
-    return DramStandard(
-        name=str(d["name"]), family=str(d["family"]), source=str(d["source"]), source_file=src, tck_ps=tck_ps,
-        data_rate_mtps=rate,
-        level_names=names, level_sizes=sizes, rows=rows, columns=cols,
-        device_width_bits=dq, channel_width_bits=cw, burst_length=bl, devices_per_rank=dpr,
-        timing=tvals, read_latency=read_latency, commands=cmd_names, roles=roles,
-        scopes=scopes, constraints=cons, refresh_scope=rscope, refresh_interval=rint,
-        controller=ctrl, energy=energy, cmd_bus=buses, bus_names=bus_names, cmd_cycles=cyc,
-        compat=str(d.get("compat", "")), transfers_per_clock=tpc)
+    return energy
 
 
 def _parse_command_buses(src, d, cmd_names):

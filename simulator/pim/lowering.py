@@ -84,6 +84,26 @@ def gemv_stream(pim: PimConfig, n_out: int, k: int, channel: int = 0, overlap: b
     overlap = pim.schedule == "overlap" if overlap is None else overlap
     c = {r: std.role_command(r) for r in ("pim_activate_all", "pim_mac_all", "pim_write_gb",
                                          "pim_read_result", "precharge_all")}
+    rows, pending = _plan_rows(pim, n_out, k, overlap, c)
+    cmd, row, col, final, last_chunk = _emit_rows(std, rows, pending, overlap, c)
+    if marks is not None:
+        marks["final"], marks["last_chunk"] = final, max(last_chunk, 0)
+    nlev = std.n_levels
+    n = len(cmd)
+    addr = np.full((n, nlev + 2), -1, np.int64)
+    addr[:, 0] = channel
+    addr[:, nlev] = row
+    addr[:, nlev + 1] = col
+    return np.array(cmd, np.int64), addr
+
+
+def _plan_rows(pim: PimConfig, n_out: int, k: int, overlap: bool, c: dict):
+    """(rows, transfers left after the last row) of a GEMV of ``n_out`` outputs of length ``k``.
+
+    rows: (row id, MAC steps, transfers before its MACs, same row as the entry before, first column);
+    transfers: (command, count, mark). Outputs are packed per_row to a bank row whatever the
+    latch count: a block smaller than a row continues in the open row (row hits)."""
+    std = pim.std
     B, lanes, R = pim.banks, pim.mac["lanes"], pim.result_latches
     burst = std.tx_bytes
     chunk = min(k, pim.gb_elems)
@@ -92,14 +112,11 @@ def gemv_stream(pim: PimConfig, n_out: int, k: int, channel: int = 0, overlap: b
     tiles = -(-n_out // B)                                # outputs per bank
     gb_bursts = [-(-min(chunk, k - j * chunk) * 2 // burst) for j in range(n_chunks)]
     cols = [-(-min(chunk, k - j * chunk) // lanes) for j in range(n_chunks)]
-
-    # rows: (row id, MAC steps, transfers before its MACs, same row as the entry before, first column);
-    # transfers: (command, count, mark). Outputs are packed per_row to a bank row whatever the
-    # latch count: a block smaller than a row continues in the open row (row hits).
     rows, pending, deferred = [], [], []
     row_id, fill, fill_chunk = 0, 0, -1
 
     def add_rows(j, block):
+        """Rows for ``block`` outputs per bank of chunk ``j``, packed into the open row where it fits."""
         nonlocal row_id, pending, fill, fill_chunk
         left = block
         while left > 0:
@@ -117,6 +134,7 @@ def gemv_stream(pim: PimConfig, n_out: int, k: int, channel: int = 0, overlap: b
             left -= outs
 
     def read_block(block, final_outs):
+        """Result reads of ``block`` outputs per bank (overlap: each before the row reusing its latch)."""
         if not overlap:
             pending.append((c["pim_read_result"], -(-B * block * pim.result_bytes // burst), final_outs))
             return
@@ -146,48 +164,39 @@ def gemv_stream(pim: PimConfig, n_out: int, k: int, channel: int = 0, overlap: b
                 if j == n_chunks - 1:
                     done = min(n_out, done + B * block)
                 read_block(block, done if j == n_chunks - 1 else None)
-    pending = [d[1] for d in deferred] + pending
+    return rows, [d[1] for d in deferred] + pending
 
+
+def _emit_rows(std, rows, pending, overlap: bool, c: dict):
+    """(command ids, row per command, column per command, final marks, index of the last chunk's first
+    GB write or -1) of the planned ``rows`` (see :func:`_plan_rows`) and the ``pending`` transfers."""
     cmd, row, col = [], [], []
     final, last_chunk = [], [-1]
 
     def emit(cm, r=-1, count=1, colstart=-1):
+        """``count`` commands ``cm`` on row ``r``, columns from ``colstart`` (-1: none)."""
         cmd.extend([cm] * count)
         row.extend([r] * count)
         col.extend(range(colstart, colstart + count) if colstart >= 0 else [-1] * count)
 
-    def mark(m, count):
-        if m == "last_chunk" and last_chunk[0] < 0:
-            last_chunk[0] = len(cmd) - count
-        elif isinstance(m, int):
-            final.append((m, len(cmd) - 1))
-
     def transfers(lst):
+        """Emit a transfer list, noting its marks."""
         for cm, count, m in lst:
             emit(cm, count=count, colstart=0)
-            mark(m, count)
+            if m == "last_chunk" and last_chunk[0] < 0:
+                last_chunk[0] = len(cmd) - count
+            elif isinstance(m, int):
+                final.append((m, len(cmd) - 1))
 
     # overlap: as many transfer bursts before a row's ACTab as fit in the precharge (tRP) of the
     # row before, the rest after it (inside tRCD): the ACTab issues as soon as tRP allows
     before_act = max(0, (std.timing["nRP"] - 1) // std.timing["nBL"])
-
-    def split(lst, k):
-        head, tail = [], []
-        for cm, count, m in lst:
-            a = min(count, max(k, 0))
-            k -= a
-            if a:
-                head.append((cm, a, m if a == count or m == "last_chunk" else None))
-            if count - a:
-                tail.append((cm, count - a, None if m == "last_chunk" and a else m))
-        return head, tail
-
     for i, (rid, macs, pre, same, col0) in enumerate(rows):
         if not overlap and i == 0:
             transfers(pre)
         if not same:
             if overlap:
-                head, pre = split(pre, before_act)
+                head, pre = _split_transfers(pre, before_act)
                 transfers(head)
             emit(c["pim_activate_all"], rid)
         if overlap:
@@ -199,15 +208,21 @@ def gemv_stream(pim: PimConfig, n_out: int, k: int, channel: int = 0, overlap: b
             emit(c["precharge_all"])
     if overlap:
         transfers(pending)
-    if marks is not None:
-        marks["final"], marks["last_chunk"] = final, max(last_chunk[0], 0)
-    nlev = std.n_levels
-    n = len(cmd)
-    addr = np.full((n, nlev + 2), -1, np.int64)
-    addr[:, 0] = channel
-    addr[:, nlev] = row
-    addr[:, nlev + 1] = col
-    return np.array(cmd, np.int64), addr
+    return cmd, row, col, final, last_chunk[0]
+
+
+def _split_transfers(lst, k):
+    """(first ``k`` bursts, the rest) of a transfer list; an output mark stays with the last burst,
+    ``last_chunk`` with the first."""
+    head, tail = [], []
+    for cm, count, m in lst:
+        a = min(count, max(k, 0))
+        k -= a
+        if a:
+            head.append((cm, a, m if a == count or m == "last_chunk" else None))
+        if count - a:
+            tail.append((cm, count - a, None if m == "last_chunk" and a else m))
+    return head, tail
 
 
 def run_stream(pim: PimConfig, cmds, addr):
