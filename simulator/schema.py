@@ -147,7 +147,7 @@ SCHEMAS: dict = {
                                       1, 1024, required=False)}),
         "timing": Field("any", "JEDEC timing name (n...) -> cycles"),
         "read_latency": Field("any", "RD to data: cycles or an expression of timing names", "cycles"),
-        "commands": Field("any", "command name -> {role, scope}"),
+        "commands": Field("any", "command name -> {scope, flags} (docs/dram_standards.md)"),
         "constraints": Field("any", "rows {level, from, to, latency[, window, sibling]}"),
         "refresh": Field("any", "{scope, interval}: refresh level and cycles between refreshes"),
         "controller": Field("any", "split_activate / wck_sync protocol features; scheduler (frfcfs default, "

@@ -138,7 +138,7 @@ def test_checker_catches_each_constraint(std_name):
         caught += 1
     # rows that cannot occur in these logs: per-bank refresh ones (all-bank refresh here)
     # and, with one rank, the rank-to-rank (sibling) rows
-    refpb = {i for i, r in enumerate(std.roles) if r == "refresh_bank"}
+    refpb = {i for i, f in enumerate(std.flags) if set(f) == {"refresh"}}
     possible = [c for c in std.constraints
                 if not (refpb & set(c["prec"] + c["follow"]))
                 and not (c["sibling"] and std.level_sizes[c["level"]] == 1)]

@@ -15,8 +15,8 @@ from simulator.errors import ConfigError
 def test_hbm_presets_have_row_and_column_buses(name):
     std = load_standard(name)
     bus = {c: std.bus_names[b] for c, b in zip(std.commands, std.cmd_bus)}
-    for c, r in zip(std.commands, std.roles):
-        want = "column" if r in ("read", "write", "read_ap", "write_ap") else "row"
+    for c, f in zip(std.commands, std.flags):
+        want = "column" if "data" in f else "row"       # RD/WR/RDA/WRA on the column bus
         assert bus[c] == want, (c, bus[c])
     assert std.cmd_cycles[std.commands.index("ACT")] == 2
 

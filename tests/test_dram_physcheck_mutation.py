@@ -74,7 +74,7 @@ def _logs(std):
     logs = [run_trace(std, *_trace(std), log=True, controller=CTRL).log]
     one = ControllerConfig(read_queue=1, write_queue=1)
     logs += [run_trace(std, *_row_switch_trace(std, p), log=True, controller=one).log for p in (20, 25, 29, 30)]
-    if "pim_mac_all" in std.roles:
+    if any("pim" in f for f in std.flags):
         import dataclasses
         from simulator.pim.config import load_pim
         from simulator.pim.lowering import gemv_stream, run_stream

@@ -7,6 +7,7 @@ import pytest
 from simulator.dram.mapping import MAPPINGS, compose_address, map_addresses, parse_mapping
 from simulator.dram.run import ControllerConfig, run_trace
 from simulator.dram.standard import list_standards, load_standard
+from simulator.dram.state import SEL_ACT, SEL_ACT1, SEL_RD
 from simulator.errors import ConfigError
 
 
@@ -30,11 +31,11 @@ def test_first_read_of_idle_system(name):
     res = run_trace(std, np.array([_addr(std)], np.uint64), np.array([False]), log=True)
     cas_slot = 1 if std.controller.get("wck_sync") else 0     # CAS issues in the RD's first ready slot
     rcd = _t(std, "nRCD", "nRCDRD")
-    act = std.role_command("activate" if "activate" in std.roles else "activate1")
+    act = std.command_for(SEL_ACT if std.command_for(SEL_ACT) >= 0 else SEL_ACT1)
     act_tail = std.cmd_cycles[act] - 1      # tRCD counts from the last clock of a 2-clock HBM ACT
     assert res.complete_cycle[0] == 1 + act_tail + rcd + cas_slot + std.read_latency
     log = res.command_log()
-    assert log.command.iloc[0] == std.commands[std.role_command("activate" if "activate" in std.roles else "activate1")]
+    assert log.command.iloc[0] == std.commands[act]
 
 
 @pytest.mark.parametrize("name", list_standards())
@@ -58,7 +59,7 @@ def test_row_hits_stream_at_column_rate(name):
     addrs = np.array([_addr(std, col=i) for i in range(n)], np.uint64)
     res = run_trace(std, addrs, np.zeros(n, bool), log=True)
     log = res.command_log()
-    rd = log[log.command == std.commands[std.role_command("read")]].cycle.to_numpy()
+    rd = log[log.command == std.commands[std.command_for(SEL_RD)]].cycle.to_numpy()
     gap = np.diff(rd)
     ccd = max(_t(std, "nCCDL"), _t(std, "nBL", "nBL_min"))
     assert np.median(gap) == ccd

@@ -21,7 +21,7 @@ def test_preset_loads_and_cites_source(name):
     std = load_standard(name)
     assert std.source and "source:" in (CONFIG_DIR / f"{name}.yaml").read_text()
     assert std.read_latency > 0 and std.tx_bytes in (32, 64)
-    # every constraint latency is non-negative and every command has a role
+    # every constraint latency is non-negative
     assert all(c["latency"] >= 0 for c in std.constraints)
     # peak bandwidth from first principles: width * rate * data buses * channels
     buses = std.data_buses_per_channel
@@ -62,7 +62,11 @@ def _base():
     (lambda d: d["constraints"][0].update(latency="nCL + nFOO"), "constraints[0].latency", "unknown timing name"),
     (lambda d: d["constraints"][0].update(to=["XYZ"]), "constraints[0].to", "not one of"),
     (lambda d: d["constraints"][0].update(latency="nCL - 100"), "constraints[0].latency", "must be >= 0"),
-    (lambda d: d["commands"].pop("RD"), "commands", "role 'read' is required"),
+    (lambda d: d["commands"].pop("RD"), "commands", "a read command is required"),
+    (lambda d: d["commands"]["RD"].update(flags=["read", "dta"]), "commands.RD.flags", "not one of"),
+    (lambda d: d["commands"]["RD"].update(flags=[]), "commands.RD.flags", "non-empty list"),
+    (lambda d: d["commands"]["RDA"].update(flags=["read", "data"]), "commands", "have the same flags"),
+    (lambda d: d["commands"]["RD"].update(role="read"), "commands.RD.role", "replaced by flags"),
     (lambda d: d["commands"]["ACT"].update(scope="row"), "commands.ACT.scope", "not one of"),
     (lambda d: d["refresh"].update(scope="galaxy"), "refresh.scope", "not one of"),
 ])
@@ -94,5 +98,5 @@ def test_parse_does_not_accept_python_tags(tmp_path):
 def test_split_activate_requires_its_commands():
     d = yaml.safe_load((CONFIG_DIR / "ddr4-3200.yaml").read_text())
     d["controller"] = {"split_activate": {"deadline": 8}}
-    with pytest.raises(ConfigError, match="activate1"):
+    with pytest.raises(ConfigError, match="split_activate: needs ACT1/ACT2"):
         parse_standard(d, "mem.yaml")

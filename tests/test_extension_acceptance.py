@@ -82,10 +82,10 @@ timing:
   nMAC: 4          # one all-bank MAC step every 2 ns (inputs arrive with the command)
   nMACLAT: 6
 commands:
-  BACT:  {role: pim_activate_all, scope: channel}
-  BMAC:  {role: pim_mac_all, scope: channel}
-  BLOAD: {role: pim_write_gb, scope: channel}
-  BOUT:  {role: pim_read_result, scope: channel}
+  BACT:  {scope: channel, flags: [pim, opens, all_banks]}
+  BMAC:  {scope: channel, flags: [pim, read, all_banks]}
+  BLOAD: {scope: channel, flags: [pim, write, data]}
+  BOUT:  {scope: channel, flags: [pim, read, data]}
 constraints_add:
   - {level: channel, from: BACT, to: BMAC, latency: nRCDRD}
   - {level: channel, from: BACT, to: BACT, latency: nRC}
@@ -104,25 +104,25 @@ constraints_add:
 
 
 def _broadcast_arch():
-    from simulator.pim.arch import PimArchitecture, register_architecture
+    from simulator.pim.arch import PimArchitecture, pim_commands, register_architecture
     from simulator.pim.lowering import GemvCost, run_stream
 
     class BroadcastPim(PimArchitecture):
         """Inputs broadcast with each MAC (no global-buffer writes): per 16 outputs (one per bank)
         a row is opened, k/lanes MACs stream the row, the 16 results are read out."""
         name = "test-broadcast"
-        roles = ("pim_activate_all", "pim_mac_all", "pim_read_result")
+        commands = {"activate_all": ("pim", "opens", "all_banks"), "mac_all": ("pim", "read", "all_banks"),
+                    "read_result": ("pim", "read", "data")}
 
         def stream(self, pim, n, k):
             std = pim.std
-            c = {r: std.role_command(r) for r in ("pim_activate_all", "pim_mac_all", "pim_read_result",
-                                                  "precharge_all")}
+            c = pim_commands(std, self.commands)
             cmds, rows, cols = [], [], []
             macs = -(-k // pim.mac["lanes"])
             outs_per_burst = std.tx_bytes // pim.result_bytes
             for tile in range(-(-n // pim.banks)):
-                seq = [c["pim_activate_all"]] + [c["pim_mac_all"]] * macs + \
-                      [c["pim_read_result"]] * -(-pim.banks // outs_per_burst) + [c["precharge_all"]]
+                seq = [c["activate_all"]] + [c["mac_all"]] * macs + \
+                      [c["read_result"]] * -(-pim.banks // outs_per_burst) + [c["precharge_all"]]
                 cmds += seq
                 rows += [tile] * len(seq)
                 cols += [0] + list(range(macs)) + [-1] * (len(seq) - macs - 1)
@@ -137,13 +137,11 @@ def _broadcast_arch():
             n_c = -(-n // pim.std.channels)
             cmds, addr = self.stream(pim, n_c, k)
             log, end = run_stream(pim, cmds, addr)
-            roles = np.array(pim.std.roles, dtype=object)[log[:, 1]]
-            cnt = {r: int((roles == r).sum()) for r in ("pim_activate_all", "pim_mac_all", "pim_read_result",
-                                                        "refresh_all")}
+            cnt = {name: int((log[:, 1] == cmd).sum()) for name, cmd in pim_commands(pim.std, self.commands).items()}
             end += pim.std.read_latency
             ns = end * pim.std.tck_ns
-            return GemvCost(cycles=end, acts=cnt["pim_activate_all"], macs=cnt["pim_mac_all"], gb_writes=0,
-                            result_reads=cnt["pim_read_result"], refreshes=cnt["refresh_all"], ns=ns,
+            return GemvCost(cycles=end, acts=cnt["activate_all"], macs=cnt["mac_all"], gb_writes=0,
+                            result_reads=cnt["read_result"], refreshes=cnt["refresh_all"], ns=ns,
                             bank_ns=ns, last_chunk_ns=0.0, final_reads=((n_c, ns),))
 
     return register_architecture(BroadcastPim())
@@ -198,18 +196,18 @@ def test_new_pim_architecture_passes_physical_checker(tmp_path):
 
 
 def test_unknown_architecture_commands_are_a_config_error(tmp_path):
-    """An architecture needing a command role its DRAM table lacks is refused at load time."""
+    """An architecture needing a command its DRAM table lacks is refused at load time."""
     from simulator.errors import ConfigError
     from simulator.hw import load_hw
     p = _pim_preset(tmp_path)
     d = yaml.safe_load(p.read_text())
-    d["architecture"] = "aim"          # aim streams pim_write_gb too: present; make the table lack it
-    dr = DRAM_YAML.replace("  BLOAD: {role: pim_write_gb, scope: channel}\n", "").replace(
+    d["architecture"] = "aim"          # aim streams write_gb too: make the table lack it
+    dr = DRAM_YAML.replace("  BLOAD: {scope: channel, flags: [pim, write, data]}\n", "").replace(
         "  - {level: channel, from: BLOAD, to: BLOAD, latency: nBL}\n", "").replace(
         "  - {level: channel, from: BLOAD, to: BMAC, latency: nCWL + nBL}\n", "").replace(", BLOAD]", "]")
     (tmp_path / "bpim-dram.yaml").write_text(dr)
     p.write_text(yaml.safe_dump(d))
-    with pytest.raises(ConfigError, match="pim_write_gb"):
+    with pytest.raises(ConfigError, match="write_gb"):
         load_hw(str(p))
 
 

@@ -53,7 +53,8 @@ def check_log(std, rows) -> list:
     Returns the list of violations (empty when the log is legal)."""
     nlev = std.n_levels
     names = std.commands
-    role = dict(zip(names, std.roles))
+    flags = {n: frozenset(f) for n, f in zip(names, std.flags)}
+    split_std = any("open_begin" in f for f in std.flags)     # then "opens" is the second half (ACT2)
     # constraint rows indexed by following command name
     by_follow = defaultdict(list)
     for ci, c in enumerate(std.constraints):
@@ -69,17 +70,17 @@ def check_log(std, rows) -> list:
     split = std.controller.get("split_activate")
     wck = std.controller.get("wck_sync")
     wck_expiry = defaultdict(int)
-    pending_cas = {}                # channel -> ("cas_read"|"cas_write", cycle)
+    pending_cas = {}                # channel -> (CAS before a read?, cycle)
     out = []
 
     for idx, row in enumerate(rows):
         t = int(row[0])
         cmd = str(row[1])
         addr = tuple(int(x) for x in row[2:2 + nlev + 2])
-        if cmd not in role:
+        if cmd not in flags:
             out.append(Violation(idx, t, cmd, "unknown-command", f"{cmd} is not a {std.name} command"))
             continue
-        r = role[cmd]
+        f = flags[cmd]
         ch = addr[0]
         # ---- command buses
         key = (ch, bus_of[cmd])
@@ -110,62 +111,74 @@ def check_log(std, rows) -> list:
                         break
                 k -= 1
         # ---- bank state machine
-        banks = _banks(std, addr)
-        if r in ("activate", "activate1"):
-            b = banks[0]
-            if b in bank_state:
-                out.append(Violation(idx, t, cmd, "bank-state", f"activate to bank {b} that is not closed"))
-            bank_state[b] = ("open" if r == "activate" else "act1", addr[nlev], t)
-        elif r == "activate2":
-            b = banks[0]
-            st = bank_state.get(b)
-            if not st or st[0] != "act1" or st[1] != addr[nlev]:
-                out.append(Violation(idx, t, cmd, "bank-state", f"ACT2 to bank {b} without a matching ACT1"))
-            elif split and t - st[2] > split["deadline_cycles"]:
-                out.append(Violation(idx, t, cmd, "act2-deadline",
-                                     f"ACT2 {t - st[2]} cycles after ACT1; limit {split['deadline_cycles']}"))
-            bank_state[b] = ("open", addr[nlev], t)
-        elif r in ("read", "write", "read_ap", "write_ap"):
-            b = banks[0]
-            st = bank_state.get(b)
-            if not st or st[0] != "open" or st[1] != addr[nlev]:
-                out.append(Violation(idx, t, cmd, "bank-state",
-                                     f"column access to row {addr[nlev]} of bank {b}, open: {st}"))
-            if r in ("read_ap", "write_ap"):
-                bank_state.pop(b, None)
-            if wck:
-                is_rd = r in ("read", "read_ap")
-                cas = pending_cas.pop(ch, None)
-                if t >= wck_expiry[ch] and not (cas and cas[0] == ("cas_read" if is_rd else "cas_write")):
-                    out.append(Violation(idx, t, cmd, "wck-sync", "access while WCK is idle without CAS"))
-                e = t + (wck["read_cycles"] if is_rd else wck["write_cycles"])
-                wck_expiry[ch] = max(wck_expiry[ch], e)
-        elif r in ("cas_read", "cas_write"):
-            pending_cas[ch] = (r, t)
-        elif r == "precharge":
-            if banks[0] not in bank_state:
-                out.append(Violation(idx, t, cmd, "bank-state", f"precharge of closed bank {banks[0]}"))
-            bank_state.pop(banks[0], None)
-        elif r == "precharge_all":
-            for b in banks:
-                bank_state.pop(b, None)
-        elif r == "pim_activate_all":
-            if any(b in bank_state for b in banks):
-                out.append(Violation(idx, t, cmd, "bank-state", "all-bank activate with a bank not closed"))
-            for b in banks:
-                bank_state[b] = ("open", addr[nlev], t)
-        elif r == "pim_mac_all":
-            bad = [b for b in banks if bank_state.get(b, ("",))[0] != "open" or bank_state[b][1] != addr[nlev]]
-            if bad:
-                out.append(Violation(idx, t, cmd, "bank-state",
-                                     f"all-bank MAC on row {addr[nlev]} with {len(bad)} bank(s) not open on it"))
-        elif r in ("refresh_all", "refresh_bank"):
-            open_b = [b for b in banks if b in bank_state]
-            if open_b:
-                out.append(Violation(idx, t, cmd, "bank-state", f"refresh with open banks {open_b[:4]}"))
+        _bank_state_step(std, idx, t, cmd, f, addr, split_std, split, wck, bank_state, wck_expiry, pending_cas, out)
         hist_t[cmd].append(t)
         hist_a[cmd].append(addr)
     return out
+
+
+def _bank_state_step(std, idx, t, cmd, f, addr, split_std, split, wck, bank_state, wck_expiry, pending_cas, out):
+    """The bank state machine for one command with flag set ``f``: activations need closed banks,
+    column accesses and PIM MACs an open row, precharges an open bank, refreshes closed banks;
+    LPDDR5 ACT2 needs its ACT1 within the deadline and an access after WCK went idle a CAS.
+    Appends violations to ``out``."""
+    nlev = std.n_levels
+    banks = _banks(std, addr)
+    ch = addr[0]
+    if "pim" in f and "opens" in f:
+        if any(b in bank_state for b in banks):
+            out.append(Violation(idx, t, cmd, "bank-state", "all-bank activate with a bank not closed"))
+        for b in banks:
+            bank_state[b] = ("open", addr[nlev], t)
+    elif "pim" in f and "all_banks" in f:
+        bad = [b for b in banks if bank_state.get(b, ("",))[0] != "open" or bank_state[b][1] != addr[nlev]]
+        if bad:
+            out.append(Violation(idx, t, cmd, "bank-state",
+                                 f"all-bank MAC on row {addr[nlev]} with {len(bad)} bank(s) not open on it"))
+    elif "pim" in f:
+        return
+    elif "open_begin" in f or ("opens" in f and not split_std):
+        b = banks[0]
+        if b in bank_state:
+            out.append(Violation(idx, t, cmd, "bank-state", f"activate to bank {b} that is not closed"))
+        bank_state[b] = ("open" if "opens" in f else "act1", addr[nlev], t)
+    elif "opens" in f:
+        b = banks[0]
+        st = bank_state.get(b)
+        if not st or st[0] != "act1" or st[1] != addr[nlev]:
+            out.append(Violation(idx, t, cmd, "bank-state", f"ACT2 to bank {b} without a matching ACT1"))
+        elif split and t - st[2] > split["deadline_cycles"]:
+            out.append(Violation(idx, t, cmd, "act2-deadline",
+                                 f"ACT2 {t - st[2]} cycles after ACT1; limit {split['deadline_cycles']}"))
+        bank_state[b] = ("open", addr[nlev], t)
+    elif "data" in f:
+        b = banks[0]
+        st = bank_state.get(b)
+        if not st or st[0] != "open" or st[1] != addr[nlev]:
+            out.append(Violation(idx, t, cmd, "bank-state",
+                                 f"column access to row {addr[nlev]} of bank {b}, open: {st}"))
+        if "closes" in f:
+            bank_state.pop(b, None)
+        if wck:
+            is_rd = "read" in f
+            cas = pending_cas.pop(ch, None)
+            if t >= wck_expiry[ch] and not (cas and cas[0] == is_rd):
+                out.append(Violation(idx, t, cmd, "wck-sync", "access while WCK is idle without CAS"))
+            e = t + (wck["read_cycles"] if is_rd else wck["write_cycles"])
+            wck_expiry[ch] = max(wck_expiry[ch], e)
+    elif "wck_sync" in f:
+        pending_cas[ch] = ("read" in f, t)
+    elif "refresh" in f:
+        open_b = [b for b in banks if b in bank_state]
+        if open_b:
+            out.append(Violation(idx, t, cmd, "bank-state", f"refresh with open banks {open_b[:4]}"))
+    elif "closes" in f and "all_banks" in f:
+        for b in banks:
+            bank_state.pop(b, None)
+    elif "closes" in f:
+        if banks[0] not in bank_state:
+            out.append(Violation(idx, t, cmd, "bank-state", f"precharge of closed bank {banks[0]}"))
+        bank_state.pop(banks[0], None)
 
 
 def _banks(std, addr):

@@ -17,6 +17,8 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass
 
+from .state import F_ALL_BANKS, F_DATA, F_OPENS, F_PIM, F_READ, F_REFRESH, F_WRITE
+
 _NEEDED = ("vdd_v", "idd0_ma", "idd2n_ma", "idd3n_ma", "idd4r_ma", "idd4w_ma", "idd5b_ma")
 
 
@@ -79,14 +81,15 @@ def energy_of(res) -> DramEnergy:
     """Energy of a :class:`~simulator.dram.run.DramResult`."""
     std = res.standard
     per = per_command_energy_pj(std)
-    role_count = {}
-    for name, r in zip(std.commands, std.roles):
-        role_count[r] = role_count.get(r, 0) + res.command_counts.get(name, 0)
-    acts = role_count.get("activate", 0) + role_count.get("activate2", 0)
-    reads = role_count.get("read", 0) + role_count.get("read_ap", 0)
-    writes = role_count.get("write", 0) + role_count.get("write_ap", 0)
-    refs = role_count.get("refresh_all", 0)
-    refs_pb = role_count.get("refresh_bank", 0)
+    def count(need, clear=0):
+        """Commands issued whose flags include ``need`` and none of ``clear``."""
+        return sum(res.command_counts.get(n, 0) for n, f in zip(std.commands, std.command_flags())
+                   if f & need == need and not f & clear)
+    acts = count(F_OPENS)                           # ACT, or a split activation's ACT2 (the row opens)
+    reads = count(F_READ | F_DATA, F_PIM)           # RD and RDA bursts
+    writes = count(F_WRITE | F_DATA, F_PIM)
+    refs = count(F_REFRESH | F_ALL_BANKS)
+    refs_pb = count(F_REFRESH, F_ALL_BANKS)
     e = std.energy
     tck = std.tck_ns
     n_units = res.open_cycles.size            # ranks or pseudo-channels, all channels

@@ -4,7 +4,7 @@
 the rows the core schedules with: a missing or wrong row passes both. This
 module judges a log from the device's physics and the JEDEC definitions
 instead, using only the organisation (levels and their sizes), the *named*
-timing parameters (``nCL``, ``nRCD``, ``nFAW``, ...), the command roles and
+timing parameters (``nCL``, ``nRCD``, ``nFAW``, ...), the command flags and
 scopes, and the command buses. It never reads ``constraints:``.
 
 Rules (each a rule name in the violations; JEDEC clauses cited at
@@ -61,7 +61,6 @@ import numpy as np
 from numba import njit
 
 from ..errors import ConfigError
-from .standard import ROLES
 
 # ---------------------------------------------------------------------------
 # Timing parameters the physical rules use, each resolved from the first of
@@ -124,14 +123,6 @@ REFPB_IN_FAW = {"GDDR6"}
 # (JESD209-5B write-to-read timing tables; Ramulator 2 lpddr5.py cites Tables 330-332).
 WTR_L_BL_MAX = {"LPDDR5"}
 
-# Internal role codes of the kernel (from the standard's role names).
-_K = {
-    "activate": 1, "activate1": 12, "activate2": 2, "precharge": 3, "precharge_all": 4,
-    "read": 5, "write": 6, "read_ap": 7, "write_ap": 8, "refresh_all": 9, "refresh_bank": 10,
-    "cas_read": 11, "cas_write": 11, "pim_activate_all": 13, "pim_mac_all": 14,
-    "pim_write_gb": 15, "pim_read_result": 16,
-}
-assert set(_K) == set(ROLES)
 
 RULES = ("command-bus", "data-bus", "rank-switch", "bank-state", "tRCD", "tRAS", "tRP", "tRC",
          "tRTP", "tWR", "tAAD", "tRRD_S", "tRRD_L", "tFAW", "tCCD_S", "tCCD_L", "tWTR_S", "tWTR_L",
@@ -164,7 +155,7 @@ def physical_timings(std) -> dict:
             and out["RANK_SWITCH"] is None:
         raise MissingTiming(std.source_file, "timing",
                             "needs nCS (rank-to-rank data-bus gap, tRTRS) for more than one rank")
-    if "refresh_bank" in std.roles and out["RFC_PB"] is None:
+    if _REFPB in _kinds(std) and out["RFC_PB"] is None:
         raise MissingTiming(std.source_file, "timing",
                             "needs nRFCpb (per-bank refresh cycle time) for the per-bank refresh command")
     return out
@@ -217,7 +208,7 @@ def physical_check(std, log, max_records=1000) -> PhysicalReport:
     arr = _as_array(std, log)
     tm = physical_timings(std)
     tvec = np.array([-1 if tm[k] is None else tm[k] for k in _TNAMES], np.int64)
-    kind = np.array([_K[r] for r in std.roles], np.int64)
+    kind = _kinds(std)
     scope = np.array(std.scopes, np.int64)
     bus, cyc, bus_names = command_buses(std)
     sizes = np.array(std.level_sizes, np.int64)
@@ -272,9 +263,33 @@ def _as_array(std, log):
     return np.array(rows, np.int64).reshape(-1, std.n_levels + 4)
 
 
-# kernel role codes (see _K)
+# the kernel's command kinds (see _kinds)
 _ACT, _ACT2, _PRE, _PREA, _RD, _WR, _RDA, _WRA, _REFAB, _REFPB, _CAS, _ACT1 = 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12
 _PACT, _PMAC, _PWGB, _PRES = 13, 14, 15, 16
+# A command's kind from its flags (the standard's ``flags:``): the first row whose flags it has.
+# A plain "opens" is an ACT, or the second half (ACT2) in a standard with a split activation.
+_KIND_RULES = (
+    ({"pim", "opens"}, _PACT), ({"pim", "all_banks"}, _PMAC), ({"pim", "write"}, _PWGB), ({"pim", "read"}, _PRES),
+    ({"open_begin"}, _ACT1), ({"wck_sync"}, _CAS),
+    ({"data", "read", "closes"}, _RDA), ({"data", "write", "closes"}, _WRA),
+    ({"data", "read"}, _RD), ({"data", "write"}, _WR),
+    ({"refresh", "all_banks"}, _REFAB), ({"refresh"}, _REFPB),
+    ({"closes", "all_banks"}, _PREA), ({"closes"}, _PRE), ({"opens"}, _ACT),
+)
+
+
+def _kinds(std) -> np.ndarray:
+    """The kernel's kind of every command of ``std`` from its flags: int64 (n_commands,). Raises
+    ValueError for a flag set no rule covers."""
+    split = any("open_begin" in f for f in std.flags)
+    out = []
+    for name, fl in zip(std.commands, std.flags):
+        k = next((k for need, k in _KIND_RULES if need <= set(fl)), None)
+        if k is None:
+            raise ValueError(f"{std.source_file}: command {name} with flags {list(fl)}: the physical checker "
+                             f"has no rule for it")
+        out.append(_ACT2 if k == _ACT and split else k)
+    return np.array(out, np.int64)
 NEG = -(1 << 60)
 NBURST = 16        # bursts remembered per data bus (enough: bursts start <= max(nCL, nCWL) after their command)
 

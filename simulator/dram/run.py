@@ -12,7 +12,7 @@ from .core import simulate
 from .mapping import map_addresses
 from . import state as S
 from .policies import ROW_POLICIES, SCHEDULERS
-from .standard import ACCESS_ROLES, DramStandard
+from .standard import DramStandard
 
 
 @dataclass
@@ -80,7 +80,7 @@ class DramResult:
     def data_bursts(self) -> int:
         """RD/WR bursts that crossed the data bus (with or without auto-precharge)."""
         std = self.standard
-        return sum(self.command_counts.get(c, 0) for c, r in zip(std.commands, std.roles) if r in ACCESS_ROLES)
+        return sum(self.command_counts.get(std.commands[i], 0) for i in std.data_commands())
 
     @property
     def transferred_bytes(self) -> int:

@@ -2,13 +2,14 @@
 
 A standard YAML file (``hw_configs/dram/*.yaml``) holds the organisation, the
 timing parameters in command-clock cycles (tCK given in ps), the command set
-(each command has a *role* the controller understands and a *scope* level),
+(each command has *flags* saying what it does: opens, closes, read, write, refresh, all banks ...,
+and a *scope* level),
 and the constraint table: "command B at level L may not issue until X cycles
 after command A" (X an integer or an expression of timing names; ``window: 4``
 makes it a rolling window such as tFAW; ``sibling: true`` applies it between
 different nodes of that level, such as rank-to-rank turnaround).
 
-Nothing standard-specific lives in code: the controller only knows roles.
+Nothing standard-specific lives in code: the controller only knows flags.
 """
 
 from __future__ import annotations
@@ -21,6 +22,8 @@ import numpy as np
 from ..config_io import (check_choice, find_config, check_float, check_int, check_keys,
                          check_timing_table, eval_expr, load_yaml, TIMING_AT_LEAST_ONE)
 from ..errors import ConfigError
+from .state import (F_DATA, F_OPEN_BEGIN, FLAG_NAMES, N_SEL, SEL_ACT, SEL_ACT1, SEL_ACT2, SEL_CASRD, SEL_CASWR,
+                    SEL_PRE, SEL_PREA, SEL_RD, SEL_RDA, SEL_REFAB, SEL_REFPB, SEL_WR, SEL_WRA, SELECTOR_RULES)
 
 CONFIG_DIR = Path(__file__).resolve().parents[2] / "hw_configs" / "dram"
 
@@ -28,45 +31,14 @@ CONFIG_DIR = Path(__file__).resolve().parents[2] / "hw_configs" / "dram"
 # are alternatives for the level below the channel.
 LEVEL_NAMES = ("channel", "rank", "pseudochannel", "bankgroup", "bank")
 
-# Roles the controller understands, with their codes in the numba core.
-ROLES = {
-    "activate": 0,        # open a row (ACT)
-    "activate1": 1,       # first half of a split activate (LPDDR5 ACT1)
-    "activate2": 2,       # second half (LPDDR5 ACT2); opens the row
-    "precharge": 3,       # close one bank (PREpb)
-    "precharge_all": 4,   # close every bank under the scope node (PREab)
-    "read": 5,
-    "write": 6,
-    "read_ap": 7,         # read with auto-precharge
-    "write_ap": 8,
-    "refresh_all": 9,     # REFab
-    "refresh_bank": 10,   # REFpb
-    "cas_read": 11,       # WCK2CK sync before a read (LPDDR5 CAS)
-    "cas_write": 12,
-    # processing in memory (all-bank commands; see hw_configs/dram/gddr6-pim.yaml)
-    "pim_activate_all": 13,   # open the same row in every bank of the channel
-    "pim_mac_all": 14,        # one column from every open bank x the global buffer -> bank accumulators
-    "pim_write_gb": 15,       # write one burst of the input vector into the channel's global buffer
-    "pim_read_result": 16,    # read one burst of bank results out of the channel
-}
-ROLE_NAMES = {v: k for k, v in ROLES.items()}
-# each role's command flags (state.F_*): what the core, the checker and the energy model read
-ROLE_FLAGS = {
-    "activate": ("opens",), "activate1": ("open_begin",), "activate2": ("opens",),
-    "precharge": ("closes",), "precharge_all": ("closes", "all_banks"),
-    "read": ("read", "data"), "write": ("write", "data"),
-    "read_ap": ("read", "data", "closes"), "write_ap": ("write", "data", "closes"),
-    "refresh_all": ("refresh", "all_banks"), "refresh_bank": ("refresh",),
-    "cas_read": ("wck_sync", "read"), "cas_write": ("wck_sync", "write"),
-    "pim_activate_all": ("opens", "all_banks", "pim"), "pim_mac_all": ("pim", "all_banks"),
-    "pim_write_gb": ("pim", "write"), "pim_read_result": ("pim", "read"),
-}
-N_ROLES = len(ROLES)
-
-CLOSING_ROLES = {"precharge", "precharge_all", "read_ap", "write_ap"}
-REFRESH_ROLES = {"refresh_all", "refresh_bank"}
-ACCESS_ROLES = {"read", "write", "read_ap", "write_ap"}
-OPENING_ROLES = {"activate", "activate2"}
+# What a command does is a set of flags (state.FLAG_NAMES; ``flags:`` per command in the YAML): the
+# core, the checkers and the energy model read the flags, and the controller finds the command for
+# each purpose (activate, precharge, read ...) by them (state.SELECTOR_RULES, command_selectors).
+SEL_NAMES = {SEL_ACT: "activate", SEL_ACT1: "split-activate first half", SEL_ACT2: "split-activate second half",
+             SEL_PRE: "precharge", SEL_PREA: "precharge-all", SEL_RD: "read", SEL_WR: "write",
+             SEL_RDA: "read with auto-precharge", SEL_WRA: "write with auto-precharge",
+             SEL_REFAB: "all-bank refresh", SEL_REFPB: "per-bank refresh", SEL_CASRD: "CAS before a read",
+             SEL_CASWR: "CAS before a write"}
 
 # A variant preset names its base with ``extends`` and patches it: mappings merge key by key,
 # other values replace, ``constraints_remove`` drops base rows (matched on level, from, to, sibling),
@@ -99,7 +71,7 @@ class DramStandard:
     timing: dict               # name -> cycles
     read_latency: int
     commands: list             # names, index = command id
-    roles: list                # role name per command
+    flags: list                # per command: the tuple of its flag names (state.FLAG_NAMES)
     scopes: list               # scope level index per command
     constraints: list          # dicts: level, prec, follow, latency, window, sibling (ids)
     refresh_scope: int
@@ -195,12 +167,27 @@ class DramStandard:
 
     def command_flags(self) -> np.ndarray:
         """Per-command flag bits (state.F_*), int64 (n_commands,)."""
-        from .state import FLAG_NAMES
-        return np.array([sum(FLAG_NAMES[f] for f in ROLE_FLAGS[r]) for r in self.roles], np.int64)
+        return np.array([sum(FLAG_NAMES[f] for f in fl) for fl in self.flags], np.int64)
 
-    def role_command(self, role: str) -> int:
-        """Command id (int index into ``commands``) with this role name, or -1 when the standard has none."""
-        return self.roles.index(role) if role in self.roles else -1
+    def selectors(self) -> np.ndarray:
+        """The command id the controller issues for each purpose (state.SEL_*), int64 (N_SEL,), -1
+        where the standard has none (see :func:`command_selectors`)."""
+        return command_selectors(self.command_flags(), self.commands)
+
+    def command_for(self, sel: int) -> int:
+        """Command id for one purpose ``sel`` (a state.SEL_* index), -1 when the standard has none."""
+        return int(self.selectors()[sel])
+
+    def command_by_flags(self, flags) -> int:
+        """Command id whose flag set is exactly ``flags`` (iterable of flag names), -1 when none:
+        how a PIM architecture finds its commands in its DRAM table."""
+        want = frozenset(flags)
+        hits = [i for i, fl in enumerate(self.flags) if frozenset(fl) == want]
+        return hits[0] if hits else -1
+
+    def data_commands(self) -> list:
+        """Ids of the commands that move one burst over the data bus (flag ``data``): list of int."""
+        return [i for i, f in enumerate(self.command_flags()) if f & F_DATA]
 
     def with_channels(self, channels: int) -> "DramStandard":
         """A copy with ``channels`` channels (count, 1..1024). Raises ConfigError out of range."""
@@ -212,8 +199,8 @@ class DramStandard:
 
     # ---- arrays for the numba core --------------------------------------
     def arrays(self) -> dict:
-        """The int64 numpy arrays the numba core reads: level sizes (n_levels,), command roles
-        (n_commands,), constraint rows (n, 4: follow, latency cycles, window, sibling) indexed by
+        """The int64 numpy arrays the numba core reads: level sizes (n_levels,), command flags
+        (n_commands,) and the controller's command selectors (N_SEL,), constraint rows (n, 4: follow, latency cycles, window, sibling) indexed by
         ``cons_ptr`` (n_levels * n_commands + 1,), command buses and cycles, refresh scope and
         interval (cycles), read latency (cycles)."""
         nl, nc = self.n_levels, len(self.commands)
@@ -228,17 +215,12 @@ class DramStandard:
             flat.extend(lst)
             ptr[k + 1] = len(flat)
         cons = np.array(flat, np.int64).reshape(-1, 4) if flat else np.zeros((0, 4), np.int64)
-        role_cmd = np.full(N_ROLES, -1, np.int64)
-        for i, r in enumerate(self.roles):
-            role_cmd[ROLES[r]] = i
         flags = self.command_flags()
         ctrl = self.controller
         split = ctrl.get("split_activate", {})
         wck = ctrl.get("wck_sync", {})
         return dict(
             sizes=np.array(self.level_sizes, np.int64),
-            cmd_role=np.array([ROLES[r] for r in self.roles], np.int64),
-            role_cmd=role_cmd,
             cmd_flags=flags,
             sel=command_selectors(flags, self.commands),
             cons_ptr=ptr,
@@ -261,7 +243,6 @@ def command_selectors(flags, names) -> np.ndarray:
     int64 (N_SEL,), -1 where the standard has none. A plain activate and a split activation's second
     half share their flags; which one a standard has follows from an ``open_begin`` command. Raises
     ValueError when two commands match one purpose."""
-    from .state import F_OPEN_BEGIN, N_SEL, SEL_ACT, SEL_ACT2, SELECTOR_RULES
     split = any(int(f) & F_OPEN_BEGIN for f in flags)
     sel = np.full(N_SEL, -1, np.int64)
     for s, (need, clear) in SELECTOR_RULES.items():
@@ -390,18 +371,18 @@ def parse_standard(d: dict, src) -> DramStandard:
     tck_ps, rate, tpc = _parse_clock(src, d)
     names, sizes, rows, cols, dq, cw, bl, dpr = _parse_organization(src, d["organization"])
     tvals, read_latency = _parse_timing(src, d)
-    cmd_names, roles, scopes = _parse_commands(src, d["commands"], names)
+    cmd_names, flags, scopes, sel = _parse_commands(src, d["commands"], names)
     buses, bus_names, cyc = _parse_command_buses(src, d, cmd_names)
     cons = _parse_constraints(src, d["constraints"], names, cmd_names, tvals, cyc)
-    rscope, rint = _parse_refresh(src, d["refresh"], names, sizes, roles, tvals)
-    ctrl = _parse_controller(src, d.get("controller", {}) or {}, tvals, roles)
+    rscope, rint = _parse_refresh(src, d["refresh"], names, sizes, sel, tvals)
+    ctrl = _parse_controller(src, d.get("controller", {}) or {}, tvals, sel)
     energy = _parse_energy(src, d.get("energy", {}) or {})
     return DramStandard(
         name=str(d["name"]), family=str(d["family"]), source=str(d["source"]), source_file=src, tck_ps=tck_ps,
         data_rate_mtps=rate,
         level_names=names, level_sizes=sizes, rows=rows, columns=cols,
         device_width_bits=dq, channel_width_bits=cw, burst_length=bl, devices_per_rank=dpr,
-        timing=tvals, read_latency=read_latency, commands=cmd_names, roles=roles,
+        timing=tvals, read_latency=read_latency, commands=cmd_names, flags=flags,
         scopes=scopes, constraints=cons, refresh_scope=rscope, refresh_interval=rint,
         controller=ctrl, energy=energy, cmd_bus=buses, bus_names=bus_names, cmd_cycles=cyc,
         compat=str(d.get("compat", "")), transfers_per_clock=tpc)
@@ -472,25 +453,6 @@ def _parse_timing(src, d):
     return tvals, read_latency
 
 
-def _parse_commands(src, cmds, names):
-    """(command names, roles, scope level indices) from the ``commands`` block; the required roles."""
-    if not isinstance(cmds, dict) or not cmds:
-        raise ConfigError(src, "commands", "must map command names to {role, scope}")
-    cmd_names, roles, scopes = [], [], []
-    for cname, spec in cmds.items():
-        check_keys(src, f"commands.{cname}", spec, {"role", "scope"})
-        roles.append(check_choice(src, f"commands.{cname}.role", spec["role"], list(ROLES)))
-        scopes.append(names.index(check_choice(src, f"commands.{cname}.scope", spec["scope"], names)))
-        cmd_names.append(cname)
-    if len(set(roles)) != len(roles):
-        raise ConfigError(src, "commands", "each role may be used by one command only")
-    for need in ("read", "write", "precharge", "refresh_all"):
-        if need not in roles:
-            raise ConfigError(src, "commands", f"a command with role '{need}' is required")
-    if "activate" not in roles and not {"activate1", "activate2"} <= set(roles):
-        raise ConfigError(src, "commands", "needs role 'activate' or both 'activate1' and 'activate2'")
-    return cmd_names, roles, scopes
-
 
 def _parse_constraints(src, rows, names, cmd_names, tvals, cyc):
     """The ``constraints`` list as dicts (level index, prec / follow command indices, issue-to-issue
@@ -536,14 +498,14 @@ def _issue_distance_groups(prec, foll, lat, cyc):
     return groups
 
 
-def _parse_refresh(src, ref, names, sizes, roles, tvals):
+def _parse_refresh(src, ref, names, sizes, sel, tvals):
     """(refresh scope level index, refresh interval in cycles; 0 = off) from the ``refresh`` block."""
     check_keys(src, "refresh", ref, {"scope", "interval"})
     rscope = names.index(check_choice(src, "refresh.scope", ref["scope"], names))
     rint = eval_expr(src, "refresh.interval", ref["interval"], tvals)
     check_int(src, "refresh.interval", rint, 0, 100_000_000)
     if rscope == len(names) - 1 and rint > 0:
-        _check_per_bank_refresh(src, names, sizes, roles, tvals, rint)
+        _check_per_bank_refresh(src, names, sizes, sel, tvals, rint)
     elif rint > 0:
         rfc = next((k for k in ("nRFC", "nRFCab") if k in tvals), None)
         if rfc and rint <= tvals[rfc]:
@@ -590,13 +552,48 @@ def _parse_command_buses(src, d, cmd_names):
     return bus, bus_names, cyc
 
 
-def _check_per_bank_refresh(src, names, sizes, roles, tvals, interval):
+def _parse_commands(src, cmds, names):
+    """``commands: {name: {scope: level, flags: [flag, ...]}}``. Returns (names, flag tuples, scope level
+    indices, selectors). Raises ConfigError for an unknown flag or level, two commands with the same
+    flags, or a standard without a read, write, precharge, all-bank refresh and activation."""
+    if not isinstance(cmds, dict) or not cmds:
+        raise ConfigError(src, "commands", "must map command names to {scope, flags}")
+    cmd_names, flags, scopes = [], [], []
+    for cname, spec in cmds.items():
+        key = f"commands.{cname}"
+        if isinstance(spec, dict) and "role" in spec:
+            raise ConfigError(src, f"{key}.role", f"roles were replaced by flags: give 'flags', a list of "
+                              f"{', '.join(FLAG_NAMES)} (see docs/dram_standards.md)")
+        check_keys(src, key, spec, {"scope", "flags"})
+        fl = spec["flags"]
+        if not isinstance(fl, list) or not fl or len(set(map(str, fl))) != len(fl):
+            raise ConfigError(src, f"{key}.flags", f"must be a non-empty list of distinct flags from "
+                              f"{', '.join(FLAG_NAMES)}")
+        flags.append(tuple(check_choice(src, f"{key}.flags", f, tuple(FLAG_NAMES)) for f in fl))
+        scopes.append(names.index(check_choice(src, f"{key}.scope", spec["scope"], names)))
+        cmd_names.append(cname)
+    bits = np.array([sum(FLAG_NAMES[f] for f in fl) for fl in flags], np.int64)
+    try:
+        sel = command_selectors(bits, cmd_names)
+    except ValueError as exc:
+        raise ConfigError(src, "commands", str(exc)) from None
+    for s in (SEL_RD, SEL_WR, SEL_PRE, SEL_REFAB):
+        if sel[s] < 0:
+            raise ConfigError(src, "commands", f"a {SEL_NAMES[s]} command is required (flags: "
+                              f"{', '.join(n for n, b in FLAG_NAMES.items() if SELECTOR_RULES[s][0] & b)})")
+    if sel[SEL_ACT] < 0 and (sel[SEL_ACT1] < 0 or sel[SEL_ACT2] < 0):
+        raise ConfigError(src, "commands", "needs an activate (flags: opens) or a split activation "
+                          "(open_begin, then opens)")
+    return cmd_names, flags, scopes, sel
+
+
+def _check_per_bank_refresh(src, names, sizes, sel, tvals, interval):
     """Per-bank refresh (``refresh.scope: bank``): REFpb to one bank at a time, round robin
     over the banks of each refresh unit, one command every ``interval`` cycles per unit.
     Needs a ``refresh_bank`` command and a schedule that reaches every bank within nREFI."""
-    if "refresh_bank" not in roles:
-        raise ConfigError(src, "refresh.scope", "per-bank refresh needs a command with role "
-                          "'refresh_bank' (REFpb); this standard has none: use scope "
+    if sel[SEL_REFPB] < 0:
+        raise ConfigError(src, "refresh.scope", "per-bank refresh needs a per-bank refresh command "
+                          "(REFpb, flags: [refresh]); this standard has none: use scope "
                           f"{names[-2]} or {names[0]}")
     # banks that share one refresh schedule: all banks of the rank/pseudo-channel (or channel)
     unit = int(np.prod(sizes[_refresh_unit_level(names) + 1:]))
@@ -616,7 +613,7 @@ def _cmd_list(src, key, value, cmd_names):
     return [cmd_names.index(check_choice(src, key, v, cmd_names)) for v in value]
 
 
-def _parse_controller(src, ctrl, tvals, roles):
+def _parse_controller(src, ctrl, tvals, sel):
     """Protocol features some standards need (LPDDR5 split activate and WCK sync), and the
     scheduling policy (``scheduler``, one of policies.SCHEDULERS; default frfcfs)."""
     from .policies import ROW_POLICIES, SCHEDULERS
@@ -629,18 +626,19 @@ def _parse_controller(src, ctrl, tvals, roles):
     if "split_activate" in ctrl:
         sa = ctrl["split_activate"]
         check_keys(src, "controller.split_activate", sa, {"deadline"})
-        if not {"activate1", "activate2"} <= set(roles):
-            raise ConfigError(src, "controller.split_activate", "needs activate1/activate2 commands")
+        if sel[SEL_ACT1] < 0 or sel[SEL_ACT2] < 0:
+            raise ConfigError(src, "controller.split_activate", "needs ACT1/ACT2 commands (flags open_begin, opens)")
         out["split_activate"] = {"deadline_cycles": eval_expr(
             src, "controller.split_activate.deadline", sa["deadline"], tvals)}
-    elif "activate1" in roles:
+    elif sel[SEL_ACT1] >= 0:
         raise ConfigError(src, "controller.split_activate",
-                          "required when the standard has an activate1 command")
+                          "required when the standard has a split activation (an open_begin command)")
     if "wck_sync" in ctrl:
         w = ctrl["wck_sync"]
         check_keys(src, "controller.wck_sync", w, {"read_window", "write_window"})
-        if not {"cas_read", "cas_write"} <= set(roles):
-            raise ConfigError(src, "controller.wck_sync", "needs cas_read/cas_write commands")
+        if sel[SEL_CASRD] < 0 or sel[SEL_CASWR] < 0:
+            raise ConfigError(src, "controller.wck_sync", "needs CAS commands (flags [wck_sync, read] and "
+                              "[wck_sync, write])")
         out["wck_sync"] = {
             "read_cycles": eval_expr(src, "controller.wck_sync.read_window", w["read_window"], tvals),
             "write_cycles": eval_expr(src, "controller.wck_sync.write_window", w["write_window"], tvals)}

@@ -1,7 +1,7 @@
 """PIM architectures, chosen by ``architecture:`` in a PIM preset (hw_configs/pim/*.yaml).
 
-An architecture owns what differs between PIM designs: the DRAM commands it needs (by role, so
-each design names its own commands in its DRAM table), how a GEMV is lowered to those commands
+An architecture owns what differs between PIM designs: the DRAM commands it needs (by their
+flags, so each design names its own commands in its DRAM table), how a GEMV is lowered to those commands
 and costed (:meth:`PimArchitecture.gemv_cost`), and the token's energy
 (:meth:`PimArchitecture.energy_pj`). A new design is a subclass and one line::
 
@@ -17,26 +17,43 @@ from __future__ import annotations
 
 from ..errors import ConfigError
 
-# roles of the all-bank commands the shipped lowering streams (simulator/pim/lowering.py)
-ALL_BANK_ROLES = ("pim_activate_all", "pim_mac_all", "pim_write_gb", "pim_read_result")
+# the all-bank commands the shipped lowering streams (simulator/pim/lowering.py), by their exact flag
+# set in the DRAM table (``flags:``; the names are the DRAM table's own)
+ALL_BANK_COMMANDS = {
+    "activate_all": ("pim", "opens", "all_banks"),   # open one row in every bank of the channel
+    "mac_all": ("pim", "read", "all_banks"),         # one column of every open bank x the global buffer
+    "write_gb": ("pim", "write", "data"),            # one burst of the input vector into the global buffer
+    "read_result": ("pim", "read", "data"),          # one burst of bank results out of the channel
+}
+
+
+def pim_commands(std, commands=None) -> dict:
+    """Command ids in ``std`` of a PIM architecture's commands (``commands``: name -> flag names; default
+    ALL_BANK_COMMANDS), plus ``precharge_all`` and ``refresh_all`` (the standard's PREab / REFab): name ->
+    id, -1 where the table has no such command."""
+    from ..dram.state import SEL_PREA, SEL_REFAB
+    out = {name: std.command_by_flags(fl) for name, fl in (commands or ALL_BANK_COMMANDS).items()}
+    out.update(precharge_all=std.command_for(SEL_PREA), refresh_all=std.command_for(SEL_REFAB))
+    return out
 
 
 class PimArchitecture:
     """Base class: the AiM-style all-bank lowering and DRAMPower-style energy.
 
-    name: the registry name (``architecture:`` in a preset); roles: command roles the DRAM table
-    must provide; mac_timing: the timing name of one all-bank MAC step, stretched at load time to
+    name: the registry name (``architecture:`` in a preset); commands: the PIM commands the DRAM table
+    must provide (name -> exact flag set); mac_timing: the timing name of one all-bank MAC step, stretched at load time to
     the MAC unit's clock x banks per unit (None: the architecture paces its MACs itself)."""
 
     name = ""
-    roles = ALL_BANK_ROLES
+    commands = ALL_BANK_COMMANDS
     mac_timing: str | None = "nMAC"
 
     def check(self, std, src, dram_name) -> None:
         """Raise ConfigError (``src``: dram) when the DRAM table lacks a command this architecture needs."""
-        missing = [r for r in self.roles if r not in std.roles]
+        missing = [f"{n} (flags [{', '.join(fl)}])" for n, fl in self.commands.items()
+                   if std.command_by_flags(fl) < 0]
         if missing:
-            raise ConfigError(src, "dram", f"{dram_name} has no PIM commands with the roles {', '.join(missing)} that "
+            raise ConfigError(src, "dram", f"{dram_name} has no PIM commands {'; '.join(missing)} that "
                               f"architecture {self.name!r} streams")
         if self.mac_timing and self.mac_timing not in std.timing:
             raise ConfigError(src, "dram", f"{dram_name} has no timing {self.mac_timing} (one all-bank MAC step, "

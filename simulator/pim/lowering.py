@@ -36,6 +36,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..dram.core import simulate_stream
+from .arch import pim_commands
 from .config import PimConfig
 
 
@@ -82,8 +83,7 @@ def gemv_stream(pim: PimConfig, n_out: int, k: int, channel: int = 0, overlap: b
     of the first GB write of the last chunk (``last_chunk``)."""
     std = pim.std
     overlap = pim.schedule == "overlap" if overlap is None else overlap
-    c = {r: std.role_command(r) for r in ("pim_activate_all", "pim_mac_all", "pim_write_gb",
-                                         "pim_read_result", "precharge_all")}
+    c = pim_commands(std)
     rows, pending = _plan_rows(pim, n_out, k, overlap, c)
     cmd, row, col, final, last_chunk = _emit_rows(std, rows, pending, overlap, c)
     if marks is not None:
@@ -136,12 +136,12 @@ def _plan_rows(pim: PimConfig, n_out: int, k: int, overlap: bool, c: dict):
     def read_block(block, final_outs):
         """Result reads of ``block`` outputs per bank (overlap: each before the row reusing its latch)."""
         if not overlap:
-            pending.append((c["pim_read_result"], -(-B * block * pim.result_bytes // burst), final_outs))
+            pending.append((c["read_result"], -(-B * block * pim.result_bytes // burst), final_outs))
             return
         # overlap: latch i of every bank is read before the next row that reuses it (row i // per_row)
         per_latch = -(-B * pim.result_bytes // burst)
         for i in range(block):
-            deferred.append([i // per_row, (c["pim_read_result"], per_latch, final_outs if i == block - 1 else None)])
+            deferred.append([i // per_row, (c["read_result"], per_latch, final_outs if i == block - 1 else None)])
 
     done = 0
     if pim.dataflow == "result_latches" or n_chunks == 1:
@@ -150,14 +150,14 @@ def _plan_rows(pim: PimConfig, n_out: int, k: int, overlap: bool, c: dict):
             block = min(R, tiles - t0)
             for j in range(n_chunks):
                 if loaded != j:
-                    pending.append((c["pim_write_gb"], gb_bursts[j], "last_chunk" if j == n_chunks - 1 else None))
+                    pending.append((c["write_gb"], gb_bursts[j], "last_chunk" if j == n_chunks - 1 else None))
                     loaded = j
                 add_rows(j, block)
             done = min(n_out, done + B * block)
             read_block(block, done)
     else:                                                 # asic_partial_sums
         for j in range(n_chunks):
-            pending.append((c["pim_write_gb"], gb_bursts[j], "last_chunk" if j == n_chunks - 1 else None))
+            pending.append((c["write_gb"], gb_bursts[j], "last_chunk" if j == n_chunks - 1 else None))
             for t0 in range(0, tiles, R):
                 block = min(R, tiles - t0)
                 add_rows(j, block)
@@ -198,10 +198,10 @@ def _emit_rows(std, rows, pending, overlap: bool, c: dict):
             if overlap:
                 head, pre = _split_transfers(pre, before_act)
                 transfers(head)
-            emit(c["pim_activate_all"], rid)
+            emit(c["activate_all"], rid)
         if overlap:
             transfers(pre)
-        emit(c["pim_mac_all"], rid, macs, col0)
+        emit(c["mac_all"], rid, macs, col0)
         if not overlap:
             transfers(rows[i + 1][2] if i + 1 < len(rows) else pending)
         if i + 1 == len(rows) or not rows[i + 1][3]:
@@ -252,21 +252,20 @@ def _gemv_cost(pim, n_c, k):
     cmds, addr = gemv_stream(pim, n_c, k, marks=marks)
     log, end = run_stream(pim, cmds, addr)
     tck = pim.std.tck_ns
-    roles = np.array(pim.std.roles, dtype=object)[log[:, 1]]
-    cnt = {r: int((roles == r).sum()) for r in ("pim_activate_all", "pim_mac_all", "pim_write_gb",
-                                                "pim_read_result", "refresh_all")}
+    c = pim_commands(pim.std)
+    cnt = {name: int((log[:, 1] == cmd).sum()) for name, cmd in c.items()}
     issued = log[log[:, -1] != -1, 0]                     # the stream's own commands (not refreshes)
     final = tuple((o, float(issued[i] + pim.std.read_latency) * tck) for o, i in marks["final"])
     end = max(end, int(issued[marks["final"][-1][1]]) + pim.std.read_latency)   # last result on the bus
-    rdres = np.flatnonzero(cmds == pim.std.role_command("pim_read_result"))
+    rdres = np.flatnonzero(cmds == c["read_result"])
     first_read = float(issued[rdres[0]] + pim.std.read_latency) * tck if len(rdres) else 0.0
-    transfer = np.isin(cmds, [pim.std.role_command("pim_write_gb"), pim.std.role_command("pim_read_result")])
+    transfer = np.isin(cmds, [c["write_gb"], c["read_result"]])
     _, bank_end = run_stream(pim, cmds[~transfer], addr[~transfer])
     chunk = min(k, pim.gb_elems)
     n_chunks = -(-k // chunk)
     psums = n_c * (n_chunks - 1) if pim.dataflow == "asic_partial_sums" and n_chunks > 1 else 0
-    return GemvCost(cycles=end, acts=cnt["pim_activate_all"], macs=cnt["pim_mac_all"],
-                    gb_writes=cnt["pim_write_gb"], result_reads=cnt["pim_read_result"],
+    return GemvCost(cycles=end, acts=cnt["activate_all"], macs=cnt["mac_all"],
+                    gb_writes=cnt["write_gb"], result_reads=cnt["read_result"],
                     refreshes=cnt["refresh_all"], ns=end * tck, bank_ns=min(bank_end, end) * tck,
                     last_chunk_ns=float(issued[marks["last_chunk"]]) * tck, final_reads=final,
                     partial_sums=psums, first_read_ns=first_read)

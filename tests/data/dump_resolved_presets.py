@@ -26,7 +26,7 @@ def resolved(std) -> dict:
         device_width_bits=std.device_width_bits, channel_width_bits=std.channel_width_bits,
         burst_length=std.burst_length, devices_per_rank=std.devices_per_rank,
         timing=std.timing, read_latency=std.read_latency,
-        commands=[[c, r, lv[s]] for c, r, s in zip(cn, std.roles, std.scopes)],   # in id order
+        commands=[[c, sorted(f), lv[s]] for c, f, s in zip(cn, std.flags, std.scopes)],   # in id order
         constraints=pairs, refresh=[lv[std.refresh_scope], std.refresh_interval],
         controller=std.controller, energy=std.energy,
         buses={c: std.bus_names[b] for c, b in zip(cn, std.cmd_bus)},
