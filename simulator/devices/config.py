@@ -37,6 +37,11 @@ class Device:
     native_formats: tuple = ()   # number formats the hardware computes in (fp32, fp16, bf16, fp8, fp4, ...)
 
     def with_memory(self, **kw) -> "Device":
+        """A deep copy of this device with ``memory`` entries replaced or added from ``kw`` (a mapping of
+        memory keys: ``standard`` name, ``channels`` count, ``peak_gbps`` in GB/s, ``capacity_gb`` in GB),
+        e.g. the peak set to a measured copy bandwidth (validate.py). The original is unchanged. Raises
+        nothing and checks nothing: the values are not validated against the schema, so a bad one
+        surfaces where it is used."""
         d = copy.deepcopy(self)
         d.memory.update(kw)
         return d
@@ -91,15 +96,25 @@ class Runtime:
         return "fp32" if via == "fp32" else "bf16"      # 16-bit formats share the 16-bit peak
 
     def host_scale(self, dev: "Device") -> float:
-        """Host dispatch cost on ``dev``'s host relative to the calibrated one: reference clock /
-        the host's single-thread boost clock (1 where either is unknown)."""
+        """Host dispatch cost on ``dev``'s host relative to the calibrated one, a dimensionless rate:
+        this profile's ``host_reference_ghz`` / ``dev.host["single_thread_ghz"]`` (both in GHz, from the
+        runtime and device YAML), 1.0 where either is missing or 0. Multiplies ``host_dispatch_us``
+        (lowering/gpu.py). Raises nothing."""
         ghz = dev.host.get("single_thread_ghz") if dev.host else None
         return self.host_reference_ghz / ghz if ghz and self.host_reference_ghz else 1.0
 
     def param(self, key: str) -> float:
+        """The fitted value of calibration parameter ``key`` (a name such as ``host_dispatch_us``, in the
+        unit its name gives: us, or a fraction for ``memory_efficiency*``) from this profile's entries in
+        hw_configs/calibration.yaml, as a float. Raises KeyError when the profile has no fitted ``key``
+        (callers test ``key in calibration`` first where a parameter is optional)."""
         return float(self.calibration[key]["value"])
 
     def mode(self, mode: str) -> dict:
+        """The spec of run mode ``mode`` (a name: ``eager``, ``cuda_graphs``, ...) from the profile's YAML
+        ``modes:``, a dict: ``host_dispatch`` (bool), ``graph`` (bool), ``kernels_per_op`` (op kind or
+        ``kind:fn`` -> launch count), optionally ``synchronous`` (bool) and ``backends`` (list). Raises
+        ConfigError naming the runtime and ``mode`` and listing the modes it offers."""
         if mode not in self.modes:
             raise ConfigError(f"runtime {self.name}", "mode", f"{mode!r} not one of {', '.join(self.modes)}")
         return self.modes[mode]

@@ -34,6 +34,7 @@ class StepResult:
 
     @property
     def latency_ms(self) -> float:
+        """The step latency in ms: ``latency_ns`` / 1e6."""
         return self.latency_ns / 1e6
 
     def breakdown_ns(self) -> dict:

@@ -37,10 +37,16 @@ class Op:
 
     @property
     def bytes(self) -> int:
+        """Bytes the op moves (bytes): weight + KV cache read + KV cache write + activation read +
+        activation write bytes, as generated; a runtime that re-reads K/V per query head counts more
+        (:func:`simulator.lowering.gpu.op_bytes`)."""
         return (self.weight_bytes + self.kv_read_bytes + self.kv_write_bytes
                 + self.act_read_bytes + self.act_write_bytes)
 
     def as_dict(self) -> dict:
+        """The op as a plain dict, field name -> value (:func:`dataclasses.asdict`: kind, name, layer,
+        a copy of the ``shape`` mapping, dtype name, the five byte counts in bytes, flops as a count), as
+        written one per line by :mod:`.trace_io`."""
         return asdict(self)
 
 
@@ -50,12 +56,18 @@ class DecodeTrace:
     ops: list
 
     def totals(self) -> dict:
+        """Sums over all ops, a dict: ``weight_bytes``, ``kv_read_bytes``, ``kv_write_bytes``,
+        ``act_read_bytes``, ``act_write_bytes`` and ``bytes`` (their sum, :attr:`Op.bytes`) in bytes,
+        ``flops`` as a count (a multiply-add counts 2)."""
         keys = ("weight_bytes", "kv_read_bytes", "kv_write_bytes", "act_read_bytes", "act_write_bytes", "flops")
         t = {k: sum(getattr(o, k) for o in self.ops) for k in keys}
         t["bytes"] = sum(o.bytes for o in self.ops)
         return t
 
     def by_layer(self) -> dict:
+        """Sums per layer, a dict layer index -> dict of ``bytes``, ``weight_bytes``, ``kv_bytes`` (KV
+        read + write) in bytes, ``flops`` (count, a multiply-add counts 2) and ``ops`` (count of ops).
+        Layer -1 holds the embedding; layer L (the model's layer count) the final norm and LM head."""
         out = {}
         for o in self.ops:
             d = out.setdefault(o.layer, {"bytes": 0, "weight_bytes": 0, "kv_bytes": 0, "flops": 0, "ops": 0})
