@@ -1,10 +1,12 @@
 """Every public function and class a package ``__init__`` under simulator/ exports (and its public
-methods) has a docstring; one whose own code raises says so (``Raises``/``raise``), and one that
-returns or takes quantities names their units or shapes.
+methods) has a docstring (the signature ``@dataclass`` writes for a class without one does not
+count); one whose own code raises says so (``Raises``/``raise``), and one that returns or takes
+quantities names their units or shapes.
 
 ``SKIP_MODULES`` (modules not walked) and ``KNOWN_GAPS`` (methods of exported classes still lacking
 a complete docstring) are empty; the test fails when a listed gap is fixed (remove it from the list)
 and for any gap not listed, so the lists can only shrink."""
+import dataclasses
 import importlib
 import inspect
 import pkgutil
@@ -67,6 +69,8 @@ def test_public_docstring(name):
 
 def _check(name, obj):
     doc = inspect.getdoc(obj) or ""
+    if inspect.isclass(obj) and dataclasses.is_dataclass(obj) and doc.startswith(obj.__name__ + "("):
+        doc = ""                    # the signature @dataclass writes when the class has no docstring
     assert len(doc) >= 20, f"{name} has no docstring"
     if inspect.isfunction(obj):
         src = inspect.getsource(obj)

@@ -22,6 +22,15 @@ _NOTED = set()          # emulation notes already printed (once per process)
 
 @dataclass
 class Device:
+    """A GPU, edge SoC or CPU preset (hw_configs/devices/<key>.yaml), built by :func:`load_device` /
+    :func:`parse_device`, which check every key against simulator/schema.py ``SCHEMAS["device"]``; the
+    constructor itself checks nothing. ``key``: file stem; ``kind``: gpu | edge | cpu; ``source``: the
+    datasheet the numbers come from; ``memory``: ``standard`` (DRAM standard name), ``channels``
+    (count), ``peak_gbps`` (GB/s), ``capacity_gb`` (GB, 1e9 B); ``compute``: ``bf16_tflops`` and
+    ``fp32_tflops`` (dense TFLOP/s), ``int8_tops`` (dense TOP/s), ``units`` (SMs or cores); ``power``:
+    ``tdp_w``, ``idle_w`` (W); ``runtime``: default runtime profile name; ``backend``: cuda | rocm |
+    metal | cpu; ``host``: ``name``, ``single_thread_ghz`` (GHz); ``native_formats``: number formats
+    computed in hardware."""
     key: str
     name: str
     kind: str                    # gpu | edge | cpu
@@ -54,6 +63,14 @@ class Device:
 
 @dataclass
 class Runtime:
+    """A software runtime profile (hw_configs/runtime/<name>.yaml) with its fitted parameters from
+    hw_configs/calibration.yaml, built by :func:`load_runtime` (which validates it; the constructor
+    checks nothing). ``modes``: mode name -> spec (see :meth:`mode`); ``compute_efficiency``: achieved /
+    peak compute (fraction); ``graph_launch_us``: one graph launch (us); ``dequant_ops_per_weight``:
+    format or family -> instructions per weight; ``calibration``: parameter -> {value, fitted_on[,
+    note]}; ``backends``: kernel backends it runs on; ``host_reference_ghz``: host clock (GHz) the
+    dispatch cost was fitted at (0: not scaled); ``gqa_shared_kv``; ``weight_formats``: format or
+    family -> backends (None: all); ``emulated_formats``: missing native format -> the one computed in."""
     name: str
     modes: dict
     compute_efficiency: float

@@ -29,6 +29,12 @@ _OPTIONAL = {"published_params", "published_params_exact", "norm_eps", "rope_the
 
 @dataclass(frozen=True)
 class ModelConfig:
+    """The shapes of a decoder-only transformer (frozen), built by :func:`load_model` /
+    :func:`parse_model`, which validate it (the constructor checks nothing). Sizes are counts:
+    ``layers``, ``hidden`` (model width), ``heads``, ``kv_heads``, ``intermediate`` (MLP width),
+    ``vocab``, ``max_positions`` (tokens); ``sliding_window`` in tokens; the other fields name the
+    architecture's choices (see their comments). ``source`` names the paper or checkpoint config the
+    numbers come from."""
     name: str
     family: str
     source: str

@@ -23,6 +23,11 @@ ELEMENTWISE_FLOPS = {"layernorm": 8, "rmsnorm": 4, "softmax": 5, "residual": 1, 
 
 @dataclass
 class Op:
+    """One operation of a decode step: ``kind`` (one of :data:`OP_KINDS`), ``name`` (e.g.
+    ``layers.0.attn.q``), ``layer`` (index), ``shape`` (a mapping: m = batch, n outputs, k row length,
+    heads, head_dim, context tokens, as the kind has them), ``dtype`` (format name), the bytes it moves
+    split as weight / KV read / KV write / activation read / activation write (bytes), and ``flops``
+    (count, a multiply-add counts 2; element-wise costs from :data:`ELEMENTWISE_FLOPS`)."""
     kind: str
     name: str
     layer: int                          # -1 before the first layer, L after the last
@@ -52,6 +57,9 @@ class Op:
 
 @dataclass
 class DecodeTrace:
+    """The ordered ops of one decode step: ``header`` (a dict: format, version, source, model, context
+    and attended tokens, batch, weights, kv, kv_window, group_size) and ``ops`` (a list of
+    :class:`Op` in execution order). Made by :func:`generate_trace` or read by :mod:`.trace_io`."""
     header: dict
     ops: list
 

@@ -17,6 +17,12 @@ KV_FORMATS = {"fp32": 32, "bf16": 16, "fp16": 16, "fp8": 8, "int8": 8, "int4": 4
 
 @dataclass(frozen=True)
 class Workload:
+    """A model plus how it is stored and run (frozen): ``weights`` (a format name, canonicalised; see
+    :mod:`.formats`), ``group_size`` (weights per scale group, count; 0: the format's default), ``kv``
+    (KV cache format, a key of :data:`KV_FORMATS`), ``kv_window`` (tokens kept; 0: the full cache),
+    ``batch`` (sequences, count). Raises ConfigError on construction for an unknown weight or KV format, ``batch``
+    outside [1, 65536], ``kv_window`` outside [0, 2^24], ``group_size`` outside [0, 2^20], or a
+    group size given for a fixed-layout format."""
     model: ModelConfig
     weights: str = "bf16"
     group_size: int = 0           # 0: the format's default
