@@ -22,6 +22,15 @@ _NOTED = set()          # emulation notes already printed (once per process)
 
 @dataclass
 class Device:
+    """A GPU, edge SoC or CPU preset (hw_configs/devices/<key>.yaml), built by :func:`load_device` /
+    :func:`parse_device`, which check every key against simulator/schema.py ``SCHEMAS["device"]``; the
+    constructor itself checks nothing. ``key``: file stem; ``kind``: gpu | edge | cpu; ``source``: the
+    datasheet the numbers come from; ``memory``: ``standard`` (DRAM standard name), ``channels``
+    (count), ``peak_gbps`` (GB/s), ``capacity_gb`` (GB, 1e9 B); ``compute``: ``bf16_tflops`` and
+    ``fp32_tflops`` (dense TFLOP/s), ``int8_tops`` (dense TOP/s), ``units`` (SMs or cores); ``power``:
+    ``tdp_w``, ``idle_w`` (W); ``runtime``: default runtime profile name; ``backend``: cuda | rocm |
+    metal | cpu; ``host``: ``name``, ``single_thread_ghz`` (GHz); ``native_formats``: number formats
+    computed in hardware."""
     key: str
     name: str
     kind: str                    # gpu | edge | cpu
@@ -37,6 +46,11 @@ class Device:
     native_formats: tuple = ()   # number formats the hardware computes in (fp32, fp16, bf16, fp8, fp4, ...)
 
     def with_memory(self, **kw) -> "Device":
+        """A deep copy of this device with ``memory`` entries replaced or added from ``kw`` (a mapping of
+        memory keys: ``standard`` name, ``channels`` count, ``peak_gbps`` in GB/s, ``capacity_gb`` in GB),
+        e.g. the peak set to a measured copy bandwidth (validate.py). The original is unchanged. Raises
+        nothing and checks nothing: the values are not validated against the schema, so a bad one
+        surfaces where it is used."""
         d = copy.deepcopy(self)
         d.memory.update(kw)
         return d
@@ -49,6 +63,14 @@ class Device:
 
 @dataclass
 class Runtime:
+    """A software runtime profile (hw_configs/runtime/<name>.yaml) with its fitted parameters from
+    hw_configs/calibration.yaml, built by :func:`load_runtime` (which validates it; the constructor
+    checks nothing). ``modes``: mode name -> spec (see :meth:`mode`); ``compute_efficiency``: achieved /
+    peak compute (fraction); ``graph_launch_us``: one graph launch (us); ``dequant_ops_per_weight``:
+    format or family -> instructions per weight; ``calibration``: parameter -> {value, fitted_on[,
+    note]}; ``backends``: kernel backends it runs on; ``host_reference_ghz``: host clock (GHz) the
+    dispatch cost was fitted at (0: not scaled); ``gqa_shared_kv``; ``weight_formats``: format or
+    family -> backends (None: all); ``emulated_formats``: missing native format -> the one computed in."""
     name: str
     modes: dict
     compute_efficiency: float
@@ -91,15 +113,25 @@ class Runtime:
         return "fp32" if via == "fp32" else "bf16"      # 16-bit formats share the 16-bit peak
 
     def host_scale(self, dev: "Device") -> float:
-        """Host dispatch cost on ``dev``'s host relative to the calibrated one: reference clock /
-        the host's single-thread boost clock (1 where either is unknown)."""
+        """Host dispatch cost on ``dev``'s host relative to the calibrated one, a dimensionless rate:
+        this profile's ``host_reference_ghz`` / ``dev.host["single_thread_ghz"]`` (both in GHz, from the
+        runtime and device YAML), 1.0 where either is missing or 0. Multiplies ``host_dispatch_us``
+        (lowering/gpu.py). Raises nothing."""
         ghz = dev.host.get("single_thread_ghz") if dev.host else None
         return self.host_reference_ghz / ghz if ghz and self.host_reference_ghz else 1.0
 
     def param(self, key: str) -> float:
+        """The fitted value of calibration parameter ``key`` (a name such as ``host_dispatch_us``, in the
+        unit its name gives: us, or a fraction for ``memory_efficiency*``) from this profile's entries in
+        hw_configs/calibration.yaml, as a float. Raises KeyError when the profile has no fitted ``key``
+        (callers test ``key in calibration`` first where a parameter is optional)."""
         return float(self.calibration[key]["value"])
 
     def mode(self, mode: str) -> dict:
+        """The spec of run mode ``mode`` (a name: ``eager``, ``cuda_graphs``, ...) from the profile's YAML
+        ``modes:``, a dict: ``host_dispatch`` (bool), ``graph`` (bool), ``kernels_per_op`` (op kind or
+        ``kind:fn`` -> launch count), optionally ``synchronous`` (bool) and ``backends`` (list). Raises
+        ConfigError naming the runtime and ``mode`` and listing the modes it offers."""
         if mode not in self.modes:
             raise ConfigError(f"runtime {self.name}", "mode", f"{mode!r} not one of {', '.join(self.modes)}")
         return self.modes[mode]

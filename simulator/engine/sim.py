@@ -29,11 +29,16 @@ from .timeline import COLUMNS, TimelineRow
 
 @dataclass
 class StepResult:
+    """One simulated decode step: ``timeline``, a DataFrame with one row per kernel (columns of
+    :data:`.timeline.COLUMNS`: op, kind, layer, device, start_ns, end_ns, bytes, flops, bound,
+    kernels; times in ns, bytes in bytes) and ``latency_ns``, the step's wall time in ns (when the
+    last op ends: host dispatch, graph launch and, for a split step, the link included)."""
     timeline: pd.DataFrame      # op, kind, layer, device, start_ns, end_ns, bytes, flops, bound
     latency_ns: float
 
     @property
     def latency_ms(self) -> float:
+        """The step latency in ms: ``latency_ns`` / 1e6."""
         return self.latency_ns / 1e6
 
     def breakdown_ns(self) -> dict:

@@ -14,6 +14,14 @@ PIM_DIR = Path(__file__).resolve().parents[2] / "hw_configs" / "pim"
 
 @dataclass
 class PimConfig:
+    """A PIM preset (hw_configs/pim/<key>.yaml) built by :func:`load_pim` / :func:`parse_pim`, which
+    validate it (simulator/schema.py ``SCHEMAS["pim"]``); the constructor checks nothing. ``std``: the
+    DRAM standard with the preset's channel count (MAC step stretched for a slower MAC clock);
+    ``mac``: ``lanes`` (count), ``banks_per_unit`` (count), ``precision``, ``accumulator``,
+    ``clock_mhz`` (MHz); ``global_buffer_bytes`` (bytes per channel); ``result_latches`` (outputs per
+    bank) and ``result_bytes`` (bytes per output); ``asic``: ``clock_mhz`` (MHz), ``lanes`` (count),
+    ``stage_cycles`` (cycles), ``chaining`` (bool); ``energy``: ``mac_pj``, ``asic_pj_per_op`` (pJ);
+    ``dataflow``, ``architecture``, ``schedule``: names (see their field comments)."""
     key: str
     name: str
     source: str

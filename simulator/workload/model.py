@@ -29,6 +29,12 @@ _OPTIONAL = {"published_params", "published_params_exact", "norm_eps", "rope_the
 
 @dataclass(frozen=True)
 class ModelConfig:
+    """The shapes of a decoder-only transformer (frozen), built by :func:`load_model` /
+    :func:`parse_model`, which validate it (the constructor checks nothing). Sizes are counts:
+    ``layers``, ``hidden`` (model width), ``heads``, ``kv_heads``, ``intermediate`` (MLP width),
+    ``vocab``, ``max_positions`` (tokens); ``sliding_window`` in tokens; the other fields name the
+    architecture's choices (see their comments). ``source`` names the paper or checkpoint config the
+    numbers come from."""
     name: str
     family: str
     source: str
@@ -62,14 +68,20 @@ class ModelConfig:
 
     @property
     def head_dim(self) -> int:
+        """Width of one attention head (count of elements): the config's own ``head_dim`` (Gemma, Qwen3)
+        where given, else hidden // heads (:func:`parse_model` checks that heads divides hidden then)."""
         return self.head_size or self.hidden // self.heads
 
     @property
     def q_dim(self) -> int:
+        """Query width per token per layer: heads x head_dim (count); the Q projection's output features
+        and the attention output projection's input features."""
         return self.heads * self.head_dim
 
     @property
     def kv_dim(self) -> int:
+        """K/V width per token per layer: kv heads x head_dim (count), each of K and V; smaller than
+        :attr:`q_dim` under grouped-query / multi-query attention (kv_heads < heads)."""
         return self.kv_heads * self.head_dim
 
     def layer_window(self, layer: int) -> int:
@@ -88,10 +100,16 @@ class ModelConfig:
 
     @property
     def fused_qkv(self) -> bool:
+        """True (a bool) for the ``gpt2`` family, whose checkpoints hold Q, K and V as one matrix (Hugging
+        Face GPT-2's ``c_attn``), so the trace has one ``attn.qkv`` GEMV of q_dim + 2 x kv_dim outputs;
+        False for the others (separate ``attn.q``, ``attn.k``, ``attn.v``)."""
         return self.family == "gpt2"
 
     def scaled(self, **kw) -> "ModelConfig":
-        """A variant with other shapes (e.g. reduced width for fast tests)."""
+        """A copy with some fields replaced, e.g. reduced ``layers`` / ``hidden`` counts for fast tests;
+        ``kw``: field name -> value (a ``name`` key sets the name, default this name + ``-scaled``).
+        The values are not validated (no :func:`parse_model` checks: heads need not divide hidden).
+        Raises TypeError for a key that is not a ModelConfig field."""
         return replace(self, name=kw.pop("name", self.name + "-scaled"), **kw)
 
     # ---- parameter counts ------------------------------------------------
@@ -117,6 +135,9 @@ class ModelConfig:
         return norms + (2 * self.head_dim if self.qk_norm else 0)
 
     def params_per_layer(self) -> int:
+        """Parameters of one decoder block (count): for each matrix of :meth:`layer_linears`, copies x
+        (out x in, plus out for a bias), plus :meth:`norm_params_per_layer`. MoE layers count every
+        expert and the router."""
         return (sum(c * (o * i + (o if b else 0)) for o, i, b, c in self.layer_linears())
                 + self.norm_params_per_layer())
 
@@ -129,12 +150,20 @@ class ModelConfig:
         return self.param_count() - self.layers * idle
 
     def embedding_params(self) -> int:
+        """Parameters of the input embedding tables (count): the token table vocab x hidden, plus for
+        learned positions the position table (max_positions + position_offset) x hidden (OPT keeps 2
+        extra rows: ``position_offset: 2`` in its YAML, Hugging Face ``OPTLearnedPositionalEmbedding``).
+        The LM head is not included (see :meth:`param_count`)."""
         n = self.vocab * self.hidden
         if self.position == "learned":
             n += (self.max_positions + self.position_offset) * self.hidden
         return n
 
     def param_count(self) -> int:
+        """Total parameters (count): :meth:`embedding_params` + layers x :meth:`params_per_layer` + the
+        final norm (LayerNorm: weight and bias, 2 x hidden; RMSNorm: hidden) + the LM head vocab x hidden
+        unless tied to the token table. MoE: all experts (:meth:`active_params` gives one token's share).
+        tests/test_workload_models.py checks it against each model's published count."""
         final_norm = 2 * self.hidden if self.norm == "layernorm" else self.hidden
         lm_head = 0 if self.tied_embeddings else self.vocab * self.hidden
         return self.embedding_params() + self.layers * self.params_per_layer() + final_norm + lm_head

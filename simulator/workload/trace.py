@@ -23,6 +23,11 @@ ELEMENTWISE_FLOPS = {"layernorm": 8, "rmsnorm": 4, "softmax": 5, "residual": 1, 
 
 @dataclass
 class Op:
+    """One operation of a decode step: ``kind`` (one of :data:`OP_KINDS`), ``name`` (e.g.
+    ``layers.0.attn.q``), ``layer`` (index), ``shape`` (a mapping: m = batch, n outputs, k row length,
+    heads, head_dim, context tokens, as the kind has them), ``dtype`` (format name), the bytes it moves
+    split as weight / KV read / KV write / activation read / activation write (bytes), and ``flops``
+    (count, a multiply-add counts 2; element-wise costs from :data:`ELEMENTWISE_FLOPS`)."""
     kind: str
     name: str
     layer: int                          # -1 before the first layer, L after the last
@@ -37,25 +42,40 @@ class Op:
 
     @property
     def bytes(self) -> int:
+        """Bytes the op moves (bytes): weight + KV cache read + KV cache write + activation read +
+        activation write bytes, as generated; a runtime that re-reads K/V per query head counts more
+        (:func:`simulator.lowering.gpu.op_bytes`)."""
         return (self.weight_bytes + self.kv_read_bytes + self.kv_write_bytes
                 + self.act_read_bytes + self.act_write_bytes)
 
     def as_dict(self) -> dict:
+        """The op as a plain dict, field name -> value (:func:`dataclasses.asdict`: kind, name, layer,
+        a copy of the ``shape`` mapping, dtype name, the five byte counts in bytes, flops as a count), as
+        written one per line by :mod:`.trace_io`."""
         return asdict(self)
 
 
 @dataclass
 class DecodeTrace:
+    """The ordered ops of one decode step: ``header`` (a dict: format, version, source, model, context
+    and attended tokens, batch, weights, kv, kv_window, group_size) and ``ops`` (a list of
+    :class:`Op` in execution order). Made by :func:`generate_trace` or read by :mod:`.trace_io`."""
     header: dict
     ops: list
 
     def totals(self) -> dict:
+        """Sums over all ops, a dict: ``weight_bytes``, ``kv_read_bytes``, ``kv_write_bytes``,
+        ``act_read_bytes``, ``act_write_bytes`` and ``bytes`` (their sum, :attr:`Op.bytes`) in bytes,
+        ``flops`` as a count (a multiply-add counts 2)."""
         keys = ("weight_bytes", "kv_read_bytes", "kv_write_bytes", "act_read_bytes", "act_write_bytes", "flops")
         t = {k: sum(getattr(o, k) for o in self.ops) for k in keys}
         t["bytes"] = sum(o.bytes for o in self.ops)
         return t
 
     def by_layer(self) -> dict:
+        """Sums per layer, a dict layer index -> dict of ``bytes``, ``weight_bytes``, ``kv_bytes`` (KV
+        read + write) in bytes, ``flops`` (count, a multiply-add counts 2) and ``ops`` (count of ops).
+        Layer -1 holds the embedding; layer L (the model's layer count) the final norm and LM head."""
         out = {}
         for o in self.ops:
             d = out.setdefault(o.layer, {"bytes": 0, "weight_bytes": 0, "kv_bytes": 0, "flops": 0, "ops": 0})
