@@ -175,12 +175,14 @@ class DramStandard:
         return command_selectors(self.command_flags(), self.commands)
 
     def command_for(self, sel: int) -> int:
-        """Command id for one purpose ``sel`` (a state.SEL_* index), -1 when the standard has none."""
+        """Command id (int index into the ``commands`` list) for one purpose ``sel`` (a state.SEL_*
+        index), -1 when the standard has none."""
         return int(self.selectors()[sel])
 
     def command_by_flags(self, flags) -> int:
-        """Command id whose flag set is exactly ``flags`` (iterable of flag names), -1 when none:
-        how a PIM architecture finds its commands in its DRAM table."""
+        """Command id (int index into the ``commands`` list) whose flag set is exactly ``flags`` (a list
+        or tuple of flag names), -1 when none: how a PIM architecture finds its commands in its DRAM
+        table."""
         want = frozenset(flags)
         hits = [i for i, fl in enumerate(self.flags) if frozenset(fl) == want]
         return hits[0] if hits else -1
