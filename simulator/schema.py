@@ -149,7 +149,7 @@ SCHEMAS: dict = {
         "read_latency": Field("any", "RD to data: cycles or an expression of timing names", "cycles"),
         "commands": Field("any", "command name -> {scope, flags} (docs/dram_standards.md)"),
         "constraints": Field("any", "rows {level, from, to, latency[, window, sibling]}"),
-        "refresh": Field("any", "{scope, interval}: refresh level and cycles between refreshes"),
+        "refresh": Field("any", "{manager (all-bank | per-bank) or scope (level), interval}: cycles between refreshes"),
         "controller": Field("any", "split_activate / wck_sync protocol features; scheduler (frfcfs default, "
                                    "frfcfs-ramulator2, frfcfs-cap, fcfs)", required=False),
         "energy": Field("any", "IDD currents (mA), VDD (V), io_pj_per_bit", required=False),

@@ -118,3 +118,30 @@ def test_unknown_row_policy_is_a_config_error():
     from simulator.errors import ConfigError
     with pytest.raises(ConfigError, match="row_policy"):
         ControllerConfig(row_policy="half-open").validate()
+
+
+def test_refresh_manager_by_name(tmp_path):
+    """``refresh.manager`` names a refresh manager (policies.REFRESH_MANAGERS): per-bank on LPDDR5
+    resolves to the bank level, as ``scope: bank`` does, and all-bank to the REFab command's scope
+    (rank); a scope that contradicts the manager, or neither key, is refused naming the key."""
+    from simulator.dram.policies import REFRESH_MANAGERS
+    from simulator.errors import ConfigError
+    assert set(REFRESH_MANAGERS) >= {"all-bank", "per-bank"}
+    base = load_standard("lpddr5-6400")
+    for body, scope in (("{manager: per-bank, interval: 195}", "bank"), ("{scope: bank, interval: 195}", "bank"),
+                        ("{manager: all-bank, interval: nREFI}", "rank")):
+        p = tmp_path / "r.yaml"
+        p.write_text(f"extends: lpddr5-6400\nrefresh: {body}\n")
+        std = load_standard(p)
+        assert std.level_names[std.refresh_scope] == scope
+        assert std.refresh_manager == ("per-bank" if scope == "bank" else "all-bank")
+    assert base.refresh_manager == "all-bank"
+    import yaml
+    from simulator.dram.standard import CONFIG_DIR
+    full = yaml.safe_load((CONFIG_DIR / "lpddr5-6400.yaml").read_text())     # a whole table, no extends
+    for ref, key in (({"manager": "per-bank", "scope": "rank", "interval": 195}, "refresh.scope"),
+                     ({"interval": 195}, "refresh"), ({"manager": "sometimes", "interval": 195}, "refresh.manager")):
+        p = tmp_path / "bad.yaml"
+        p.write_text(yaml.safe_dump({**full, "refresh": ref}, sort_keys=False))
+        with pytest.raises(ConfigError, match=key.replace(".", r"\.") + ":"):
+            load_standard(p)

@@ -11,7 +11,7 @@ JEDEC timings, not from the constraint table):
 * a DRAM standard with a command arrangement the core has not seen: DDR4 with a 2-cycle ACT on a
   bus of its own, as YAML.
 
-Not covered here (the DRAM speed branch's): a scheduling policy added without core edits.
+A scheduling policy and a row policy added without core edits: tests/test_dram_policies.py.
 """
 import json
 import subprocess

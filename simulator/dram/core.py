@@ -448,11 +448,11 @@ def _refresh_due(ch, clk, cfg, sizes, chan, pq_vec):
 
 # ---------------------------------------------------------------- choosing a slot's command
 @njit(cache=True, inline="always")
-def _act2_pick(urgent, ch, slot, clk, cmd_bus, sel, ready, req_vec, nlev, sizes, off, nodes_per_ch, buf, chan,
-               bank, req_bank, accept):
-    """A pending ACT2 that is timing-ready on this bus: the earliest tAAD deadline, then the oldest
-    (``urgent``: only those whose deadline has come). Returns (request, position in the activating
-    buffer), (-1, -1) when none."""
+def _act2_pick(urgent, check_ready, ch, slot, clk, cmd_bus, sel, ready, req_vec, nlev, sizes, off, nodes_per_ch,
+               buf, chan, bank, req_bank, accept):
+    """A pending ACT2 (``check_ready``: only one timing-ready on this bus): the earliest tAAD deadline,
+    then the oldest (``urgent``: only those whose deadline has come). Returns (request, position in the
+    activating buffer), (-1, -1) when none."""
     cand = -1
     pos = -1
     best_dl = BIG
@@ -462,7 +462,8 @@ def _act2_pick(urgent, ch, slot, clk, cmd_bus, sel, ready, req_vec, nlev, sizes,
         dl = bank[ch, req_bank[r], BK_ACT2_DEADLINE]
         if urgent and dl > clk:
             continue
-        if cmd_bus[c2] != slot or _req_ready(ready, req_vec, r, c2, nlev, sizes, off, nodes_per_ch) > clk:
+        if check_ready and (cmd_bus[c2] != slot
+                            or _req_ready(ready, req_vec, r, c2, nlev, sizes, off, nodes_per_ch) > clk):
             continue
         if dl < best_dl or (dl == best_dl and accept[r] < accept[cand]):
             best_dl = dl
@@ -612,7 +613,7 @@ def _choose(ch, slot, clk, ev, cfg, flags, sel, cmd_bus, ready, req_vec, req_is_
     act2 = False
     cand, pos = -1, -1
     if chan[ch, C_N_ACTIVATING] > 0:
-        cand, pos = _act2_pick(True, ch, slot, clk, cmd_bus, sel, ready, req_vec, nlev, sizes, off, nodes_per_ch,
+        cand, pos = _act2_pick(True, True, ch, slot, clk, cmd_bus, sel, ready, req_vec, nlev, sizes, off, nodes_per_ch,
                                buf, chan, bank, req_bank, accept)
         act2 = cand >= 0
     if chan[ch, C_CAS_REQ] >= 0:
@@ -647,7 +648,7 @@ def _choose(ch, slot, clk, ev, cfg, flags, sel, cmd_bus, ready, req_vec, req_is_
                                             rcmd, rcmd_epoch, rready, older_other)
         scanned += s
     if cand == -1 and chan[ch, C_N_ACTIVATING] > 0:
-        cand, pos = _act2_pick(False, ch, slot, clk, cmd_bus, sel, ready, req_vec, nlev, sizes, off, nodes_per_ch,
+        cand, pos = _act2_pick(False, True, ch, slot, clk, cmd_bus, sel, ready, req_vec, nlev, sizes, off, nodes_per_ch,
                                buf, chan, bank, req_bank, accept)
         if cand >= 0:
             return cand, -1, pos, sel[SEL_ACT2], True, SRC_SCHEDULER, ev, scanned
@@ -671,16 +672,9 @@ def _wck_sync(ch, slot, clk, cand, q, pos, cmd, cfg, flags, sel, tm, req_vec, re
             blocked = True
     if blocked:
         # the CAS would take the next slot from the RD/WR: the ACT2 with the earliest deadline goes
-        best_dl = BIG
-        cand2 = -1
-        for j in range(chan[ch, C_N_ACTIVATING]):
-            r = buf[ch, BUF_ACTIVATING, j]
-            dl = bank[ch, req_bank[r], BK_ACT2_DEADLINE]
-            if dl < best_dl or (dl == best_dl and accept[r] < accept[cand2]):
-                best_dl = dl
-                cand2 = r
-                pos = j
-        return 0, cand2, pos, True, n_log
+        cand2, pos2 = _act2_pick(False, False, ch, slot, clk, cmd_bus, sel, ready, req_vec, nlev, sizes, off,
+                                 nodes_per_ch, buf, chan, bank, req_bank, accept)
+        return 0, cand2, pos2, True, n_log
     cas = sel[SEL_CASWR] if flags[cmd] & F_WRITE else sel[SEL_CASRD]
     if _req_ready(ready, req_vec, cand, cas, nlev, sizes, off, nodes_per_ch) > clk:
         return 1, cand, pos, False, n_log

@@ -49,6 +49,16 @@ class RowPolicy:
     description: str = ""
 
 
+@dataclass(frozen=True)
+class RefreshManager:
+    """How refreshes fall due. per_bank: each refresh unit (rank or pseudo-channel, else the channel)
+    refreshes its next bank (REFpb, round robin) every ``refresh.interval``; else every node of the
+    all-bank refresh command's scope refreshes all its banks (REFab) every ``refresh.interval``."""
+
+    per_bank: bool = False
+    description: str = ""
+
+
 SCHEDULERS = {
     "frfcfs": Scheduler(open_row_rule=True, description="FR-FCFS with Rixner et al.'s open-row precharge rule"),
     "frfcfs-ramulator2": Scheduler(description="FR-FCFS as Ramulator 2.1: an older conflict's ready PRE may "
@@ -60,6 +70,12 @@ ROW_POLICIES = {
     "open": RowPolicy(description="rows stay open until a conflicting request or a refresh closes them"),
     "closed": RowPolicy(close_without_hit=True, description="auto-precharge when no queued request hits the row"),
     "closed-after-4": RowPolicy(close_after=4, description="auto-precharge on the 4th access since the ACT"),
+}
+
+
+REFRESH_MANAGERS = {
+    "all-bank": RefreshManager(description="REFab per node of the refresh command's scope every interval"),
+    "per-bank": RefreshManager(per_bank=True, description="REFpb to the next bank of each rank every interval"),
 }
 
 

@@ -11,7 +11,7 @@ from ..errors import ConfigError
 from .core import simulate
 from .mapping import map_addresses
 from . import state as S
-from .policies import ROW_POLICIES, SCHEDULERS
+from .policies import REFRESH_MANAGERS, ROW_POLICIES, SCHEDULERS
 from .standard import DramStandard
 
 
@@ -142,7 +142,7 @@ def core_config(std: DramStandard, ctrl: ControllerConfig, log=False, max_cycles
     c[S.K_READ_LATENCY] = arr["read_latency"]
     c[S.K_REFRESH_SCOPE] = arr["refresh_scope"]
     c[S.K_REFRESH_INTERVAL] = arr["refresh_interval"]
-    c[S.K_PER_BANK_REFRESH] = arr["refresh_scope"] == std.n_levels - 1
+    c[S.K_PER_BANK_REFRESH] = REFRESH_MANAGERS[std.refresh_manager].per_bank
     c[S.K_REFRESH_UNIT_LEVEL] = arr["refresh_unit_level"]
     c[S.K_AAD_CYCLES] = arr["aad_cycles"]
     c[S.K_WCK_ENABLED] = arr["wck_enabled"]

@@ -46,6 +46,8 @@ SEL_NAMES = {SEL_ACT: "activate", SEL_ACT1: "split-activate first half", SEL_ACT
 # base level as a node of another (HBM-PIM: a pseudo-channel as a channel): the base's rows and
 # command/refresh scopes at that level move to the other; the variant's organization omits it.
 _VARIANT_KEYS = {"extends", "constraints_remove", "constraints_add", "fold_levels"}
+# within a block, keys that say the same thing two ways (a variant's one replaces the base's other)
+_ALTERNATIVE_KEYS = {"refresh": ({"scope", "manager"},)}
 _ENERGY_KEYS = {"vdd_v", "idd0_ma", "idd2n_ma", "idd3n_ma", "idd4r_ma", "idd4w_ma",
                 "idd5b_ma", "io_pj_per_bit", "source"}
 
@@ -148,6 +150,12 @@ class DramStandard:
         return self.controller.get("scheduler", "frfcfs")
 
     @property
+    def refresh_manager(self) -> str:
+        """The refresh manager (policies.REFRESH_MANAGERS): ``per-bank`` when refresh works at the bank
+        level, else ``all-bank`` (a name)."""
+        return "per-bank" if self.refresh_scope == self.n_levels - 1 else "all-bank"
+
+    @property
     def row_policy(self) -> str:
         """The row (page) policy this standard's controller uses unless the run names one (YAML
         ``controller.row_policy``; default ``open``, see policies.ROW_POLICIES)."""
@@ -158,11 +166,13 @@ class DramStandard:
         core's semantics version (for result caches): 16 hex characters."""
         import hashlib
         import json
-        from .policies import CORE_VERSION
+        from dataclasses import asdict
+        from .policies import CORE_VERSION, ROW_POLICIES, SCHEDULERS
         a = self.arrays()
         blob = {k: (v.tolist() if isinstance(v, np.ndarray) else v) for k, v in a.items()}
-        blob.update(core=CORE_VERSION, scheduler=self.scheduler, row_policy=self.row_policy, tck_ns=self.tck_ns, tx=self.tx_bytes, rows=self.rows,
-                    cols=self.columns, bl=self.burst_length, rate=self.data_rate_mtps)
+        blob.update(core=CORE_VERSION, scheduler=asdict(SCHEDULERS[self.scheduler]),
+                    row_policy=asdict(ROW_POLICIES[self.row_policy]), tck_ns=self.tck_ns, tx=self.tx_bytes,
+                    rows=self.rows, cols=self.columns, bl=self.burst_length, rate=self.data_rate_mtps)
         return hashlib.sha256(json.dumps(blob, sort_keys=True).encode()).hexdigest()[:16]
 
     def command_flags(self) -> np.ndarray:
@@ -202,8 +212,8 @@ class DramStandard:
     # ---- arrays for the numba core --------------------------------------
     def arrays(self) -> dict:
         """The int64 numpy arrays the numba core reads: level sizes (n_levels,), command flags
-        (n_commands,) and the controller's command selectors (N_SEL,), constraint rows (n, 4: follow, latency cycles, window, sibling) indexed by
-        ``cons_ptr`` (n_levels * n_commands + 1,), command buses and cycles, refresh scope and
+        (n_commands,) and the controller's command selectors (N_SEL,), constraint rows (n, 4: follow,
+        latency cycles, window, sibling) indexed by ``cons_ptr`` (n_levels * n_commands + 1,), command buses and cycles, refresh scope and
         interval (cycles), read latency (cycles)."""
         nl, nc = self.n_levels, len(self.commands)
         by_key = [[] for _ in range(nl * nc)]
@@ -314,7 +324,9 @@ def _resolve_extends(d: dict, src, seen) -> dict:
         if k in _VARIANT_KEYS:
             continue
         if isinstance(v, dict) and isinstance(base.get(k), dict):
-            out[k] = {**base[k], **v}
+            # keys that are alternatives to one another: a variant giving one replaces the base's other
+            drop = {a for group in _ALTERNATIVE_KEYS.get(k, ()) if group & set(v) for a in group}
+            out[k] = {**{bk: bv for bk, bv in base[k].items() if bk not in drop}, **v}
         else:
             out[k] = v
     cons = list(out.get("constraints", []))
@@ -376,7 +388,7 @@ def parse_standard(d: dict, src) -> DramStandard:
     cmd_names, flags, scopes, sel = _parse_commands(src, d["commands"], names)
     buses, bus_names, cyc = _parse_command_buses(src, d, cmd_names)
     cons = _parse_constraints(src, d["constraints"], names, cmd_names, tvals, cyc)
-    rscope, rint = _parse_refresh(src, d["refresh"], names, sizes, sel, tvals)
+    rscope, rint = _parse_refresh(src, d["refresh"], names, sizes, sel, scopes, tvals)
     ctrl = _parse_controller(src, d.get("controller", {}) or {}, tvals, sel)
     energy = _parse_energy(src, d.get("energy", {}) or {})
     return DramStandard(
@@ -500,10 +512,24 @@ def _issue_distance_groups(prec, foll, lat, cyc):
     return groups
 
 
-def _parse_refresh(src, ref, names, sizes, sel, tvals):
-    """(refresh scope level index, refresh interval in cycles; 0 = off) from the ``refresh`` block."""
-    check_keys(src, "refresh", ref, {"scope", "interval"})
-    rscope = names.index(check_choice(src, "refresh.scope", ref["scope"], names))
+def _parse_refresh(src, ref, names, sizes, sel, scopes, tvals):
+    """(refresh scope level index, refresh interval in cycles; 0 = off) from the ``refresh`` block:
+    ``interval`` and the refresh manager (policies.REFRESH_MANAGERS) by ``manager`` or implied by
+    ``scope`` (bank: per-bank, else all-bank). Raises ConfigError when neither is given or they
+    disagree."""
+    from .policies import REFRESH_MANAGERS
+    check_keys(src, "refresh", ref, {"interval"}, {"scope", "manager"})
+    if "scope" not in ref and "manager" not in ref:
+        raise ConfigError(src, "refresh", f"needs manager ({', '.join(REFRESH_MANAGERS)}) or scope (a level)")
+    rscope = names.index(check_choice(src, "refresh.scope", ref["scope"], names)) if "scope" in ref else None
+    if "manager" in ref:
+        per_bank = REFRESH_MANAGERS[check_choice(src, "refresh.manager", ref["manager"],
+                                                 tuple(REFRESH_MANAGERS))].per_bank
+        implied = len(names) - 1 if per_bank else scopes[sel[SEL_REFAB]]
+        if rscope is not None and (rscope == len(names) - 1) != per_bank:
+            raise ConfigError(src, "refresh.scope", f"{names[rscope]} contradicts refresh.manager "
+                              f"{ref['manager']} (which refreshes at {names[implied]} level)")
+        rscope = implied if rscope is None else rscope
     rint = eval_expr(src, "refresh.interval", ref["interval"], tvals)
     check_int(src, "refresh.interval", rint, 0, 100_000_000)
     if rscope == len(names) - 1 and rint > 0:

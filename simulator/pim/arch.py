@@ -41,8 +41,8 @@ class PimArchitecture:
     """Base class: the AiM-style all-bank lowering and DRAMPower-style energy.
 
     name: the registry name (``architecture:`` in a preset); commands: the PIM commands the DRAM table
-    must provide (name -> exact flag set); mac_timing: the timing name of one all-bank MAC step, stretched at load time to
-    the MAC unit's clock x banks per unit (None: the architecture paces its MACs itself)."""
+    must provide (name -> exact flag set); mac_timing: the timing name of one all-bank MAC step,
+    stretched at load time to the MAC unit's clock x banks per unit (None: the architecture paces its MACs itself)."""
 
     name = ""
     commands = ALL_BANK_COMMANDS
