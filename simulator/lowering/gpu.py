@@ -4,8 +4,8 @@ Per kernel: device time = max(bytes / achievable bandwidth, flops / achievable c
 dequantization instructions / SIMT rate, minimum kernel time) plus the minimum time of each
 extra small kernel the runtime launches for the op (e.g. an eager RMSNorm is 8 kernels).
 Achievable bandwidth = device peak x DRAM-core efficiency for streaming reads on its memory
-configuration x the calibrated memory efficiency (the memory class's own, e.g. HBM, where one
-is fitted). On-the-fly dequantization of weight-only quantized matrices runs on the SIMT
+configuration (capped by the device's measured ``memory.sustained_gbps`` where given) x the
+calibrated memory efficiency (the memory class's own, e.g. HBM, where one is fitted). On-the-fly dequantization of weight-only quantized matrices runs on the SIMT
 (CUDA-core) pipes, not the tensor cores: its instructions are timed at the device's FP32 lane
 rate (fp32_tflops / 2 instructions per second). Host time = dispatch cost per kernel in modes
 that dispatch from the host.
@@ -53,9 +53,20 @@ def memory_efficiency_key(dev: Device, rt: Runtime) -> str:
     return key if key in rt.calibration else "memory_efficiency"
 
 
+def stream_bandwidth_gbps(dev: Device) -> float:
+    """Streaming-read bandwidth (GB/s) of ``dev`` before any runtime's kernels: datasheet peak x the
+    DRAM core's stream efficiency for the memory configuration, capped by the device's measured
+    ``memory.sustained_gbps`` where one is given (e.g. an Apple GPU, whose path to the shared memory
+    sustains less than the DRAM delivers)."""
+    bw = dev.memory["peak_gbps"] * dram_efficiency(dev.memory["standard"], int(dev.memory["channels"]), "stream")
+    cap = dev.memory.get("sustained_gbps")
+    return min(bw, float(cap)) if cap else bw
+
+
 def achievable_bandwidth_gbps(dev: Device, rt: Runtime) -> float:
-    eff = dram_efficiency(dev.memory["standard"], int(dev.memory["channels"]), "stream")
-    return dev.memory["peak_gbps"] * eff * rt.param(memory_efficiency_key(dev, rt))
+    """Streaming bandwidth (GB/s) a runtime's kernels reach on ``dev``: :func:`stream_bandwidth_gbps` x
+    the runtime's calibrated memory efficiency (its memory class's own where fitted)."""
+    return stream_bandwidth_gbps(dev) * rt.param(memory_efficiency_key(dev, rt))
 
 
 def kernel_count(kernels_per_op: dict, op) -> int:
