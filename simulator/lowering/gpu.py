@@ -1,8 +1,11 @@
 """Lowering for processors (GPU, edge SoC, CPU): trace ops -> kernels.
 
 Per kernel: device time = max(bytes / achievable bandwidth, flops / achievable compute,
-dequantization instructions / SIMT rate, minimum kernel time) plus the minimum time of each
-extra small kernel the runtime launches for the op (e.g. an eager RMSNorm is 8 kernels).
+dequantization instructions / SIMT rate) plus a fixed GPU-side time per launch (``gpu_min_kernel_us``:
+the gap between dependent kernels, grid ramp-up and tail, which a kernel's own streaming does not
+hide; "CUDA graphs also optimises GPU-side launch overheads, to reduce the 'gaps' between kernels",
+A. Gray, NVIDIA, ggml-org/llama.cpp PR #6766) for each kernel the runtime launches for the op (e.g.
+an eager RMSNorm is 8 kernels): the latency + size / bandwidth form of a transfer.
 Achievable bandwidth = device peak x DRAM-core efficiency for streaming reads on its memory
 configuration (capped by the device's measured ``memory.sustained_gbps`` where given) x the
 calibrated memory efficiency (the memory class's own, e.g. HBM, where one is fitted). On-the-fly dequantization of weight-only quantized matrices runs on the SIMT
@@ -36,8 +39,9 @@ class Kernel:
     flops: float
     simt_ops: float       # dequantization instructions (SIMT pipes)
     host_ns: float        # host-side dispatch time
-    device_ns: float      # time on the device
-    bound: str            # memory | compute | overhead
+    device_ns: float      # time on the device (overhead_ns included)
+    bound: str            # memory | compute: what bounds the work part
+    overhead_ns: float = 0.0   # fixed GPU-side time of its launches (kernels x gpu_min_kernel_us)
 
 
 @lru_cache(maxsize=None)
@@ -128,11 +132,9 @@ def lower(trace: DecodeTrace, dev: Device, rt: Runtime, mode: str) -> list:
 
 
 def _time(kern: Kernel, bw, flops_per_ns, simt_per_ns, t_min):
+    """Work time (bytes at ``bw``, or math, whichever is longer) plus ``t_min`` per launch."""
     t_mem = kern.bytes / bw
     t_cmp = max(kern.flops / flops_per_ns, kern.simt_ops / simt_per_ns)
-    t = max(t_mem, t_cmp, t_min) + (kern.kernels - 1) * t_min
-    kern.device_ns = t
-    if max(t_mem, t_cmp) < t_min + (kern.kernels - 1) * t_min:
-        kern.bound = "overhead"
-    else:
-        kern.bound = "memory" if t_mem >= t_cmp else "compute"
+    kern.overhead_ns = kern.kernels * t_min
+    kern.device_ns = max(t_mem, t_cmp) + kern.overhead_ns
+    kern.bound = "memory" if t_mem >= t_cmp else "compute"
