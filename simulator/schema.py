@@ -80,7 +80,10 @@ SCHEMAS: dict = {
             "standard": Field("str", "DRAM standard preset (hw_configs/dram)"),
             "channels": Field("int", "memory channels", "channels", 1, 4096),
             "peak_gbps": Field("float", "peak memory bandwidth", "GB/s", 0.1, 1e5),
-            "capacity_gb": Field("float", "memory capacity", "GB (1e9 B)", 0.1, 1e5)}),
+            "capacity_gb": Field("float", "memory capacity", "GB (1e9 B)", 0.1, 1e5),
+            "sustained_gbps": Field("float", "measured streaming bandwidth the compute units reach (cite it in "
+                                    "`source`); caps the DRAM core's estimate where the path to memory, not the "
+                                    "DRAM, limits it", "GB/s", 0.1, 1e5, required=False)}),
         "compute": Field("map", "peak compute", fields={
             "bf16_tflops": Field("float", "dense bf16 peak", "TFLOP/s", 1e-3, 1e5),
             "int8_tops": Field("float", "dense int8 peak", "TOP/s", 1e-3, 1e5),

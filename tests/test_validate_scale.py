@@ -1,4 +1,3 @@
-import pytest
 """Validation bookkeeping: fitted parameters name only fit cells; per-runtime / per-class MAPE
 and the bandwidth-floor flag."""
 
@@ -53,8 +52,6 @@ def test_published_set_breadth():
     assert e[e.role == "fit"].error_pct.abs().max() < 1.0
 
 
-@pytest.mark.xfail(strict=True, reason="issue #13: the 11 cells that predate llama.cpp/TinyChat/Ollama read "
-                   "21.45% after the DRAM core's HBM command-bus fix and the refit it forced (21.3% before)")
 def test_published_old_cells_no_regression():
     """The 11 published cells that existed before the llama.cpp/TinyChat/Ollama cells stay at <= 21.3%."""
     from simulator.validate import mape

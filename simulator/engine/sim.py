@@ -42,8 +42,8 @@ class StepResult:
         return self.latency_ns / 1e6
 
     def breakdown_ns(self) -> dict:
-        """Time of the step by what bounds it (``memory``, ``compute``, ``overhead`` (minimum kernel
-        time), ``dispatch`` (host dispatch of a synchronous CPU runtime), ``link``) plus ``idle``: the
+        """Time of the step by what bounds it (``memory``, ``compute``, ``overhead`` (the fixed GPU-side
+        time of kernel launches), ``dispatch`` (host dispatch of a synchronous CPU runtime), ``link``) plus ``idle``: the
         time no op runs (a GPU waiting for host dispatch, a graph launch). The parts add up to
         ``latency_ns``."""
         tl = self.timeline
@@ -57,7 +57,7 @@ def _device_proc(env, q, n, name, rows):
         k = yield q.get()
         start = env.now
         yield env.timeout(k.device_ns)
-        rows.append(_row(k, name, start, env.now))
+        rows.extend(_rows(k, name, start, env.now))
 
 
 def _host_proc(env, q, kernels, graph, graph_launch_ns):
@@ -82,12 +82,20 @@ def _sync_proc(env, kernels, name, rows):
                                     end_ns=env.now, bytes=0, flops=0.0, bound="dispatch", kernels=0))
         start = env.now
         yield env.timeout(k.device_ns)
-        rows.append(_row(k, name, start, env.now))
+        rows.extend(_rows(k, name, start, env.now))
 
 
-def _row(k, unit: str, start: float, end: float) -> TimelineRow:
-    return TimelineRow(op=k.op, kind=k.kind, layer=k.layer, device=unit, start_ns=start, end_ns=end,
-                       bytes=k.bytes, flops=k.flops, bound=k.bound, kernels=k.kernels)
+def _rows(k, unit: str, start: float, end: float) -> list:
+    """A kernel's timeline rows: the fixed GPU-side time of its launches (bound ``overhead``, no bytes or
+    kernels; absent when zero), then its work (bound as the lowering says, with its bytes and launches)."""
+    rows = []
+    if k.overhead_ns:
+        rows.append(TimelineRow(op=k.op, kind=k.kind, layer=k.layer, device=unit, start_ns=start,
+                                end_ns=start + k.overhead_ns, bytes=0, flops=0.0, bound="overhead", kernels=0))
+        start += k.overhead_ns
+    rows.append(TimelineRow(op=k.op, kind=k.kind, layer=k.layer, device=unit, start_ns=start, end_ns=end,
+                            bytes=k.bytes, flops=k.flops, bound=k.bound, kernels=k.kernels))
+    return rows
 
 
 def run_segment(env, kernels, dev: Device, rt: Runtime, mode: str, rows):

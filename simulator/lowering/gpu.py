@@ -1,11 +1,14 @@
 """Lowering for processors (GPU, edge SoC, CPU): trace ops -> kernels.
 
 Per kernel: device time = max(bytes / achievable bandwidth, flops / achievable compute,
-dequantization instructions / SIMT rate, minimum kernel time) plus the minimum time of each
-extra small kernel the runtime launches for the op (e.g. an eager RMSNorm is 8 kernels).
+dequantization instructions / SIMT rate) plus a fixed GPU-side time per launch (``gpu_min_kernel_us``:
+the gap between dependent kernels, grid ramp-up and tail, which a kernel's own streaming does not
+hide; "CUDA graphs also optimises GPU-side launch overheads, to reduce the 'gaps' between kernels",
+A. Gray, NVIDIA, ggml-org/llama.cpp PR #6766) for each kernel the runtime launches for the op (e.g.
+an eager RMSNorm is 8 kernels): the latency + size / bandwidth form of a transfer.
 Achievable bandwidth = device peak x DRAM-core efficiency for streaming reads on its memory
-configuration x the calibrated memory efficiency (the memory class's own, e.g. HBM, where one
-is fitted). On-the-fly dequantization of weight-only quantized matrices runs on the SIMT
+configuration (capped by the device's measured ``memory.sustained_gbps`` where given) x the
+calibrated memory efficiency (the memory class's own, e.g. HBM, where one is fitted). On-the-fly dequantization of weight-only quantized matrices runs on the SIMT
 (CUDA-core) pipes, not the tensor cores: its instructions are timed at the device's FP32 lane
 rate (fp32_tflops / 2 instructions per second). Host time = dispatch cost per kernel in modes
 that dispatch from the host.
@@ -36,8 +39,9 @@ class Kernel:
     flops: float
     simt_ops: float       # dequantization instructions (SIMT pipes)
     host_ns: float        # host-side dispatch time
-    device_ns: float      # time on the device
-    bound: str            # memory | compute | overhead
+    device_ns: float      # time on the device (overhead_ns included)
+    bound: str            # memory | compute: what bounds the work part
+    overhead_ns: float = 0.0   # fixed GPU-side time of its launches (kernels x gpu_min_kernel_us)
 
 
 @lru_cache(maxsize=None)
@@ -53,9 +57,20 @@ def memory_efficiency_key(dev: Device, rt: Runtime) -> str:
     return key if key in rt.calibration else "memory_efficiency"
 
 
+def stream_bandwidth_gbps(dev: Device) -> float:
+    """Streaming-read bandwidth (GB/s) of ``dev`` before any runtime's kernels: datasheet peak x the
+    DRAM core's stream efficiency for the memory configuration, capped by the device's measured
+    ``memory.sustained_gbps`` where one is given (e.g. an Apple GPU, whose path to the shared memory
+    sustains less than the DRAM delivers)."""
+    bw = dev.memory["peak_gbps"] * dram_efficiency(dev.memory["standard"], int(dev.memory["channels"]), "stream")
+    cap = dev.memory.get("sustained_gbps")
+    return min(bw, float(cap)) if cap else bw
+
+
 def achievable_bandwidth_gbps(dev: Device, rt: Runtime) -> float:
-    eff = dram_efficiency(dev.memory["standard"], int(dev.memory["channels"]), "stream")
-    return dev.memory["peak_gbps"] * eff * rt.param(memory_efficiency_key(dev, rt))
+    """Streaming bandwidth (GB/s) a runtime's kernels reach on ``dev``: :func:`stream_bandwidth_gbps` x
+    the runtime's calibrated memory efficiency (its memory class's own where fitted)."""
+    return stream_bandwidth_gbps(dev) * rt.param(memory_efficiency_key(dev, rt))
 
 
 def kernel_count(kernels_per_op: dict, op) -> int:
@@ -117,11 +132,9 @@ def lower(trace: DecodeTrace, dev: Device, rt: Runtime, mode: str) -> list:
 
 
 def _time(kern: Kernel, bw, flops_per_ns, simt_per_ns, t_min):
+    """Work time (bytes at ``bw``, or math, whichever is longer) plus ``t_min`` per launch."""
     t_mem = kern.bytes / bw
     t_cmp = max(kern.flops / flops_per_ns, kern.simt_ops / simt_per_ns)
-    t = max(t_mem, t_cmp, t_min) + (kern.kernels - 1) * t_min
-    kern.device_ns = t
-    if max(t_mem, t_cmp) < t_min + (kern.kernels - 1) * t_min:
-        kern.bound = "overhead"
-    else:
-        kern.bound = "memory" if t_mem >= t_cmp else "compute"
+    kern.overhead_ns = kern.kernels * t_min
+    kern.device_ns = max(t_mem, t_cmp) + kern.overhead_ns
+    kern.bound = "memory" if t_mem >= t_cmp else "compute"
