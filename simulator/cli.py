@@ -28,18 +28,22 @@ def _cmd_dram(args) -> int:
     std = load_standard(args.standard)
     if args.channels is not None:
         std = std.with_channels(args.channels)
+    scheduler = args.scheduler or std.scheduler
+    if args.row_hit_cap is not None and not SCHEDULERS[scheduler].row_hit_cap:
+        raise ConfigError("dram", "--row-hit-cap", f"only applies to a scheduler with a row-hit cap "
+                          f"(frfcfs-cap); this run uses {scheduler}")
     tr = load_trace(args.trace, args.format)
     addrs, writes = check_capacity(tr, std, wrap=args.wrap), tr.is_write
     ctrl = ControllerConfig(read_queue=args.queue, write_queue=args.queue,
                             requests_per_cycle=args.requests_per_cycle, scheduler=args.scheduler,
-                            row_hit_cap=args.row_hit_cap, row_policy=args.row_policy)
+                            row_hit_cap=args.row_hit_cap or ControllerConfig.row_hit_cap, row_policy=args.row_policy)
     res = run_trace(std, addrs, writes, mapping=args.mapping, controller=ctrl,
                     log=bool(args.commands or args.check), arrival_cycle=tr.arrival_cycle)
     en = energy_of(res)
     bits = res.transferred_bytes * 8
     out = {
         "standard": std.name, "channels": std.channels, "mapping": args.mapping,
-        "scheduler": args.scheduler or std.scheduler, "row_policy": args.row_policy or std.row_policy,
+        "scheduler": scheduler, "row_policy": args.row_policy or std.row_policy,
         "trace_format": tr.format, "replay": "open-loop timed" if tr.arrival_cycle is not None else "closed-loop",
         "requests": res.requests, "reads": int((~writes).sum()), "writes": int(writes.sum()),
         "cycles": res.cycles, "time_ns": res.time_ns, "tck_ns": std.tck_ns,
@@ -436,7 +440,7 @@ def _add_dram(sub):
                    help="read/write buffer scheduling policy (default: the standard's controller.scheduler, "
                         "frfcfs: FR-FCFS with the open-row precharge rule; frfcfs-ramulator2 on the "
                         "*-ramulator2 presets: the reference's FR-FCFS)")
-    d.add_argument("--row-hit-cap", type=int_in(1, 1 << 16), default=4,
+    d.add_argument("--row-hit-cap", type=int_in(1, 1 << 16), default=None,
                    help="frfcfs-cap: column accesses per activation that may bypass an older request to "
                         "another row of the bank (default 4)")
     d.add_argument("--row-policy", default=None, choices=tuple(ROW_POLICIES),

@@ -145,3 +145,28 @@ def test_refresh_manager_by_name(tmp_path):
         p.write_text(yaml.safe_dump({**full, "refresh": ref}, sort_keys=False))
         with pytest.raises(ConfigError, match=key.replace(".", r"\.") + ":"):
             load_standard(p)
+
+
+def _cli(*args):
+    import subprocess
+    import sys
+    from pathlib import Path
+    root = Path(__file__).resolve().parents[1]
+    return subprocess.run([sys.executable, "-m", "simulator.cli", *args], capture_output=True, text=True,
+                          cwd=root, env={"PYTHONPATH": str(root), "PATH": ""})
+
+
+def test_cli_row_policy_and_a_cap_without_its_scheduler():
+    """``--row-policy closed`` runs (RDA/WRA in the command counts, the policy echoed); ``--row-hit-cap``
+    with a scheduler that has no cap is refused (exit 2, one line naming the option), not ignored."""
+    import json
+    trace = "tests/data/sample_ddr4_3200_mix5050.trace"
+    ok = _cli("dram", trace, "--standard", "ddr4-3200", "--row-policy", "closed", "--json")
+    assert ok.returncode == 0, ok.stderr
+    out = json.loads(ok.stdout)
+    assert out["row_policy"] == "closed" and out["scheduler"] == "frfcfs"
+    assert out["commands"]["RDA"] + out["commands"]["WRA"] > 0
+    bad = _cli("dram", trace, "--standard", "ddr4-3200", "--row-hit-cap", "2")
+    assert bad.returncode == 2 and "--row-hit-cap" in bad.stderr and len(bad.stderr.strip().splitlines()) == 1
+    cap = _cli("dram", trace, "--standard", "ddr4-3200", "--scheduler", "frfcfs-cap", "--row-hit-cap", "2")
+    assert cap.returncode == 0, cap.stderr
