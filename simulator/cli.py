@@ -60,6 +60,10 @@ def _cmd_dram(args) -> int:
         "energy_pj_per_bit": en.total_pj / bits if bits else 0.0,
         "commands": res.command_counts,
     }
+    if res.warnings:
+        out["warnings"] = res.warnings
+        for w in res.warnings:
+            print(f"decodesim dram: warning: {w}", file=sys.stderr)
     if args.check:
         v = check_result(res)
         out["checker_violations"] = len(v)
@@ -505,7 +509,7 @@ def _add_measure(sub):
 def _add_compare(sub):
     from .cli_options import add_options, out_file
     cp = sub.add_parser("compare", help="workloads on several hardware configs (PIM presets, devices)")
-    add_options(cp, "models", "hws", "context", "batch", "weights", "group-size", "kv", "kv-window", *HARDWARE,
+    add_options(cp, "models", "hws", "context", "batch", "weights", "group-size", "kv", "kv-window", "mode", *HARDWARE,
                 "json", models={"help": "model: catalog name or YAML path (repeatable; default: the 8 PIM-GPT "
                                         "models; --workload is an old spelling)"}, hws={"required": True})
     cp.add_argument("--csv", type=out_file, help="write the table as CSV")

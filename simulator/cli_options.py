@@ -21,7 +21,12 @@ DEFAULT_CONTEXT = 512
 
 
 class Parser(argparse.ArgumentParser):
-    """argparse with a one-line error (``decodesim run: error: argument --batch: ...``), exit 2."""
+    """argparse with a one-line error (``decodesim run: error: argument --batch: ...``), exit 2, and no
+    abbreviated options (``--mode`` must not silently mean ``--model``)."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("allow_abbrev", False)
+        super().__init__(*args, **kwargs)
 
     def error(self, message):
         self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")

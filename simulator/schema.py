@@ -154,7 +154,8 @@ SCHEMAS: dict = {
         "constraints": Field("any", "rows {level, from, to, latency[, window, sibling]}"),
         "refresh": Field("any", "{manager (all-bank | per-bank) or scope (level), interval}: cycles between refreshes"),
         "controller": Field("any", "split_activate / wck_sync protocol features; scheduler (frfcfs default, "
-                                   "frfcfs-ramulator2, frfcfs-cap, fcfs)", required=False),
+                                   "frfcfs-ramulator2, frfcfs-cap, fcfs); row_policy (open default, closed, "
+                                   "closed-after-4)", required=False),
         "energy": Field("any", "IDD currents (mA), VDD (V), io_pj_per_bit", required=False),
         "notes": _NOTES,
         "command_buses": Field("any", "bus name -> commands on it (default: one shared bus)", required=False),

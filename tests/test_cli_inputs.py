@@ -364,3 +364,36 @@ def test_dram_table_without_reads_says_na(tmp_path, capsys):
     assert main(["dram", "--standard", "ddr4-3200", str(t)]) == 0
     line = [x for x in capsys.readouterr().out.splitlines() if x.startswith("read latency")][0]
     assert "n/a" in line and "0.0" not in line
+
+
+# ---- found by a new user trying the CLI (session of 2026-11-29) ---------------------------------
+def test_no_abbreviated_options(capsys):
+    """``--mode`` must not silently mean ``--model`` (argparse abbreviations are off)."""
+    p = build_parser()
+    assert p.parse_args(["compare", "--hw", "h100", "--mode", "llamacpp"]).mode == "llamacpp"
+    _err2(capsys, ["run", "--mod", "gpt2-small", "--hw", "h100"], "--mod")
+
+
+def test_compare_takes_a_mode(capsys):
+    """``compare --mode llamacpp`` runs GGUF weights on devices (it had no --mode)."""
+    rc = main(["compare", "--model", "llama-3.2-1b", "--hw", "jetson-orin-nano-super", "--hw", "apple-m2-ultra",
+               "--weights", "q4_k_m", "--mode", "llamacpp", "--json"])
+    out = capsys.readouterr().out
+    assert rc == 0
+    rows = json.loads(out)
+    assert [r["hw"] for r in rows] == ["jetson-orin-nano-super", "apple-m2-ultra"] and rows[0]["latency_ms"] > 0
+
+
+def test_gguf_weights_without_llamacpp_mode_say_how(capsys):
+    _err2(capsys, ["run", "--model", "llama-3.2-1b", "--hw", "jetson-orin-nano-super", "--weights", "q4_k_m"],
+          "--mode llamacpp")
+
+
+def test_model_folder_with_config_json(tmp_path):
+    """A downloaded model's folder (holding config.json) works where a config.json path does."""
+    from simulator.workload.model import load_model
+    cfg = {"model_type": "llama", "hidden_size": 512, "intermediate_size": 1376, "num_hidden_layers": 4,
+           "num_attention_heads": 8, "num_key_value_heads": 2, "vocab_size": 32000,
+           "max_position_embeddings": 2048, "rms_norm_eps": 1e-5, "tie_word_embeddings": False}
+    (tmp_path / "config.json").write_text(json.dumps(cfg))
+    assert load_model(str(tmp_path)).param_count() == load_model(str(tmp_path / "config.json")).param_count() > 0

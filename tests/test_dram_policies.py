@@ -170,3 +170,19 @@ def test_cli_row_policy_and_a_cap_without_its_scheduler():
     assert bad.returncode == 2 and "--row-hit-cap" in bad.stderr and len(bad.stderr.strip().splitlines()) == 1
     cap = _cli("dram", trace, "--standard", "ddr4-3200", "--scheduler", "frfcfs-cap", "--row-hit-cap", "2")
     assert cap.returncode == 0, cap.stderr
+
+
+def test_bandwidth_above_peak_is_flagged(tmp_path):
+    """A user table without the RD -> RD data-bus rows lets bursts overlap: the run reports more than
+    100% of the peak, and says that cannot be right (a warning in the result, on stderr and in JSON)."""
+    p = tmp_path / "overlap.yaml"
+    p.write_text("extends: ddr4-3200\nconstraints_remove:\n"
+                 "  - {level: channel, from: [RD, RDA], to: [RD, RDA]}\n"
+                 "  - {level: rank, from: [RD, RDA], to: [RD, RDA]}\n"
+                 "  - {level: bankgroup, from: [RD, RDA], to: [RD, RDA]}\n")
+    std = load_standard(p)
+    addrs = np.array([_addr(std, 0, 0, 0, c) for c in range(64)], np.uint64)
+    res = run_trace(std, addrs, np.zeros(64, bool))
+    assert res.pct_of_peak > 100 and "impossible" in res.warnings[0]
+    ok = run_trace(load_standard("ddr4-3200"), addrs, np.zeros(64, bool))
+    assert ok.warnings == []

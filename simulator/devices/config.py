@@ -96,8 +96,10 @@ class Runtime:
             members = {k: "/".join(n for n, x in FORMATS.items() if x.family == k) or f"{k}-<bpw>" for k in ok}
             shown = [k if k in FORMATS else f"{k} ({members[k]}{', llama.cpp mixes' * k.startswith('gguf')})"
                      for k in ok]
+            hint = ("; llama.cpp (GGUF) formats run with --mode llamacpp" if f.family.startswith("gguf")
+                    and not self.name.startswith("llamacpp") else "")
             raise ConfigError(f"runtime {self.name}", "weights", f"{weights!r} does not run under {self.name} on "
-                              f"{dev.key} (backend {dev.backend}); allowed: {', '.join(shown)}")
+                              f"{dev.key} (backend {dev.backend}); allowed: {', '.join(shown)}{hint}")
         if not f.native or f.native in dev.native_formats:
             return f.compute
         via = self.emulated_formats.get(f.native)

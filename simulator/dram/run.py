@@ -100,7 +100,18 @@ class DramResult:
 
     @property
     def pct_of_peak(self) -> float:
+        """Achieved data-bus bandwidth as a percentage of the standard's peak."""
         return 100.0 * self.achieved_gbps / self.standard.peak_gbps
+
+    @property
+    def warnings(self) -> list:
+        """Results that cannot be physically right (list of str): bandwidth above the peak means the
+        standard's constraint table lets bursts overlap on the data bus."""
+        out = []
+        if self.pct_of_peak > 100.0 + 1e-9:
+            out.append(f"{self.pct_of_peak:.1f}% of the peak data bandwidth is impossible: the constraint table of "
+                       f"{self.standard.source_file} lets data bursts overlap (check its RD/WR rows; run --check)")
+        return out
 
     @property
     def avg_read_latency_cycles(self) -> float:

@@ -262,7 +262,9 @@ def command_selectors(flags, names) -> np.ndarray:
             continue
         hits = [i for i, f in enumerate(flags) if int(f) & need == need and not int(f) & clear]
         if len(hits) > 1:
-            raise ValueError(f"commands {[names[i] for i in hits]} have the same flags")
+            names_of = lambda bits: [n for n, b in FLAG_NAMES.items() if bits & b]   # noqa: E731
+            raise ValueError(f"commands {[names[i] for i in hits]} all serve one purpose, {SEL_NAMES[s]} "
+                             f"(flags {names_of(need)}, none of {names_of(clear)}): give them different flags")
         if hits:
             sel[s] = hits[0]
     return sel
@@ -515,25 +517,31 @@ def _issue_distance_groups(prec, foll, lat, cyc):
 def _parse_refresh(src, ref, names, sizes, sel, scopes, tvals):
     """(refresh scope level index, refresh interval in cycles; 0 = off) from the ``refresh`` block:
     ``interval`` and the refresh manager (policies.REFRESH_MANAGERS) by ``manager`` or implied by
-    ``scope`` (bank: per-bank, else all-bank). Raises ConfigError when neither is given or they
-    disagree."""
+    ``scope`` (bank: per-bank, else all-bank). All-bank refresh works at the level of the all-bank
+    refresh command's own scope. Raises ConfigError when neither key is given, they disagree, the scope
+    is not the REFab command's, or per-bank refresh has no REFpb command."""
     from .policies import REFRESH_MANAGERS
     check_keys(src, "refresh", ref, {"interval"}, {"scope", "manager"})
     if "scope" not in ref and "manager" not in ref:
         raise ConfigError(src, "refresh", f"needs manager ({', '.join(REFRESH_MANAGERS)}) or scope (a level)")
+    key = "refresh.manager" if "manager" in ref else "refresh.scope"
     rscope = names.index(check_choice(src, "refresh.scope", ref["scope"], names)) if "scope" in ref else None
     if "manager" in ref:
-        per_bank = REFRESH_MANAGERS[check_choice(src, "refresh.manager", ref["manager"],
-                                                 tuple(REFRESH_MANAGERS))].per_bank
-        implied = len(names) - 1 if per_bank else scopes[sel[SEL_REFAB]]
-        if rscope is not None and (rscope == len(names) - 1) != per_bank:
-            raise ConfigError(src, "refresh.scope", f"{names[rscope]} contradicts refresh.manager "
-                              f"{ref['manager']} (which refreshes at {names[implied]} level)")
-        rscope = implied if rscope is None else rscope
+        per_bank = REFRESH_MANAGERS[check_choice(src, key, ref["manager"], tuple(REFRESH_MANAGERS))].per_bank
+    else:
+        per_bank = rscope == len(names) - 1
+    refab = scopes[sel[SEL_REFAB]]
+    implied = len(names) - 1 if per_bank else refab
+    if rscope is not None and rscope != implied:
+        why = (f"contradicts refresh.manager {ref['manager']}" if "manager" in ref else
+               "is not the level of the all-bank refresh command")
+        raise ConfigError(src, "refresh.scope", f"{names[rscope]} {why}; all-bank refresh works at the all-bank "
+                          f"refresh command's level ({names[refab]}), per-bank at {names[-1]}")
+    rscope = implied
     rint = eval_expr(src, "refresh.interval", ref["interval"], tvals)
     check_int(src, "refresh.interval", rint, 0, 100_000_000)
-    if rscope == len(names) - 1 and rint > 0:
-        _check_per_bank_refresh(src, names, sizes, sel, tvals, rint)
+    if per_bank and rint > 0:
+        _check_per_bank_refresh(src, key, names, sizes, sel, tvals, rint, refab)
     elif rint > 0:
         rfc = next((k for k in ("nRFC", "nRFCab") if k in tvals), None)
         if rfc and rint <= tvals[rfc]:
@@ -607,7 +615,7 @@ def _parse_commands(src, cmds, names):
         raise ConfigError(src, "commands", str(exc)) from None
     for s in (SEL_RD, SEL_WR, SEL_PRE, SEL_REFAB):
         if sel[s] < 0:
-            raise ConfigError(src, "commands", f"a {SEL_NAMES[s]} command is required (flags: "
+            raise ConfigError(src, "commands", f"needs a command for {SEL_NAMES[s]} (flags: "
                               f"{', '.join(n for n, b in FLAG_NAMES.items() if SELECTOR_RULES[s][0] & b)})")
     if sel[SEL_ACT] < 0 and (sel[SEL_ACT1] < 0 or sel[SEL_ACT2] < 0):
         raise ConfigError(src, "commands", "needs an activate (flags: opens) or a split activation "
@@ -615,14 +623,13 @@ def _parse_commands(src, cmds, names):
     return cmd_names, flags, scopes, sel
 
 
-def _check_per_bank_refresh(src, names, sizes, sel, tvals, interval):
-    """Per-bank refresh (``refresh.scope: bank``): REFpb to one bank at a time, round robin
-    over the banks of each refresh unit, one command every ``interval`` cycles per unit.
-    Needs a ``refresh_bank`` command and a schedule that reaches every bank within nREFI."""
+def _check_per_bank_refresh(src, key, names, sizes, sel, tvals, interval, refab):
+    """Per-bank refresh (``key``: the refresh key that chose it): REFpb to one bank at a time, round
+    robin over the banks of each refresh unit, one command every ``interval`` cycles per unit. Needs a
+    per-bank refresh command and a schedule that reaches every bank within nREFI."""
     if sel[SEL_REFPB] < 0:
-        raise ConfigError(src, "refresh.scope", "per-bank refresh needs a per-bank refresh command "
-                          "(REFpb, flags: [refresh]); this standard has none: use scope "
-                          f"{names[-2]} or {names[0]}")
+        raise ConfigError(src, key, "per-bank refresh needs a per-bank refresh command (REFpb, flags: "
+                          f"[refresh]); this standard has none: use manager: all-bank (scope {names[refab]})")
     # banks that share one refresh schedule: all banks of the rank/pseudo-channel (or channel)
     unit = int(np.prod(sizes[_refresh_unit_level(names) + 1:]))
     if "nREFI" in tvals and interval * unit > tvals["nREFI"]:

@@ -192,9 +192,12 @@ def list_models() -> list:
 
 
 def load_model(name_or_path) -> ModelConfig:
-    """A catalog name, a model YAML, or a Hugging Face ``config.json`` (any path ending .json)."""
+    """A catalog name, a model YAML, a Hugging Face ``config.json`` (any path ending .json) or a
+    folder holding one (a downloaded model's folder). Raises ConfigError (unknown name, bad file)."""
     if isinstance(name_or_path, ModelConfig):
         return name_or_path
+    if Path(str(name_or_path)).is_dir() and (Path(str(name_or_path)) / "config.json").is_file():
+        name_or_path = Path(str(name_or_path)) / "config.json"
     if str(name_or_path).endswith(".json"):
         from .hf_config import load_hf_config
         return load_hf_config(name_or_path)
