@@ -208,7 +208,7 @@ def explain(kind: str) -> str:
 
     def walk(table, prefix):
         for k, f in table.items():
-            rng = (f"[{f.lo:g}, {f.hi:g}]" if f.lo is not None else
+            rng = (_range(f) if f.lo is not None else
                    "{" + ", ".join(f.choices) + "}" if f.choices else "")
             lines.append(f"{prefix + k:32s} {f.type:6s} {rng:26s} {f.unit:12s} "
                          f"{'required' if f.required else 'optional'}  {f.help}")
@@ -224,5 +224,12 @@ def field_help(kind: str, dotted: str) -> str:
     for part in dotted.split("."):
         f = table[part]
         table = f.fields or {}
-    rng = f" [{f.lo:g}, {f.hi:g}]" if f.lo is not None else ""
+    rng = f" {_range(f)}" if f.lo is not None else ""
     return f"{f.help} ({f.unit}{rng})" if f.unit else f.help
+
+
+def _range(f) -> str:
+    """``[lo, hi]`` of a field, integers written in full (2^24 as 16777216, not 1.67772e+07)."""
+    def num(v):
+        return str(int(v)) if float(v).is_integer() else f"{v:g}"
+    return f"[{num(f.lo)}, {num(f.hi)}]"
