@@ -68,7 +68,9 @@ def test_configs_explain(kind):
         line = next(ln for ln in out.stdout.splitlines() if ln.split()[0] == k)
         assert ("required" if f.required else "optional") in line
         if f.lo is not None:
-            assert f"[{f.lo:g}, {f.hi:g}]" in line
+            # integers in full (a user reads 16777216, not 1.67772e+07)
+            full = [str(int(v)) if float(v).is_integer() else f"{v:g}" for v in (f.lo, f.hi)]
+            assert f"[{full[0]}, {full[1]}]" in line and "e+" not in line
 
 
 def test_configs_explain_unknown_kind_exits_2():
