@@ -45,7 +45,7 @@ from .policies import CORE_VERSION  # noqa: F401 (re-exported)
 from .state import (BIG_CYCLE, BK_ACT2_DEADLINE, BK_ACT2_OWNER, BK_ACTIVATING, BK_ACTIVE_REQS, BK_CLOSED,
                     BK_EPOCH, BK_OPEN, BK_ROW, BK_STATE, BK_STREAK, BUF_ACTIVATING, BUF_ACTIVE, BUF_READ,
                     BUF_WRITE, C_CAS_BUF, C_CAS_REQ, C_N_ACTIVATING, C_N_ACTIVE, C_N_PRIORITY, C_NEXT_REF,
-                    C_REF_RR, C_WCK_EXPIRY, C_WRITE_MODE, F_ALL_BANKS, F_CLOSES, F_DATA, F_OPEN_BEGIN,
+                    C_REF_RR, C_TIMING_EPOCH, C_WCK_EXPIRY, C_WRITE_MODE, F_ALL_BANKS, F_CLOSES, F_DATA, F_OPEN_BEGIN,
                     F_OPENS, F_REFRESH, F_WRITE, K_AAD_CYCLES, K_CLOSE_AFTER, K_CLOSE_WITHOUT_HIT,
                     K_COLUMN_FIRST, K_LOG, K_MAX_CYCLES, K_N_BUSES, K_OLDEST_ONLY, K_OPEN_ROW_RULE,
                     K_PER_BANK_REFRESH, K_READ_LATENCY, K_REFRESH_INTERVAL, K_REFRESH_SCOPE,
@@ -182,7 +182,7 @@ def _req_preq(fin, r, req_bank, req_vec, row_i, bank, sel, ch):
 
 
 @njit(cache=True, inline="always")
-def _req_next(fin, r, ch, req_bank, req_vec, row_i, bank, sel, rcmd, rcmd_epoch, rready):
+def _req_next(fin, r, ch, req_bank, req_vec, row_i, bank, sel, rcmd, rcmd_epoch, rr):
     """Next command of request ``r``, cached: recomputed only when its bank's state changed
     since (``BK_EPOCH`` counts a bank's state changes); a recomputed command's cached
     ready cycle is reset to 0 (unknown)."""
@@ -190,18 +190,27 @@ def _req_next(fin, r, ch, req_bank, req_vec, row_i, bank, sel, rcmd, rcmd_epoch,
     if rcmd_epoch[r] != e:
         rcmd[r] = _req_preq(fin, r, req_bank, req_vec, row_i, bank, sel, ch)
         rcmd_epoch[r] = e
-        rready[r] = 0
+        rr[0][r] = 0
     return rcmd[r]
 
 
 @njit(cache=True, inline="always")
-def _req_ready_cached(ready, req_vec, r, cmd, nlev, sizes, off, nodes_per_ch, rready, clk):
-    """Ready cycle of request ``r``'s next command ``cmd``. ``rready[r]`` is a lower bound
-    (timing state only grows); it is recomputed only once ``clk`` reaches it, so a request
-    whose bound lies in the future costs one load."""
+def _req_ready_cached(ready, req_vec, r, cmd, nlev, sizes, off, nodes_per_ch, rr, clk, ch, b, chan):
+    """Ready cycle of request ``r``'s next command ``cmd`` (``b``: its bank). ``rr`` = (rready, memo):
+    ``rready[r]`` is a lower bound (timing state only grows), recomputed only once ``clk`` reaches it,
+    so a request whose bound lies in the future costs one load; ``memo[ch, b, cmd]`` = (timing epoch,
+    ready cycle) shares one computation among the requests to one bank while the channel's timing
+    state is unchanged (``chan[ch, C_TIMING_EPOCH]`` counts its updates)."""
+    rready, memo = rr
     t = rready[r]
     if t <= clk:
-        t = _req_ready(ready, req_vec, r, cmd, nlev, sizes, off, nodes_per_ch)
+        e = chan[ch, C_TIMING_EPOCH]
+        if memo[ch, b, cmd, 0] == e:
+            t = memo[ch, b, cmd, 1]
+        else:
+            t = _req_ready(ready, req_vec, r, cmd, nlev, sizes, off, nodes_per_ch)
+            memo[ch, b, cmd, 0] = e
+            memo[ch, b, cmd, 1] = t
         rready[r] = t
     return t
 
@@ -474,7 +483,7 @@ def _act2_pick(urgent, check_ready, ch, slot, clk, cmd_bus, sel, ready, req_vec,
 
 @njit(cache=True, inline="always")
 def _scan_active(ch, slot, clk, ev, req_is_write, sel, cmd_bus, ready, req_vec, nlev, sizes, off, nodes_per_ch,
-                 row_i, buf, chan, bank, req_bank, rcmd, rcmd_epoch, rready, accept):
+                 row_i, buf, chan, bank, req_bank, rcmd, rcmd_epoch, rr, accept):
     """The active buffer (not in arrival order): its oldest request whose next command is ready on
     this bus. Returns (request, position, command, ev) with request -1 when none; ``ev`` is lowered
     to the earliest ready cycle seen."""
@@ -485,9 +494,9 @@ def _scan_active(ch, slot, clk, ev, req_is_write, sel, cmd_bus, ready, req_vec, 
     for j in range(chan[ch, C_N_ACTIVE]):
         r = buf[ch, BUF_ACTIVE, j]
         fin = sel[SEL_WR] if req_is_write[r] else sel[SEL_RD]
-        c = _req_next(fin, r, ch, req_bank, req_vec, row_i, bank, sel, rcmd, rcmd_epoch, rready)
+        c = _req_next(fin, r, ch, req_bank, req_vec, row_i, bank, sel, rcmd, rcmd_epoch, rr)
         if cmd_bus[c] == slot and accept[r] < best_arr:
-            t = _req_ready_cached(ready, req_vec, r, c, nlev, sizes, off, nodes_per_ch, rready, clk)
+            t = _req_ready_cached(ready, req_vec, r, c, nlev, sizes, off, nodes_per_ch, rr, clk, ch, req_bank[r], chan)
             if t < ev:
                 ev = t
             if t > clk:
@@ -542,8 +551,24 @@ def _hits_open_row(q, ch, b, buf, chan, bank, req_bank, req_vec, row_i, skip):
 
 
 @njit(cache=True, inline="always")
+def _next_due(bound, ch, q, j, n, clk):
+    """First position >= ``j`` (``n``: none) of channel ch's buffer ``q`` whose ready bound has come
+    (``bound <= clk``), and the earliest bound among the entries passed over (BIG: none). A loop of its
+    own, so that its minimum stays in a register."""
+    nearest = BIG
+    while j < n:
+        bnd = bound[ch, q, j]
+        if bnd <= clk:
+            break
+        if bnd < nearest:
+            nearest = bnd
+        j += 1
+    return j, nearest
+
+
+@njit(cache=True, inline="always")
 def _scan_rw(ch, slot, clk, ev, cfg, flags, sel, cmd_bus, ready, req_vec, nlev, sizes, off, nodes_per_ch, row_i,
-             buf, bound, chan, bank, req_bank, rcmd, rcmd_epoch, rready, older_other):
+             buf, bound, chan, bank, req_bank, rcmd, rcmd_epoch, rr, older_other):
     """The read or the write buffer (write-drain hysteresis), in arrival order, under the scheduling
     policy's switches (``cfg[K_OPEN_ROW_RULE / K_ROW_HIT_CAP / K_OLDEST_ONLY / K_COLUMN_FIRST]``).
     ``bound[ch, q, j]`` keeps a lower bound of an entry's ready cycle (0: unknown, BIG: not eligible
@@ -561,16 +586,20 @@ def _scan_rw(ch, slot, clk, ev, cfg, flags, sel, cmd_bus, ready, req_vec, nlev, 
     pos = -1
     cmd = -1
     scanned = 0
-    for j in range(chan[ch, q]):
-        bnd = bound[ch, q, j]
-        if use_bounds and bnd > clk:
-            if bnd < ev:
-                ev = bnd
-            continue
+    n = chan[ch, q]
+    j = -1
+    while True:
+        j += 1
+        if use_bounds:
+            j, nearest = _next_due(bound, ch, q, j, n, clk)
+            if nearest < ev:
+                ev = nearest
+        if j >= n:
+            break
         scanned += 1
         r = buf[ch, q, j]
         b = req_bank[r]
-        c = _req_next(fin, r, ch, req_bank, req_vec, row_i, bank, sel, rcmd, rcmd_epoch, rready)
+        c = _req_next(fin, r, ch, req_bank, req_vec, row_i, bank, sel, rcmd, rcmd_epoch, rr)
         if cap >= 0:
             if c != fin:
                 older_other[b] = True      # waits for another row of bank b
@@ -583,10 +612,11 @@ def _scan_rw(ch, slot, clk, ev, cfg, flags, sel, cmd_bus, ready, req_vec, nlev, 
             bound[ch, q, j] = 0            # open-row rule: a hit leaves without a bank change
             continue
         if ((chan[ch, C_N_ACTIVE] > 0 and (flags[c] & F_CLOSES) and bank[ch, b, BK_ACTIVE_REQS] > 0)
-                or _blocks_activating(c, req_vec[r], ch, nlev, sizes, flags, bank, chan)):
+                or (chan[ch, C_N_ACTIVATING] > 0
+                    and _blocks_activating(c, req_vec[r], ch, nlev, sizes, flags, bank, chan))):
             bound[ch, q, j] = BIG
             continue
-        t = _req_ready_cached(ready, req_vec, r, c, nlev, sizes, off, nodes_per_ch, rready, clk)
+        t = _req_ready_cached(ready, req_vec, r, c, nlev, sizes, off, nodes_per_ch, rr, clk, ch, b, chan)
         bound[ch, q, j] = t
         if t < ev:
             ev = t
@@ -604,7 +634,7 @@ def _scan_rw(ch, slot, clk, ev, cfg, flags, sel, cmd_bus, ready, req_vec, nlev, 
 
 @njit(cache=True, inline="always")
 def _choose(ch, slot, clk, ev, cfg, flags, sel, cmd_bus, ready, req_vec, req_is_write, nlev, sizes, off,
-            nodes_per_ch, row_i, buf, bound, chan, bank, req_bank, rcmd, rcmd_epoch, rready, accept, pq_vec,
+            nodes_per_ch, row_i, buf, bound, chan, bank, req_bank, rcmd, rcmd_epoch, rr, accept, pq_vec,
             older_other):
     """The command channel ``ch`` issues on bus ``slot`` at ``clk``: a CAS's RD/WR continuation, an
     ACT2 at its deadline, else the active buffer, the priority buffer's head, the read/write buffer,
@@ -636,7 +666,7 @@ def _choose(ch, slot, clk, ev, cfg, flags, sel, cmd_bus, ready, req_vec, req_is_
     q = BUF_ACTIVE
     cand, pos, cmd, ev = _scan_active(ch, slot, clk, ev, req_is_write, sel, cmd_bus, ready, req_vec, nlev, sizes,
                                       off, nodes_per_ch, row_i, buf, chan, bank, req_bank, rcmd, rcmd_epoch,
-                                      rready, accept)
+                                      rr, accept)
     if cand < 0 and chan[ch, C_N_PRIORITY] > 0:
         cmd, ev = _priority_head(ch, slot, clk, ev, flags, sel, cfg, cmd_bus, ready, nlev, sizes, off, nodes_per_ch,
                                  chan, bank, pq_vec)
@@ -645,7 +675,7 @@ def _choose(ch, slot, clk, ev, cfg, flags, sel, cmd_bus, ready, req_vec, req_is_
     if cand == -1 and chan[ch, C_N_PRIORITY] == 0:      # not while a refresh waits
         cand, pos, q, cmd, ev, s = _scan_rw(ch, slot, clk, ev, cfg, flags, sel, cmd_bus, ready, req_vec, nlev,
                                             sizes, off, nodes_per_ch, row_i, buf, bound, chan, bank, req_bank,
-                                            rcmd, rcmd_epoch, rready, older_other)
+                                            rcmd, rcmd_epoch, rr, older_other)
         scanned += s
     if cand == -1 and chan[ch, C_N_ACTIVATING] > 0:
         cand, pos = _act2_pick(False, True, ch, slot, clk, cmd_bus, sel, ready, req_vec, nlev, sizes, off, nodes_per_ch,
@@ -680,6 +710,7 @@ def _wck_sync(ch, slot, clk, cand, q, pos, cmd, cfg, flags, sel, tm, req_vec, re
         return 1, cand, pos, False, n_log
     _update_timing(ready, hist, ch * nodes_per_ch, off, sizes, nlev, cmd_count.shape[1], cons_ptr, cons, cas,
                    req_vec[cand], clk)
+    chan[ch, C_TIMING_EPOCH] += 1
     cmd_count[ch, cas] += 1
     if cfg[K_LOG] != 0:
         n_log = _log_put(log, n_log, clk, cas, req_vec[cand], 1 if req_is_write[cand] else 0)
@@ -826,6 +857,7 @@ def _issue(ch, slot, clk, cand, q, pos, cmd, act2, cfg, flags, sel, tm, rq, node
             chan[ch, C_WCK_EXPIRY] = e
     _update_timing(ready, hist, ch * nodes_per_ch, off, sizes, nlev, cmd_count.shape[1], cons_ptr, cons, cmd, av,
                    clk)
+    chan[ch, C_TIMING_EPOCH] += 1
     bus_free[ch, slot] = clk + cmd_cycles[cmd]
     cmd_count[ch, cmd] += 1
     if cfg[K_LOG] != 0:
@@ -847,8 +879,8 @@ def _issue(ch, slot, clk, cand, q, pos, cmd, act2, cfg, flags, sel, tm, rq, node
 # ---------------------------------------------------------------- the cycle loop
 @njit(cache=True, _nrt=False)
 def _controller_loop(cfg, sizes, off, nodes_per_ch, flags, sel, cons_ptr, cons, cmd_bus, cmd_cycles, req_addr,
-                     line_mask, req_vec, req_is_write, req_time, req_bank, rcmd, rcmd_epoch, rready, stat_done,
-                     accept, complete, ready, hist, chan, bank, buf, bound, bus_free, pq_vec, rank_open,
+                     line_mask, req_vec, req_is_write, req_time, req_bank, rcmd, rcmd_epoch, rready, memo,
+                     stat_done, accept, complete, ready, hist, chan, bank, buf, bound, bus_free, pq_vec, rank_open,
                      banks_per_l1, older_other, stats, cmd_count, log, st):
     """The cycle loop of ``simulate`` (see there), resumable: the loop-carried counters live in
     ``st`` = [next frontend request, retired requests, frontend cycle, last completion, log length].
@@ -866,6 +898,7 @@ def _controller_loop(cfg, sizes, off, nodes_per_ch, flags, sel, cons_ptr, cons, 
     status = 0
     tm = (cons_ptr, cons, cmd_bus, cmd_cycles, ready, hist, off, sizes)       # timing arrays
     rq = (req_vec, req_is_write, req_bank, stat_done, accept, complete)      # per-request arrays
+    rr = (rready, memo)                                                       # ready-cycle caches
     while i <= cfg[K_MAX_CYCLES]:
         if log_enabled and n_log + 2 * nch * nbus + 2 > log.shape[0]:
             status = 1      # the caller grows the log and resumes here
@@ -891,7 +924,7 @@ def _controller_loop(cfg, sizes, off, nodes_per_ch, flags, sel, cons_ptr, cons, 
                     continue
                 cand, q, pos, cmd, act2, src, ev, s = _choose(
                     ch, slot, clk, ev, cfg, flags, sel, cmd_bus, ready, req_vec, req_is_write, nlev, sizes, off,
-                    nodes_per_ch, row_i, buf, bound, chan, bank, req_bank, rcmd, rcmd_epoch, rready, accept, pq_vec,
+                    nodes_per_ch, row_i, buf, bound, chan, bank, req_bank, rcmd, rcmd_epoch, rr, accept, pq_vec,
                     older_other)
                 scanned += s
                 if cand == -1:
@@ -985,6 +1018,7 @@ def simulate(sizes, flags, sel, cons_ptr, cons, cmd_bus, cmd_cycles, cfg, req_ad
     rcmd = np.zeros(n, np.int8)            # next command (cached, see _req_next)
     rcmd_epoch = np.full(n, -1, np.int64)  # BK_EPOCH the cached command was computed at
     rready = np.zeros(n, np.int64)         # lower bound of its ready cycle
+    memo = np.full((nch, nbanks, flags.shape[0], 2), -1, np.int64)   # (timing epoch, ready cycle) per bank, command
     stat_done = np.zeros(n, np.bool_)
     stats = np.zeros((nch, N_STATS), np.int64)
     cmd_count = np.zeros((nch, flags.shape[0]), np.int64)
@@ -996,7 +1030,7 @@ def simulate(sizes, flags, sel, cons_ptr, cons, cmd_bus, cmd_cycles, cfg, req_ad
     while True:
         status = _controller_loop(cfg, sizes, off, nodes_per_ch, flags, sel, cons_ptr, cons, cmd_bus, cmd_cycles,
                                   req_addr, line_mask, req_vec, req_is_write, req_time, req_bank, rcmd, rcmd_epoch,
-                                  rready, stat_done, accept, complete, ready, hist, chan, bank, buf, bound,
+                                  rready, memo, stat_done, accept, complete, ready, hist, chan, bank, buf, bound,
                                   bus_free, pq_vec, rank_open, nbanks // n_l1, older_other, stats, cmd_count, log,
                                   st)
         if status == 0:

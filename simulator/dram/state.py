@@ -65,7 +65,8 @@ C_CAS_REQ = 7          # request whose RD/WR follows the CAS just issued (-1: no
 C_CAS_BUF = 8          # its buffer
 C_NEXT_REF = 9         # cycle the next refresh falls due
 C_REF_RR = 10          # per-bank refresh: next bank of each refresh unit (round robin)
-N_CHAN = 11
+C_TIMING_EPOCH = 11   # timing-state updates so far (the per-bank ready-cycle memo is valid for one)
+N_CHAN = 12
 
 # ---- per-bank state: bank[ch, b, BK_*] (b: bank index within the channel) -----------------------------
 BK_CLOSED, BK_ACTIVATING, BK_OPEN = 0, 1, 2     # BK_STATE values
