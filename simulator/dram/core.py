@@ -292,11 +292,15 @@ def _find(buf, chan, ch, q, r):
 def _set_bank_state(ch, b, state, row, clk, bank, buf, bound, chan, req_bank, rank_open, banks_per_l1):
     """Bank ``b`` of channel ``ch`` goes to ``state`` (BK_*; ``row`` for activating and open) at
     ``clk``: its queued requests' cached commands and ready bounds are invalidated, its row-hit
-    streak restarts, and the rank's cycles with a bank open (energy) are kept."""
+    streak restarts, and the rank's cycles with a bank open (energy) are kept. Leaving the closed
+    state keeps the bounds: they bound the ready cycle of the activation that just issued (<= clk,
+    so those entries are due next cycle anyway; one blocked by a split activation in flight is
+    reset when that activation's ACT1 or ACT2 issues)."""
     old = bank[ch, b, BK_STATE]
     bank[ch, b, BK_EPOCH] += 1
     bank[ch, b, BK_STREAK] = 0
-    _reset_bounds(buf, bound, chan, req_bank, ch, b)
+    if old != BK_CLOSED:
+        _reset_bounds(buf, bound, chan, req_bank, ch, b)
     bank[ch, b, BK_STATE] = state
     if state != BK_CLOSED:
         bank[ch, b, BK_ROW] = row
@@ -807,7 +811,8 @@ def _advance_request(ch, clk, r, q, pos, cmd, act2, cfg, flags, req_is_write, re
         _remove(buf, bound, chan, ch, q, pos)
         if q == BUF_ACTIVE:
             bank[ch, b, BK_ACTIVE_REQS] -= 1
-            _reset_bounds(buf, bound, chan, req_bank, ch, b)
+            if bank[ch, b, BK_ACTIVE_REQS] == 0:     # its closes become eligible (see _scan_rw)
+                _reset_bounds(buf, bound, chan, req_bank, ch, b)
         if req_is_write[r]:
             complete[r] = clk
         else:
