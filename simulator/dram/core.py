@@ -45,7 +45,7 @@ from .policies import CORE_VERSION  # noqa: F401 (re-exported)
 from .state import (BIG_CYCLE, BK_ACT2_DEADLINE, BK_ACT2_OWNER, BK_ACTIVATING, BK_ACTIVE_REQS, BK_CLOSED,
                     BK_EPOCH, BK_OPEN, BK_ROW, BK_STATE, BK_STREAK, BUF_ACTIVATING, BUF_ACTIVE, BUF_READ,
                     BUF_WRITE, C_CAS_BUF, C_CAS_REQ, C_N_ACTIVATING, C_N_ACTIVE, C_N_PRIORITY, C_NEXT_REF,
-                    C_REF_RR, C_TIMING_EPOCH, C_WCK_EXPIRY, C_WRITE_MODE, F_ALL_BANKS, F_CLOSES, F_DATA, F_OPEN_BEGIN,
+                    C_REF_RR, C_TIMING_EPOCH, C_WQ_VERSION, C_FWD_REQ, C_FWD_VERSION, C_FWD_HIT, C_WCK_EXPIRY, C_WRITE_MODE, F_ALL_BANKS, F_CLOSES, F_DATA, F_OPEN_BEGIN,
                     F_OPENS, F_REFRESH, F_WRITE, K_AAD_CYCLES, K_CLOSE_AFTER, K_CLOSE_WITHOUT_HIT,
                     K_COLUMN_FIRST, K_LOG, K_MAX_CYCLES, K_N_BUSES, K_OLDEST_ONLY, K_OPEN_ROW_RULE,
                     K_PER_BANK_REFRESH, K_READ_LATENCY, K_REFRESH_INTERVAL, K_REFRESH_SCOPE,
@@ -262,6 +262,8 @@ def _blocks_activating(cmd, a, ch, nlev, sizes, flags, bank, chan):
 def _remove(buf, bound, chan, ch, q, pos):
     """Remove entry ``pos`` of channel ch's buffer ``q`` (and its ready bound); the rest keep their order."""
     n = chan[ch, q]
+    if q == BUF_WRITE:
+        chan[ch, C_WQ_VERSION] += 1
     for j in range(pos, n - 1):
         buf[ch, q, j] = buf[ch, q, j + 1]
         bound[ch, q, j] = bound[ch, q, j + 1]
@@ -361,12 +363,23 @@ def _log_append(log, n_log, clk, cmd, a, typ):
 # ---------------------------------------------------------------- frontend and refresh manager
 @njit(cache=True, inline="always")
 def _in_write_queue(buf, chan, ch, req_addr, line_mask, r):
-    """Is a write to request r's line (``req_addr & line_mask``) waiting in channel ch's write queue?"""
+    """Is a write to request r's line (``req_addr & line_mask``) waiting in channel ch's write queue?
+    The answer for the last request asked is kept until the queue changes (``C_WQ_VERSION``): a
+    request refused by a full queue is asked again every cycle."""
+    if chan[ch, BUF_WRITE] == 0:
+        return False
+    if chan[ch, C_FWD_REQ] == r and chan[ch, C_FWD_VERSION] == chan[ch, C_WQ_VERSION]:
+        return chan[ch, C_FWD_HIT] != 0
     a = req_addr[r] & line_mask
+    hit = False
     for j in range(chan[ch, BUF_WRITE]):
         if (req_addr[buf[ch, BUF_WRITE, j]] & line_mask) == a:
-            return True
-    return False
+            hit = True
+            break
+    chan[ch, C_FWD_REQ] = r
+    chan[ch, C_FWD_VERSION] = chan[ch, C_WQ_VERSION]
+    chan[ch, C_FWD_HIT] = 1 if hit else 0
+    return hit
 
 
 @njit(cache=True, inline="always")
@@ -396,6 +409,8 @@ def _frontend(i, next_req, retired, cfg, req_time, req_vec, req_is_write, req_ad
             buf[ch, q, m] = r
             bound[ch, q, m] = 0
             chan[ch, q] = m + 1
+            if w:
+                chan[ch, C_WQ_VERSION] += 1
         accept[r] = i
         next_req += 1
     return next_req, retired
@@ -1013,6 +1028,7 @@ def simulate(sizes, flags, sel, cons_ptr, cons, cmd_bus, cmd_cycles, cfg, req_ad
     bound = np.zeros((nch, N_BUF, cap), np.int64)
     chan = np.zeros((nch, N_CHAN), np.int64)
     chan[:, C_CAS_REQ] = -1
+    chan[:, C_FWD_REQ] = -1
     chan[:, C_NEXT_REF] = cfg[K_REFRESH_INTERVAL] if cfg[K_REFRESH_INTERVAL] > 0 else BIG
     bank = np.zeros((nch, nbanks, N_BANK), np.int64)
     bank[:, :, BK_ROW] = -1

@@ -66,7 +66,11 @@ C_CAS_BUF = 8          # its buffer
 C_NEXT_REF = 9         # cycle the next refresh falls due
 C_REF_RR = 10          # per-bank refresh: next bank of each refresh unit (round robin)
 C_TIMING_EPOCH = 11   # timing-state updates so far (the per-bank ready-cycle memo is valid for one)
-N_CHAN = 12
+C_WQ_VERSION = 12     # changes of the write queue's contents so far
+C_FWD_REQ = 13        # the last request checked against the write queue (forwarding), -1 none ...
+C_FWD_VERSION = 14    # ... at this C_WQ_VERSION ...
+C_FWD_HIT = 15        # ... and the answer (1: a write to its line waits)
+N_CHAN = 16
 
 # ---- per-bank state: bank[ch, b, BK_*] (b: bank index within the channel) -----------------------------
 BK_CLOSED, BK_ACTIVATING, BK_OPEN = 0, 1, 2     # BK_STATE values
