@@ -45,7 +45,7 @@ from .policies import CORE_VERSION  # noqa: F401 (re-exported)
 from .state import (BIG_CYCLE, BK_ACT2_DEADLINE, BK_ACT2_OWNER, BK_ACTIVATING, BK_ACTIVE_REQS, BK_CLOSED,
                     BK_EPOCH, BK_OPEN, BK_ROW, BK_STATE, BK_STREAK, BUF_ACTIVATING, BUF_ACTIVE, BUF_READ,
                     BUF_WRITE, C_CAS_BUF, C_CAS_REQ, C_N_ACTIVATING, C_N_ACTIVE, C_N_PRIORITY, C_NEXT_REF,
-                    C_REF_RR, C_TIMING_EPOCH, C_WQ_VERSION, C_FWD_REQ, C_FWD_VERSION, C_FWD_HIT, C_WCK_EXPIRY, C_WRITE_MODE, F_ALL_BANKS, F_CLOSES, F_DATA, F_OPEN_BEGIN,
+                    C_REF_RR, C_TIMING_EPOCH, C_BOUND_MIN, C_WQ_VERSION, C_FWD_REQ, C_FWD_VERSION, C_FWD_HIT, C_WCK_EXPIRY, C_WRITE_MODE, F_ALL_BANKS, F_CLOSES, F_DATA, F_OPEN_BEGIN,
                     F_OPENS, F_REFRESH, F_WRITE, K_AAD_CYCLES, K_CLOSE_AFTER, K_CLOSE_WITHOUT_HIT,
                     K_COLUMN_FIRST, K_LOG, K_MAX_CYCLES, K_N_BUSES, K_OLDEST_ONLY, K_OPEN_ROW_RULE,
                     K_PER_BANK_REFRESH, K_READ_LATENCY, K_REFRESH_INTERVAL, K_REFRESH_SCOPE,
@@ -275,6 +275,7 @@ def _reset_bounds(buf, bound, chan, req_bank, ch, b):
     """Forget the ready bounds of channel ch's queued reads and writes to bank ``b`` (all banks:
     b < 0): their next command or its eligibility may have changed."""
     for q in range(BUF_WRITE + 1):
+        chan[ch, C_BOUND_MIN + q] = 0
         for j in range(chan[ch, q]):
             if b < 0 or req_bank[buf[ch, q, j]] == b:
                 bound[ch, q, j] = 0
@@ -408,6 +409,7 @@ def _frontend(i, next_req, retired, cfg, req_time, req_vec, req_is_write, req_ad
                 break      # refused: retry next cycle, in order
             buf[ch, q, m] = r
             bound[ch, q, m] = 0
+            chan[ch, C_BOUND_MIN + q] = 0
             chan[ch, q] = m + 1
             if w:
                 chan[ch, C_WQ_VERSION] += 1
@@ -599,6 +601,8 @@ def _scan_rw(ch, slot, clk, ev, cfg, flags, sel, cmd_bus, ready, req_vec, nlev, 
     oldest_only = cfg[K_OLDEST_ONLY] != 0
     column_first = cfg[K_COLUMN_FIRST] != 0 and not oldest_only
     use_bounds = cap < 0 and not oldest_only     # a skipped entry would change these policies' choice
+    if use_bounds and chan[ch, C_BOUND_MIN + q] > clk:     # no entry can issue yet
+        return -1, -1, q, -1, min(ev, chan[ch, C_BOUND_MIN + q]), 0
     if cap >= 0:
         older_other[:] = False
     cand = -1
@@ -606,6 +610,7 @@ def _scan_rw(ch, slot, clk, ev, cfg, flags, sel, cmd_bus, ready, req_vec, nlev, 
     cmd = -1
     scanned = 0
     n = chan[ch, q]
+    lowest = BIG        # the lowest bound of the buffer after this pass (when it completes)
     j = -1
     while True:
         j += 1
@@ -613,7 +618,10 @@ def _scan_rw(ch, slot, clk, ev, cfg, flags, sel, cmd_bus, ready, req_vec, nlev, 
             j, nearest = _next_due(bound, ch, q, j, n, clk)
             if nearest < ev:
                 ev = nearest
+            if nearest < lowest:
+                lowest = nearest
         if j >= n:
+            chan[ch, C_BOUND_MIN + q] = lowest
             break
         scanned += 1
         r = buf[ch, q, j]
@@ -625,10 +633,12 @@ def _scan_rw(ch, slot, clk, ev, cfg, flags, sel, cmd_bus, ready, req_vec, nlev, 
             elif bank[ch, b, BK_STREAK] >= cap and older_other[b]:
                 continue                   # capped row hit: the older request goes first
         if cmd_bus[c] != slot:
+            lowest = min(lowest, bound[ch, q, j])   # due, on another bus
             continue
         if (cfg[K_OPEN_ROW_RULE] != 0 and c == sel[SEL_PRE]
                 and _hits_open_row(q, ch, b, buf, chan, bank, req_bank, req_vec, row_i, -1)):
             bound[ch, q, j] = 0            # open-row rule: a hit leaves without a bank change
+            lowest = 0
             continue
         if ((chan[ch, C_N_ACTIVE] > 0 and (flags[c] & F_CLOSES) and bank[ch, b, BK_ACTIVE_REQS] > 0)
                 or (chan[ch, C_N_ACTIVATING] > 0
@@ -639,12 +649,15 @@ def _scan_rw(ch, slot, clk, ev, cfg, flags, sel, cmd_bus, ready, req_vec, nlev, 
         bound[ch, q, j] = t
         if t < ev:
             ev = t
+        if t < lowest:
+            lowest = t
         if t <= clk:
             if column_first and c != fin:
                 if cand < 0:               # the oldest ready row command, unless a column access is ready
                     cand, pos, cmd = r, j, c
                 continue
             cand, pos, cmd = r, j, c
+            chan[ch, C_BOUND_MIN + q] = 0  # the entries after it were not visited
             break
         if oldest_only:
             break                          # only the oldest eligible request may issue

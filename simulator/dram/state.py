@@ -70,7 +70,9 @@ C_WQ_VERSION = 12     # changes of the write queue's contents so far
 C_FWD_REQ = 13        # the last request checked against the write queue (forwarding), -1 none ...
 C_FWD_VERSION = 14    # ... at this C_WQ_VERSION ...
 C_FWD_HIT = 15        # ... and the answer (1: a write to its line waits)
-N_CHAN = 16
+C_BOUND_MIN = 16      # chan[ch, C_BOUND_MIN + q] (q: read / write buffer): a lower bound of its entries' ready
+                      # bounds; while it lies ahead no entry of the buffer can issue (0: unknown)
+N_CHAN = 18
 
 # ---- per-bank state: bank[ch, b, BK_*] (b: bank index within the channel) -----------------------------
 BK_CLOSED, BK_ACTIVATING, BK_OPEN = 0, 1, 2     # BK_STATE values
