@@ -117,17 +117,13 @@ def _update_timing(ready, hist, base, off, sizes, nlev, ncmd, cons_ptr, cons, cm
                 lo = parent * s + a[l]
                 hi = lo + 1
                 # siblings: other children of the same parent
-                if c1 > c0:
-                    for sib in range(parent * s, parent * s + s):
-                        if sib == lo:
-                            continue
-                        g = base + off[l] + sib
-                        for ci in range(c0, c1):
-                            if cons[ci, 3] == 1:
-                                f = cons[ci, 0]
-                                v = clk + cons[ci, 1]
-                                if v > ready[g, f]:
-                                    ready[g, f] = v
+                for ci in range(c0, c1):
+                    if cons[ci, 3] == 1:
+                        f = cons[ci, 0]
+                        v = clk + cons[ci, 1]
+                        for sib in range(base + off[l] + parent * s, base + off[l] + parent * s + s):
+                            if v > ready[sib, f] and sib != base + off[l] + lo:
+                                ready[sib, f] = v
             else:
                 lo = lo * s
                 hi = hi * s
