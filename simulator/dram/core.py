@@ -34,6 +34,13 @@ the reference controller, Ramulator 2.1's GenericDDR/LPDDR5 controllers):
 * Cycles where no command can issue and no request can arrive are skipped by
   jumping to the earliest cycle any eligible command becomes ready (exact:
   nothing in the state changes in between).
+
+Speed (none of these changes a command or a cycle): each queued read/write entry keeps a lower bound of
+its next command's ready cycle (``bound``; ready cycles only grow), and each buffer a lower bound of those
+(``C_BOUND_MIN``), so a scan passes over entries, or whole buffers, whose bound lies ahead; a ready cycle
+computed for one (bank, command) is shared by the other entries of that bank while the channel's timing
+state is unchanged (``memo``, ``C_TIMING_EPOCH``); the forwarding check keeps its answer for the request
+refused by a full queue until the write queue changes (``C_WQ_VERSION``).
 """
 
 from __future__ import annotations
