@@ -52,7 +52,8 @@ from .policies import CORE_VERSION  # noqa: F401 (re-exported)
 from .state import (BIG_CYCLE, BK_ACT2_DEADLINE, BK_ACT2_OWNER, BK_ACTIVATING, BK_ACTIVE_REQS, BK_CLOSED,
                     BK_EPOCH, BK_OPEN, BK_ROW, BK_STATE, BK_STREAK, BUF_ACTIVATING, BUF_ACTIVE, BUF_READ,
                     BUF_WRITE, C_CAS_BUF, C_CAS_REQ, C_N_ACTIVATING, C_N_ACTIVE, C_N_PRIORITY, C_NEXT_REF,
-                    C_REF_RR, C_TIMING_EPOCH, C_BOUND_MIN, C_WQ_VERSION, C_FWD_REQ, C_FWD_VERSION, C_FWD_HIT, C_WCK_EXPIRY, C_WRITE_MODE, F_ALL_BANKS, F_CLOSES, F_DATA, F_OPEN_BEGIN,
+                    C_REF_RR, C_TIMING_EPOCH, C_BOUND_MIN, C_WQ_VERSION, C_FWD_REQ, C_FWD_VERSION, C_FWD_HIT,
+                    C_WCK_EXPIRY, C_WRITE_MODE, F_ALL_BANKS, F_CLOSES, F_DATA, F_OPEN_BEGIN,
                     F_OPENS, F_REFRESH, F_WRITE, K_AAD_CYCLES, K_CLOSE_AFTER, K_CLOSE_WITHOUT_HIT,
                     K_COLUMN_FIRST, K_LOG, K_MAX_CYCLES, K_N_BUSES, K_OLDEST_ONLY, K_OPEN_ROW_RULE,
                     K_PER_BANK_REFRESH, K_READ_LATENCY, K_REFRESH_INTERVAL, K_REFRESH_SCOPE,
@@ -263,7 +264,8 @@ def _blocks_activating(cmd, a, ch, nlev, sizes, flags, bank, chan):
 # ---------------------------------------------------------------- buffers and bank state
 @njit(cache=True, _nrt=False)
 def _remove(buf, bound, chan, ch, q, pos):
-    """Remove entry ``pos`` of channel ch's buffer ``q`` (and its ready bound); the rest keep their order."""
+    """Remove entry ``pos`` of channel ch's buffer ``q`` (and its ready bound); the rest keep their order.
+    A write leaving the write queue counts as a change of its contents (``C_WQ_VERSION``)."""
     n = chan[ch, q]
     if q == BUF_WRITE:
         chan[ch, C_WQ_VERSION] += 1
@@ -596,8 +598,9 @@ def _scan_rw(ch, slot, clk, ev, cfg, flags, sel, cmd_bus, ready, req_vec, nlev, 
     """The read or the write buffer (write-drain hysteresis), in arrival order, under the scheduling
     policy's switches (``cfg[K_OPEN_ROW_RULE / K_ROW_HIT_CAP / K_OLDEST_ONLY / K_COLUMN_FIRST]``).
     ``bound[ch, q, j]`` keeps a lower bound of an entry's ready cycle (0: unknown, BIG: not eligible
-    until its bank or the activating state changes). Returns (request, position, buffer, command, ev,
-    entries scanned) with request -1 when none is ready."""
+    until its bank or the activating state changes), ``chan[ch, C_BOUND_MIN + q]`` one of all the
+    buffer's bounds (set by a pass that visits every entry, 0 after an early winner). Returns (request,
+    position, buffer, command, ev, entries scanned) with request -1 when none is ready."""
     q = BUF_WRITE if _write_mode(ch, cfg, chan) else BUF_READ
     fin = sel[SEL_WR] if q == BUF_WRITE else sel[SEL_RD]
     cap = cfg[K_ROW_HIT_CAP]
