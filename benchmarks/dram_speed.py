@@ -35,7 +35,8 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
+if "--child" not in sys.argv:     # a child replays the tree its PYTHONPATH names (--before), not this one
+    sys.path.insert(0, str(ROOT))
 
 import numpy as np  # noqa: E402
 
@@ -81,7 +82,8 @@ def _child(npz, standard):
     std = load_standard(STD_NAMES[standard])
     spent = _time_simulate(run_mod)
     res = run_mod.run_trace(std, d["addrs"], d["is_write"])
-    print(json.dumps(dict(sim_s=spent[-1], cycles=int(res.cycles), last_accept=int(res.accept_cycle.max()),
+    print(json.dumps(dict(tree=str(Path(run_mod.__file__).resolve().parents[2]), sim_s=spent[-1],
+                          cycles=int(res.cycles), last_accept=int(res.accept_cycle.max()),
                           evaluated=int(res.evaluated_cycles), scanned=getattr(res, "scanned_entries", None),
                           maxrss_kb=resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)))
 
@@ -177,6 +179,8 @@ def side_by_side(args):
             for name, (tree, _, _) in trees.items():
                 out = _run_json([sys.executable, str(Path(__file__).resolve()), "--child", str(npz), c[0]],
                                 env=_env(tree))
+                if out["tree"] != str(tree):
+                    sys.exit(f"the {name} run replayed {out['tree']}, not {tree}")
                 _keep(best, c + (name,), out)
         print(f"run {rep + 1}/{args.runs} done", flush=True)
     ref_rss = {c: _ref_rss(args.ref_dir, c[0], prepared[c][0]) for c in cases}

@@ -34,6 +34,13 @@ the reference controller, Ramulator 2.1's GenericDDR/LPDDR5 controllers):
 * Cycles where no command can issue and no request can arrive are skipped by
   jumping to the earliest cycle any eligible command becomes ready (exact:
   nothing in the state changes in between).
+
+Speed (none of these changes a command or a cycle): each queued read/write entry keeps a lower bound of
+its next command's ready cycle (``bound``; ready cycles only grow), and each buffer a lower bound of those
+(``C_BOUND_MIN``), so a scan passes over entries, or whole buffers, whose bound lies ahead; a ready cycle
+computed for one (bank, command) is shared by the other entries of that bank while the channel's timing
+state is unchanged (``memo``, ``C_TIMING_EPOCH``); the forwarding check keeps its answer for the request
+refused by a full queue until the write queue changes (``C_WQ_VERSION``).
 """
 
 from __future__ import annotations
@@ -45,7 +52,8 @@ from .policies import CORE_VERSION  # noqa: F401 (re-exported)
 from .state import (BIG_CYCLE, BK_ACT2_DEADLINE, BK_ACT2_OWNER, BK_ACTIVATING, BK_ACTIVE_REQS, BK_CLOSED,
                     BK_EPOCH, BK_OPEN, BK_ROW, BK_STATE, BK_STREAK, BUF_ACTIVATING, BUF_ACTIVE, BUF_READ,
                     BUF_WRITE, C_CAS_BUF, C_CAS_REQ, C_N_ACTIVATING, C_N_ACTIVE, C_N_PRIORITY, C_NEXT_REF,
-                    C_REF_RR, C_WCK_EXPIRY, C_WRITE_MODE, F_ALL_BANKS, F_CLOSES, F_DATA, F_OPEN_BEGIN,
+                    C_REF_RR, C_TIMING_EPOCH, C_BOUND_MIN, C_WQ_VERSION, C_FWD_REQ, C_FWD_VERSION, C_FWD_HIT,
+                    C_WCK_EXPIRY, C_WRITE_MODE, F_ALL_BANKS, F_CLOSES, F_DATA, F_OPEN_BEGIN,
                     F_OPENS, F_REFRESH, F_WRITE, K_AAD_CYCLES, K_CLOSE_AFTER, K_CLOSE_WITHOUT_HIT,
                     K_COLUMN_FIRST, K_LOG, K_MAX_CYCLES, K_N_BUSES, K_OLDEST_ONLY, K_OPEN_ROW_RULE,
                     K_PER_BANK_REFRESH, K_READ_LATENCY, K_REFRESH_INTERVAL, K_REFRESH_SCOPE,
@@ -117,17 +125,13 @@ def _update_timing(ready, hist, base, off, sizes, nlev, ncmd, cons_ptr, cons, cm
                 lo = parent * s + a[l]
                 hi = lo + 1
                 # siblings: other children of the same parent
-                if c1 > c0:
-                    for sib in range(parent * s, parent * s + s):
-                        if sib == lo:
-                            continue
-                        g = base + off[l] + sib
-                        for ci in range(c0, c1):
-                            if cons[ci, 3] == 1:
-                                f = cons[ci, 0]
-                                v = clk + cons[ci, 1]
-                                if v > ready[g, f]:
-                                    ready[g, f] = v
+                for ci in range(c0, c1):
+                    if cons[ci, 3] == 1:
+                        f = cons[ci, 0]
+                        v = clk + cons[ci, 1]
+                        for sib in range(base + off[l] + parent * s, base + off[l] + parent * s + s):
+                            if v > ready[sib, f] and sib != base + off[l] + lo:
+                                ready[sib, f] = v
             else:
                 lo = lo * s
                 hi = hi * s
@@ -182,7 +186,7 @@ def _req_preq(fin, r, req_bank, req_vec, row_i, bank, sel, ch):
 
 
 @njit(cache=True, inline="always")
-def _req_next(fin, r, ch, req_bank, req_vec, row_i, bank, sel, rcmd, rcmd_epoch, rready):
+def _req_next(fin, r, ch, req_bank, req_vec, row_i, bank, sel, rcmd, rcmd_epoch, rr):
     """Next command of request ``r``, cached: recomputed only when its bank's state changed
     since (``BK_EPOCH`` counts a bank's state changes); a recomputed command's cached
     ready cycle is reset to 0 (unknown)."""
@@ -190,18 +194,27 @@ def _req_next(fin, r, ch, req_bank, req_vec, row_i, bank, sel, rcmd, rcmd_epoch,
     if rcmd_epoch[r] != e:
         rcmd[r] = _req_preq(fin, r, req_bank, req_vec, row_i, bank, sel, ch)
         rcmd_epoch[r] = e
-        rready[r] = 0
+        rr[0][r] = 0
     return rcmd[r]
 
 
 @njit(cache=True, inline="always")
-def _req_ready_cached(ready, req_vec, r, cmd, nlev, sizes, off, nodes_per_ch, rready, clk):
-    """Ready cycle of request ``r``'s next command ``cmd``. ``rready[r]`` is a lower bound
-    (timing state only grows); it is recomputed only once ``clk`` reaches it, so a request
-    whose bound lies in the future costs one load."""
+def _req_ready_cached(ready, req_vec, r, cmd, nlev, sizes, off, nodes_per_ch, rr, clk, ch, b, chan):
+    """Ready cycle of request ``r``'s next command ``cmd`` (``b``: its bank). ``rr`` = (rready, memo):
+    ``rready[r]`` is a lower bound (timing state only grows), recomputed only once ``clk`` reaches it,
+    so a request whose bound lies in the future costs one load; ``memo[ch, b, cmd]`` = (timing epoch,
+    ready cycle) shares one computation among the requests to one bank while the channel's timing
+    state is unchanged (``chan[ch, C_TIMING_EPOCH]`` counts its updates)."""
+    rready, memo = rr
     t = rready[r]
     if t <= clk:
-        t = _req_ready(ready, req_vec, r, cmd, nlev, sizes, off, nodes_per_ch)
+        e = chan[ch, C_TIMING_EPOCH]
+        if memo[ch, b, cmd, 0] == e:
+            t = memo[ch, b, cmd, 1]
+        else:
+            t = _req_ready(ready, req_vec, r, cmd, nlev, sizes, off, nodes_per_ch)
+            memo[ch, b, cmd, 0] = e
+            memo[ch, b, cmd, 1] = t
         rready[r] = t
     return t
 
@@ -251,8 +264,11 @@ def _blocks_activating(cmd, a, ch, nlev, sizes, flags, bank, chan):
 # ---------------------------------------------------------------- buffers and bank state
 @njit(cache=True, _nrt=False)
 def _remove(buf, bound, chan, ch, q, pos):
-    """Remove entry ``pos`` of channel ch's buffer ``q`` (and its ready bound); the rest keep their order."""
+    """Remove entry ``pos`` of channel ch's buffer ``q`` (and its ready bound); the rest keep their order.
+    A write leaving the write queue counts as a change of its contents (``C_WQ_VERSION``)."""
     n = chan[ch, q]
+    if q == BUF_WRITE:
+        chan[ch, C_WQ_VERSION] += 1
     for j in range(pos, n - 1):
         buf[ch, q, j] = buf[ch, q, j + 1]
         bound[ch, q, j] = bound[ch, q, j + 1]
@@ -264,6 +280,7 @@ def _reset_bounds(buf, bound, chan, req_bank, ch, b):
     """Forget the ready bounds of channel ch's queued reads and writes to bank ``b`` (all banks:
     b < 0): their next command or its eligibility may have changed."""
     for q in range(BUF_WRITE + 1):
+        chan[ch, C_BOUND_MIN + q] = 0
         for j in range(chan[ch, q]):
             if b < 0 or req_bank[buf[ch, q, j]] == b:
                 bound[ch, q, j] = 0
@@ -283,11 +300,15 @@ def _find(buf, chan, ch, q, r):
 def _set_bank_state(ch, b, state, row, clk, bank, buf, bound, chan, req_bank, rank_open, banks_per_l1):
     """Bank ``b`` of channel ``ch`` goes to ``state`` (BK_*; ``row`` for activating and open) at
     ``clk``: its queued requests' cached commands and ready bounds are invalidated, its row-hit
-    streak restarts, and the rank's cycles with a bank open (energy) are kept."""
+    streak restarts, and the rank's cycles with a bank open (energy) are kept. Leaving the closed
+    state keeps the bounds: they bound the ready cycle of the activation that just issued (<= clk,
+    so those entries are due next cycle anyway; one blocked by a split activation in flight is
+    reset when that activation's ACT1 or ACT2 issues)."""
     old = bank[ch, b, BK_STATE]
     bank[ch, b, BK_EPOCH] += 1
     bank[ch, b, BK_STREAK] = 0
-    _reset_bounds(buf, bound, chan, req_bank, ch, b)
+    if old != BK_CLOSED:
+        _reset_bounds(buf, bound, chan, req_bank, ch, b)
     bank[ch, b, BK_STATE] = state
     if state != BK_CLOSED:
         bank[ch, b, BK_ROW] = row
@@ -348,12 +369,23 @@ def _log_append(log, n_log, clk, cmd, a, typ):
 # ---------------------------------------------------------------- frontend and refresh manager
 @njit(cache=True, inline="always")
 def _in_write_queue(buf, chan, ch, req_addr, line_mask, r):
-    """Is a write to request r's line (``req_addr & line_mask``) waiting in channel ch's write queue?"""
+    """Is a write to request r's line (``req_addr & line_mask``) waiting in channel ch's write queue?
+    The answer for the last request asked is kept until the queue changes (``C_WQ_VERSION``): a
+    request refused by a full queue is asked again every cycle."""
+    if chan[ch, BUF_WRITE] == 0:
+        return False
+    if chan[ch, C_FWD_REQ] == r and chan[ch, C_FWD_VERSION] == chan[ch, C_WQ_VERSION]:
+        return chan[ch, C_FWD_HIT] != 0
     a = req_addr[r] & line_mask
+    hit = False
     for j in range(chan[ch, BUF_WRITE]):
         if (req_addr[buf[ch, BUF_WRITE, j]] & line_mask) == a:
-            return True
-    return False
+            hit = True
+            break
+    chan[ch, C_FWD_REQ] = r
+    chan[ch, C_FWD_VERSION] = chan[ch, C_WQ_VERSION]
+    chan[ch, C_FWD_HIT] = 1 if hit else 0
+    return hit
 
 
 @njit(cache=True, inline="always")
@@ -382,7 +414,10 @@ def _frontend(i, next_req, retired, cfg, req_time, req_vec, req_is_write, req_ad
                 break      # refused: retry next cycle, in order
             buf[ch, q, m] = r
             bound[ch, q, m] = 0
+            chan[ch, C_BOUND_MIN + q] = 0
             chan[ch, q] = m + 1
+            if w:
+                chan[ch, C_WQ_VERSION] += 1
         accept[r] = i
         next_req += 1
     return next_req, retired
@@ -474,7 +509,7 @@ def _act2_pick(urgent, check_ready, ch, slot, clk, cmd_bus, sel, ready, req_vec,
 
 @njit(cache=True, inline="always")
 def _scan_active(ch, slot, clk, ev, req_is_write, sel, cmd_bus, ready, req_vec, nlev, sizes, off, nodes_per_ch,
-                 row_i, buf, chan, bank, req_bank, rcmd, rcmd_epoch, rready, accept):
+                 row_i, buf, chan, bank, req_bank, rcmd, rcmd_epoch, rr, accept):
     """The active buffer (not in arrival order): its oldest request whose next command is ready on
     this bus. Returns (request, position, command, ev) with request -1 when none; ``ev`` is lowered
     to the earliest ready cycle seen."""
@@ -485,9 +520,9 @@ def _scan_active(ch, slot, clk, ev, req_is_write, sel, cmd_bus, ready, req_vec, 
     for j in range(chan[ch, C_N_ACTIVE]):
         r = buf[ch, BUF_ACTIVE, j]
         fin = sel[SEL_WR] if req_is_write[r] else sel[SEL_RD]
-        c = _req_next(fin, r, ch, req_bank, req_vec, row_i, bank, sel, rcmd, rcmd_epoch, rready)
+        c = _req_next(fin, r, ch, req_bank, req_vec, row_i, bank, sel, rcmd, rcmd_epoch, rr)
         if cmd_bus[c] == slot and accept[r] < best_arr:
-            t = _req_ready_cached(ready, req_vec, r, c, nlev, sizes, off, nodes_per_ch, rready, clk)
+            t = _req_ready_cached(ready, req_vec, r, c, nlev, sizes, off, nodes_per_ch, rr, clk, ch, req_bank[r], chan)
             if t < ev:
                 ev = t
             if t > clk:
@@ -542,60 +577,93 @@ def _hits_open_row(q, ch, b, buf, chan, bank, req_bank, req_vec, row_i, skip):
 
 
 @njit(cache=True, inline="always")
+def _next_due(bound, ch, q, j, n, clk):
+    """First position >= ``j`` (``n``: none) of channel ch's buffer ``q`` whose ready bound has come
+    (``bound <= clk``), and the earliest bound among the entries passed over (BIG: none). A loop of its
+    own, so that its minimum stays in a register."""
+    nearest = BIG
+    while j < n:
+        bnd = bound[ch, q, j]
+        if bnd <= clk:
+            break
+        if bnd < nearest:
+            nearest = bnd
+        j += 1
+    return j, nearest
+
+
+@njit(cache=True, inline="always")
 def _scan_rw(ch, slot, clk, ev, cfg, flags, sel, cmd_bus, ready, req_vec, nlev, sizes, off, nodes_per_ch, row_i,
-             buf, bound, chan, bank, req_bank, rcmd, rcmd_epoch, rready, older_other):
+             buf, bound, chan, bank, req_bank, rcmd, rcmd_epoch, rr, older_other):
     """The read or the write buffer (write-drain hysteresis), in arrival order, under the scheduling
     policy's switches (``cfg[K_OPEN_ROW_RULE / K_ROW_HIT_CAP / K_OLDEST_ONLY / K_COLUMN_FIRST]``).
     ``bound[ch, q, j]`` keeps a lower bound of an entry's ready cycle (0: unknown, BIG: not eligible
-    until its bank or the activating state changes). Returns (request, position, buffer, command, ev,
-    entries scanned) with request -1 when none is ready."""
+    until its bank or the activating state changes), ``chan[ch, C_BOUND_MIN + q]`` one of all the
+    buffer's bounds (set by a pass that visits every entry, 0 after an early winner). Returns (request,
+    position, buffer, command, ev, entries scanned) with request -1 when none is ready."""
     q = BUF_WRITE if _write_mode(ch, cfg, chan) else BUF_READ
     fin = sel[SEL_WR] if q == BUF_WRITE else sel[SEL_RD]
     cap = cfg[K_ROW_HIT_CAP]
     oldest_only = cfg[K_OLDEST_ONLY] != 0
     column_first = cfg[K_COLUMN_FIRST] != 0 and not oldest_only
     use_bounds = cap < 0 and not oldest_only     # a skipped entry would change these policies' choice
+    if use_bounds and chan[ch, C_BOUND_MIN + q] > clk:     # no entry can issue yet
+        return -1, -1, q, -1, min(ev, chan[ch, C_BOUND_MIN + q]), 0
     if cap >= 0:
         older_other[:] = False
     cand = -1
     pos = -1
     cmd = -1
     scanned = 0
-    for j in range(chan[ch, q]):
-        bnd = bound[ch, q, j]
-        if use_bounds and bnd > clk:
-            if bnd < ev:
-                ev = bnd
-            continue
+    n = chan[ch, q]
+    lowest = BIG        # the lowest bound of the buffer after this pass (when it completes)
+    j = -1
+    while True:
+        j += 1
+        if use_bounds:
+            j, nearest = _next_due(bound, ch, q, j, n, clk)
+            if nearest < ev:
+                ev = nearest
+            if nearest < lowest:
+                lowest = nearest
+        if j >= n:
+            chan[ch, C_BOUND_MIN + q] = lowest
+            break
         scanned += 1
         r = buf[ch, q, j]
         b = req_bank[r]
-        c = _req_next(fin, r, ch, req_bank, req_vec, row_i, bank, sel, rcmd, rcmd_epoch, rready)
+        c = _req_next(fin, r, ch, req_bank, req_vec, row_i, bank, sel, rcmd, rcmd_epoch, rr)
         if cap >= 0:
             if c != fin:
                 older_other[b] = True      # waits for another row of bank b
             elif bank[ch, b, BK_STREAK] >= cap and older_other[b]:
                 continue                   # capped row hit: the older request goes first
         if cmd_bus[c] != slot:
+            lowest = min(lowest, bound[ch, q, j])   # due, on another bus
             continue
         if (cfg[K_OPEN_ROW_RULE] != 0 and c == sel[SEL_PRE]
                 and _hits_open_row(q, ch, b, buf, chan, bank, req_bank, req_vec, row_i, -1)):
             bound[ch, q, j] = 0            # open-row rule: a hit leaves without a bank change
+            lowest = 0
             continue
         if ((chan[ch, C_N_ACTIVE] > 0 and (flags[c] & F_CLOSES) and bank[ch, b, BK_ACTIVE_REQS] > 0)
-                or _blocks_activating(c, req_vec[r], ch, nlev, sizes, flags, bank, chan)):
+                or (chan[ch, C_N_ACTIVATING] > 0
+                    and _blocks_activating(c, req_vec[r], ch, nlev, sizes, flags, bank, chan))):
             bound[ch, q, j] = BIG
             continue
-        t = _req_ready_cached(ready, req_vec, r, c, nlev, sizes, off, nodes_per_ch, rready, clk)
+        t = _req_ready_cached(ready, req_vec, r, c, nlev, sizes, off, nodes_per_ch, rr, clk, ch, b, chan)
         bound[ch, q, j] = t
         if t < ev:
             ev = t
+        if t < lowest:
+            lowest = t
         if t <= clk:
             if column_first and c != fin:
                 if cand < 0:               # the oldest ready row command, unless a column access is ready
                     cand, pos, cmd = r, j, c
                 continue
             cand, pos, cmd = r, j, c
+            chan[ch, C_BOUND_MIN + q] = 0  # the entries after it were not visited
             break
         if oldest_only:
             break                          # only the oldest eligible request may issue
@@ -604,7 +672,7 @@ def _scan_rw(ch, slot, clk, ev, cfg, flags, sel, cmd_bus, ready, req_vec, nlev, 
 
 @njit(cache=True, inline="always")
 def _choose(ch, slot, clk, ev, cfg, flags, sel, cmd_bus, ready, req_vec, req_is_write, nlev, sizes, off,
-            nodes_per_ch, row_i, buf, bound, chan, bank, req_bank, rcmd, rcmd_epoch, rready, accept, pq_vec,
+            nodes_per_ch, row_i, buf, bound, chan, bank, req_bank, rcmd, rcmd_epoch, rr, accept, pq_vec,
             older_other):
     """The command channel ``ch`` issues on bus ``slot`` at ``clk``: a CAS's RD/WR continuation, an
     ACT2 at its deadline, else the active buffer, the priority buffer's head, the read/write buffer,
@@ -636,7 +704,7 @@ def _choose(ch, slot, clk, ev, cfg, flags, sel, cmd_bus, ready, req_vec, req_is_
     q = BUF_ACTIVE
     cand, pos, cmd, ev = _scan_active(ch, slot, clk, ev, req_is_write, sel, cmd_bus, ready, req_vec, nlev, sizes,
                                       off, nodes_per_ch, row_i, buf, chan, bank, req_bank, rcmd, rcmd_epoch,
-                                      rready, accept)
+                                      rr, accept)
     if cand < 0 and chan[ch, C_N_PRIORITY] > 0:
         cmd, ev = _priority_head(ch, slot, clk, ev, flags, sel, cfg, cmd_bus, ready, nlev, sizes, off, nodes_per_ch,
                                  chan, bank, pq_vec)
@@ -645,7 +713,7 @@ def _choose(ch, slot, clk, ev, cfg, flags, sel, cmd_bus, ready, req_vec, req_is_
     if cand == -1 and chan[ch, C_N_PRIORITY] == 0:      # not while a refresh waits
         cand, pos, q, cmd, ev, s = _scan_rw(ch, slot, clk, ev, cfg, flags, sel, cmd_bus, ready, req_vec, nlev,
                                             sizes, off, nodes_per_ch, row_i, buf, bound, chan, bank, req_bank,
-                                            rcmd, rcmd_epoch, rready, older_other)
+                                            rcmd, rcmd_epoch, rr, older_other)
         scanned += s
     if cand == -1 and chan[ch, C_N_ACTIVATING] > 0:
         cand, pos = _act2_pick(False, True, ch, slot, clk, cmd_bus, sel, ready, req_vec, nlev, sizes, off, nodes_per_ch,
@@ -680,6 +748,7 @@ def _wck_sync(ch, slot, clk, cand, q, pos, cmd, cfg, flags, sel, tm, req_vec, re
         return 1, cand, pos, False, n_log
     _update_timing(ready, hist, ch * nodes_per_ch, off, sizes, nlev, cmd_count.shape[1], cons_ptr, cons, cas,
                    req_vec[cand], clk)
+    chan[ch, C_TIMING_EPOCH] += 1
     cmd_count[ch, cas] += 1
     if cfg[K_LOG] != 0:
         n_log = _log_put(log, n_log, clk, cas, req_vec[cand], 1 if req_is_write[cand] else 0)
@@ -776,7 +845,8 @@ def _advance_request(ch, clk, r, q, pos, cmd, act2, cfg, flags, req_is_write, re
         _remove(buf, bound, chan, ch, q, pos)
         if q == BUF_ACTIVE:
             bank[ch, b, BK_ACTIVE_REQS] -= 1
-            _reset_bounds(buf, bound, chan, req_bank, ch, b)
+            if bank[ch, b, BK_ACTIVE_REQS] == 0:     # its closes become eligible (see _scan_rw)
+                _reset_bounds(buf, bound, chan, req_bank, ch, b)
         if req_is_write[r]:
             complete[r] = clk
         else:
@@ -826,6 +896,7 @@ def _issue(ch, slot, clk, cand, q, pos, cmd, act2, cfg, flags, sel, tm, rq, node
             chan[ch, C_WCK_EXPIRY] = e
     _update_timing(ready, hist, ch * nodes_per_ch, off, sizes, nlev, cmd_count.shape[1], cons_ptr, cons, cmd, av,
                    clk)
+    chan[ch, C_TIMING_EPOCH] += 1
     bus_free[ch, slot] = clk + cmd_cycles[cmd]
     cmd_count[ch, cmd] += 1
     if cfg[K_LOG] != 0:
@@ -847,8 +918,8 @@ def _issue(ch, slot, clk, cand, q, pos, cmd, act2, cfg, flags, sel, tm, rq, node
 # ---------------------------------------------------------------- the cycle loop
 @njit(cache=True, _nrt=False)
 def _controller_loop(cfg, sizes, off, nodes_per_ch, flags, sel, cons_ptr, cons, cmd_bus, cmd_cycles, req_addr,
-                     line_mask, req_vec, req_is_write, req_time, req_bank, rcmd, rcmd_epoch, rready, stat_done,
-                     accept, complete, ready, hist, chan, bank, buf, bound, bus_free, pq_vec, rank_open,
+                     line_mask, req_vec, req_is_write, req_time, req_bank, rcmd, rcmd_epoch, rready, memo,
+                     stat_done, accept, complete, ready, hist, chan, bank, buf, bound, bus_free, pq_vec, rank_open,
                      banks_per_l1, older_other, stats, cmd_count, log, st):
     """The cycle loop of ``simulate`` (see there), resumable: the loop-carried counters live in
     ``st`` = [next frontend request, retired requests, frontend cycle, last completion, log length].
@@ -866,6 +937,7 @@ def _controller_loop(cfg, sizes, off, nodes_per_ch, flags, sel, cons_ptr, cons, 
     status = 0
     tm = (cons_ptr, cons, cmd_bus, cmd_cycles, ready, hist, off, sizes)       # timing arrays
     rq = (req_vec, req_is_write, req_bank, stat_done, accept, complete)      # per-request arrays
+    rr = (rready, memo)                                                       # ready-cycle caches
     while i <= cfg[K_MAX_CYCLES]:
         if log_enabled and n_log + 2 * nch * nbus + 2 > log.shape[0]:
             status = 1      # the caller grows the log and resumes here
@@ -891,7 +963,7 @@ def _controller_loop(cfg, sizes, off, nodes_per_ch, flags, sel, cons_ptr, cons, 
                     continue
                 cand, q, pos, cmd, act2, src, ev, s = _choose(
                     ch, slot, clk, ev, cfg, flags, sel, cmd_bus, ready, req_vec, req_is_write, nlev, sizes, off,
-                    nodes_per_ch, row_i, buf, bound, chan, bank, req_bank, rcmd, rcmd_epoch, rready, accept, pq_vec,
+                    nodes_per_ch, row_i, buf, bound, chan, bank, req_bank, rcmd, rcmd_epoch, rr, accept, pq_vec,
                     older_other)
                 scanned += s
                 if cand == -1:
@@ -975,6 +1047,7 @@ def simulate(sizes, flags, sel, cons_ptr, cons, cmd_bus, cmd_cycles, cfg, req_ad
     bound = np.zeros((nch, N_BUF, cap), np.int64)
     chan = np.zeros((nch, N_CHAN), np.int64)
     chan[:, C_CAS_REQ] = -1
+    chan[:, C_FWD_REQ] = -1
     chan[:, C_NEXT_REF] = cfg[K_REFRESH_INTERVAL] if cfg[K_REFRESH_INTERVAL] > 0 else BIG
     bank = np.zeros((nch, nbanks, N_BANK), np.int64)
     bank[:, :, BK_ROW] = -1
@@ -985,6 +1058,7 @@ def simulate(sizes, flags, sel, cons_ptr, cons, cmd_bus, cmd_cycles, cfg, req_ad
     rcmd = np.zeros(n, np.int8)            # next command (cached, see _req_next)
     rcmd_epoch = np.full(n, -1, np.int64)  # BK_EPOCH the cached command was computed at
     rready = np.zeros(n, np.int64)         # lower bound of its ready cycle
+    memo = np.full((nch, nbanks, flags.shape[0], 2), -1, np.int64)   # (timing epoch, ready cycle) per bank, command
     stat_done = np.zeros(n, np.bool_)
     stats = np.zeros((nch, N_STATS), np.int64)
     cmd_count = np.zeros((nch, flags.shape[0]), np.int64)
@@ -996,7 +1070,7 @@ def simulate(sizes, flags, sel, cons_ptr, cons, cmd_bus, cmd_cycles, cfg, req_ad
     while True:
         status = _controller_loop(cfg, sizes, off, nodes_per_ch, flags, sel, cons_ptr, cons, cmd_bus, cmd_cycles,
                                   req_addr, line_mask, req_vec, req_is_write, req_time, req_bank, rcmd, rcmd_epoch,
-                                  rready, stat_done, accept, complete, ready, hist, chan, bank, buf, bound,
+                                  rready, memo, stat_done, accept, complete, ready, hist, chan, bank, buf, bound,
                                   bus_free, pq_vec, rank_open, nbanks // n_l1, older_other, stats, cmd_count, log,
                                   st)
         if status == 0:

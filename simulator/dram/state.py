@@ -65,7 +65,14 @@ C_CAS_REQ = 7          # request whose RD/WR follows the CAS just issued (-1: no
 C_CAS_BUF = 8          # its buffer
 C_NEXT_REF = 9         # cycle the next refresh falls due
 C_REF_RR = 10          # per-bank refresh: next bank of each refresh unit (round robin)
-N_CHAN = 11
+C_TIMING_EPOCH = 11    # timing-state updates so far (the per-bank ready-cycle memo is valid for one)
+C_WQ_VERSION = 12      # changes of the write queue's contents so far
+C_FWD_REQ = 13         # the last request checked against the write queue (forwarding), -1 none ...
+C_FWD_VERSION = 14     # ... at this C_WQ_VERSION ...
+C_FWD_HIT = 15         # ... and the answer (1: a write to its line waits)
+C_BOUND_MIN = 16       # chan[ch, C_BOUND_MIN + q] (q: read / write buffer): a lower bound of its entries' ready
+                       # bounds; while it lies ahead no entry of the buffer can issue (0: unknown)
+N_CHAN = 18
 
 # ---- per-bank state: bank[ch, b, BK_*] (b: bank index within the channel) -----------------------------
 BK_CLOSED, BK_ACTIVATING, BK_OPEN = 0, 1, 2     # BK_STATE values
