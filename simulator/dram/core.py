@@ -51,7 +51,8 @@ from numba import njit
 from .policies import CORE_VERSION  # noqa: F401 (re-exported)
 from .state import (BIG_CYCLE, BK_ACT2_DEADLINE, BK_ACT2_OWNER, BK_ACTIVATING, BK_ACTIVE_REQS, BK_CLOSED,
                     BK_EPOCH, BK_OPEN, BK_ROW, BK_STATE, BK_STREAK, BUF_ACTIVATING, BUF_ACTIVE, BUF_READ,
-                    BUF_WRITE, C_CAS_BUF, C_CAS_REQ, C_N_ACTIVATING, C_N_ACTIVE, C_N_PRIORITY, C_NEXT_REF,
+                    BUF_WRITE, C_CAS_BUF, C_CAS_REQ, C_N_ACTIVATING, C_N_ACTIVE, C_N_PRIORITY, C_N_READ,
+                    C_N_WRITE, C_NEXT_REF,
                     C_REF_RR, C_TIMING_EPOCH, C_BOUND_MIN, C_WQ_VERSION, C_FWD_REQ, C_FWD_VERSION, C_FWD_HIT,
                     C_WCK_EXPIRY, C_WRITE_MODE, F_ALL_BANKS, F_CLOSES, F_DATA, F_OPEN_BEGIN,
                     F_OPENS, F_REFRESH, F_WRITE, K_AAD_CYCLES, K_CLOSE_AFTER, K_CLOSE_WITHOUT_HIT,
@@ -60,7 +61,7 @@ from .state import (BIG_CYCLE, BK_ACT2_DEADLINE, BK_ACT2_OWNER, BK_ACTIVATING, B
                     K_REFRESH_UNIT_LEVEL, K_REQUESTS_PER_CYCLE, K_ROW_HIT_CAP, K_RQ_CAP, K_WCK_ENABLED,
                     K_WCK_READ_CYCLES, K_WCK_WRITE_CYCLES, K_WQ_CAP, K_WRITE_HIGH, K_WRITE_LOW, N_BANK,
                     N_BUF, N_CHAN, N_RANK_OPEN, N_STATS, PRIORITY_DEPTH, RO_CYCLES, RO_OPEN_BANKS, RO_SINCE,
-                    S_COALESCED_WRITES, S_EVALUATED_CYCLES, S_FORWARDED_READS, S_READ_HITS, S_READS_DONE,
+                    S_COALESCED_WRITES, S_EVALUATED_CYCLES, S_FORWARDED_READS, S_READ_HITS, S_READS_DONE, S_ROW_HITS,
                     S_REFRESHES, S_SCANNED_ENTRIES, S_SUM_READ_LATENCY, SEL_ACT, SEL_ACT1, SEL_ACT2, SEL_PRE,
                     SEL_PREA, SEL_RD, SEL_RDA, SEL_REFAB, SEL_REFPB, SEL_WR, SEL_WRA, SEL_CASRD, SEL_CASWR)
 
@@ -372,13 +373,13 @@ def _in_write_queue(buf, chan, ch, req_addr, line_mask, r):
     """Is a write to request r's line (``req_addr & line_mask``) waiting in channel ch's write queue?
     The answer for the last request asked is kept until the queue changes (``C_WQ_VERSION``): a
     request refused by a full queue is asked again every cycle."""
-    if chan[ch, BUF_WRITE] == 0:
+    if chan[ch, C_N_WRITE] == 0:
         return False
     if chan[ch, C_FWD_REQ] == r and chan[ch, C_FWD_VERSION] == chan[ch, C_WQ_VERSION]:
         return chan[ch, C_FWD_HIT] != 0
     a = req_addr[r] & line_mask
     hit = False
-    for j in range(chan[ch, BUF_WRITE]):
+    for j in range(chan[ch, C_N_WRITE]):
         if (req_addr[buf[ch, BUF_WRITE, j]] & line_mask) == a:
             hit = True
             break
@@ -434,9 +435,9 @@ def _skip_cycles(ev, clk, i, next_req, cfg, req_time, req_vec, req_is_write, req
         r = next_req
         ch = req_vec[r, 0]
         if req_is_write[r]:
-            can_arrive = chan[ch, BUF_WRITE] < cfg[K_WQ_CAP]
+            can_arrive = chan[ch, C_N_WRITE] < cfg[K_WQ_CAP]
         else:
-            can_arrive = chan[ch, BUF_READ] < cfg[K_RQ_CAP]
+            can_arrive = chan[ch, C_N_READ] < cfg[K_RQ_CAP]
         # a read that would be forwarded / a write that would coalesce
         if _in_write_queue(buf, chan, ch, req_addr, line_mask, r):
             can_arrive = True
@@ -556,8 +557,8 @@ def _priority_head(ch, slot, clk, ev, flags, sel, cfg, cmd_bus, ready, nlev, siz
 @njit(cache=True, inline="always")
 def _write_mode(ch, cfg, chan):
     """Write-drain hysteresis: serve the write buffer (True) or the read buffer."""
-    nw = chan[ch, BUF_WRITE]
-    nr = chan[ch, BUF_READ]
+    nw = chan[ch, C_N_WRITE]
+    nr = chan[ch, C_N_READ]
     if chan[ch, C_WRITE_MODE] == 0:
         if nw > cfg[K_WRITE_HIGH] or nr == 0:
             chan[ch, C_WRITE_MODE] = 1
@@ -772,7 +773,7 @@ def _count_row_outcome(ch, r, row_i, req_vec, req_is_write, req_bank, bank, stat
         k = 2
     else:
         k = 1
-    stats[ch, k] += 1
+    stats[ch, S_ROW_HITS + k] += 1
     if not req_is_write[r]:
         stats[ch, S_READ_HITS + k] += 1
 

@@ -81,9 +81,11 @@ def energy_of(res) -> DramEnergy:
     """Energy of a :class:`~simulator.dram.run.DramResult`."""
     std = res.standard
     per = per_command_energy_pj(std)
+    flags = std.command_flags()
+
     def count(need, clear=0):
         """Commands issued whose flags include ``need`` and none of ``clear``."""
-        return sum(res.command_counts.get(n, 0) for n, f in zip(std.commands, std.command_flags())
+        return sum(res.command_counts.get(n, 0) for n, f in zip(std.commands, flags)
                    if f & need == need and not f & clear)
     acts = count(F_OPENS)                           # ACT, or a split activation's ACT2 (the row opens)
     reads = count(F_READ | F_DATA, F_PIM)           # RD and RDA bursts

@@ -9,7 +9,7 @@ import numba and compile the core.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 
 
 @dataclass(frozen=True)
@@ -99,11 +99,6 @@ def register_row_policy(name: str, spec: RowPolicy) -> RowPolicy:
     """Add a row policy under ``name`` (then usable as ``controller.row_policy`` and
     ``ControllerConfig(row_policy=...)``). Raises ValueError as :func:`register_scheduler`."""
     return _register(ROW_POLICIES, "row policy", name, spec)
-
-
-def switch_names(cls) -> tuple:
-    """The switches (field names other than ``description``) of Scheduler or RowPolicy: a tuple of str."""
-    return tuple(f.name for f in fields(cls) if f.name != "description")
 
 
 # Bump when the controller's semantics change (result caches key on it).

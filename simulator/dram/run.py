@@ -140,13 +140,13 @@ _STAT_FIELDS = ("row_hits", "row_misses", "row_conflicts", "read_row_hits", "rea
                 "sum_read_latency_cycles", "reads_done", "evaluated_cycles", "scanned_entries")
 
 
-def core_config(std: DramStandard, ctrl: ControllerConfig, log=False, max_cycles=None) -> np.ndarray:
-    """The core's run configuration ``cfg`` (int64, state.N_CFG; columns state.K_*) for ``std`` under
-    ``ctrl``: the standard's refresh, split-activation and WCK numbers (cycles), the queue sizes, the
+def core_config(std: DramStandard, arr: dict, ctrl: ControllerConfig, log=False,
+                max_cycles=None) -> np.ndarray:
+    """The core's run configuration ``cfg`` (int64, state.N_CFG; columns state.K_*) for ``std`` (``arr``: its
+    ``arrays()``, built once by the caller) under ``ctrl``: the standard's refresh, split-activation and WCK numbers (cycles), the queue sizes, the
     write watermarks as entry counts, and the switches of the scheduling and row policies (the run's
     choice, else the standard's ``controller.scheduler`` / ``controller.row_policy``)."""
     import math
-    arr = std.arrays()
     sched = SCHEDULERS[ctrl.scheduler or std.scheduler]
     rowp = ROW_POLICIES[ctrl.row_policy or std.row_policy]
     c = np.zeros(S.N_CFG, np.int64)
@@ -199,7 +199,7 @@ def run_trace(std: DramStandard, addrs, is_write, mapping="RoBaRaCoCh", controll
     else:
         req_addr, line_mask = addrs // np.uint64(tx), np.uint64(~np.uint64(0))
     arr = std.arrays()
-    cfg = core_config(std, ctrl, log, max_cycles)
+    cfg = core_config(std, arr, ctrl, log, max_cycles)
     try:
         out = simulate(arr["sizes"], arr["cmd_flags"], arr["sel"], arr["cons_ptr"], arr["cons"], arr["cmd_bus"],
                        arr["cmd_cycles"], cfg, req_addr, line_mask, vec, np.asarray(is_write, np.bool_), req_time)

@@ -33,7 +33,8 @@ def pim_commands(std, commands=None) -> dict:
     id, -1 where the table has no such command."""
     from ..dram.state import SEL_PREA, SEL_REFAB
     out = {name: std.command_by_flags(fl) for name, fl in (commands or ALL_BANK_COMMANDS).items()}
-    out.update(precharge_all=std.command_for(SEL_PREA), refresh_all=std.command_for(SEL_REFAB))
+    sel = std.selectors()
+    out.update(precharge_all=int(sel[SEL_PREA]), refresh_all=int(sel[SEL_REFAB]))
     return out
 
 
