@@ -10,6 +10,7 @@ from simulator.dram.checker import check_log, check_result
 from simulator.dram.physcheck import MissingTiming, physical_check, physical_timings
 from simulator.dram.run import ControllerConfig, run_trace
 from simulator.dram.standard import list_standards, load_standard, parse_standard, preset_dict
+from dram_traffic import mixed_traffic
 
 
 def _std(name, ranks=None, refresh=None, drop=(), **patch):
@@ -386,12 +387,7 @@ def test_core_case_f2_is_physically_clean(name):
 
 
 def _fuzz(std, n=6000, seed=1, write_frac=0.3):
-    rng = np.random.default_rng(seed)
-    lines = std.channels * std.banks_per_channel * std.rows * std.column_bursts
-    hot = rng.integers(0, lines, 8)
-    a = np.where(rng.random(n) < 0.5, (hot[rng.integers(0, 8, n)] + rng.integers(0, 8, n)) % lines,
-                 rng.integers(0, lines, n))
-    return (a * std.tx_bytes).astype(np.uint64), rng.random(n) < write_frac
+    return mixed_traffic(std, n, seed, hot_frac=0.5, write_frac=write_frac)
 
 
 @pytest.mark.parametrize("name", list_standards())

@@ -20,6 +20,7 @@ import pytest
 from simulator.dram.physcheck import physical_check
 from simulator.dram.run import ControllerConfig, run_trace
 from simulator.dram.standard import list_standards, parse_standard, preset_dict
+from dram_traffic import mixed_traffic
 
 # presets, plus two ranks where the standard has a rank level (the sibling rows)
 RANK_PRESETS = [n for n in list_standards() if "rank" in preset_dict(n)["organization"]["levels"]]
@@ -48,12 +49,7 @@ def _std(d, name):
 
 def _trace(std, n=3000, seed=0):
     """Hot rows (hits), scattered lines (misses/conflicts) and 30% writes, long enough for refresh."""
-    rng = np.random.default_rng(seed)
-    lines = std.channels * std.banks_per_channel * std.rows * std.column_bursts
-    hot = rng.integers(0, lines, 8)
-    a = np.where(rng.random(n) < 0.6, (hot[rng.integers(0, 8, n)] + rng.integers(0, 8, n)) % lines,
-                 rng.integers(0, lines, n))
-    return (a * std.tx_bytes).astype(np.uint64), rng.random(n) < 0.3
+    return mixed_traffic(std, n, seed, hot_frac=0.6)
 
 
 CTRL = ControllerConfig(read_queue=8, write_queue=8)

@@ -14,6 +14,7 @@ from simulator.dram.policies import (ROW_POLICIES, SCHEDULERS, RowPolicy, Schedu
                                      register_scheduler)
 from simulator.dram.run import ControllerConfig, run_trace
 from simulator.dram.standard import load_standard
+from dram_traffic import mixed_traffic
 
 T = 200     # arrival cycle of the late requests: every earlier command's constraints have passed
 
@@ -99,14 +100,8 @@ def test_closed_after_n_row_policy_from_data():
 @pytest.mark.parametrize("row_policy", ["closed", "closed-after-4"])
 def test_row_policies_are_physically_clean_on_random_traffic(standard, row_policy):
     std = load_standard(standard)
-    rng = np.random.default_rng(3)
-    lines = std.capacity_bytes // std.tx_bytes
-    hot = rng.integers(0, lines, 8)
-    n = 3000
-    a = np.where(rng.random(n) < 0.6, (hot[rng.integers(0, 8, n)] + rng.integers(0, 8, n)) % lines,
-                 rng.integers(0, lines, n))
-    writes = rng.random(n) < 0.3
-    res = run_trace(std, (a * std.tx_bytes).astype(np.uint64), writes, log=True,
+    addrs, writes = mixed_traffic(std, 3000, seed=3, hot_frac=0.6)
+    res = run_trace(std, addrs, writes, log=True,
                     controller=ControllerConfig(row_policy=row_policy))
     assert (res.complete_cycle >= 0).all()
     auto = sum(res.command_counts.get(c, 0) for c in ("RDA", "WRA"))

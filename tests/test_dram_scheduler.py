@@ -18,6 +18,7 @@ from simulator.dram.physcheck import physical_check
 from simulator.dram.run import ControllerConfig, run_trace
 from simulator.dram.standard import load_standard
 from simulator.errors import ConfigError
+from dram_traffic import mixed_traffic
 
 
 def _rows_trace(std, rows):
@@ -40,14 +41,7 @@ def test_policy_order_on_one_bank(scheduler, cap, acts):
 @pytest.mark.parametrize("scheduler", ["fcfs", "frfcfs-cap"])
 def test_policies_are_physically_clean_on_random_traffic(scheduler):
     std = load_standard("ddr4-3200")
-    rng = np.random.default_rng(7)
-    lines = std.capacity_bytes // std.tx_bytes
-    hot = rng.integers(0, lines, 8)
-    n = 4000
-    a = np.where(rng.random(n) < 0.5, (hot[rng.integers(0, 8, n)] + rng.integers(0, 8, n)) % lines,
-                 rng.integers(0, lines, n))
-    addrs = (a * std.tx_bytes).astype(np.uint64)
-    writes = rng.random(n) < 0.3
+    addrs, writes = mixed_traffic(std, 4000, seed=7, hot_frac=0.5)
     res = run_trace(std, addrs, writes, log=True, controller=ControllerConfig(scheduler=scheduler, row_hit_cap=2))
     assert (res.complete_cycle >= 0).all()
     assert physical_check(std, res.log).total == 0
