@@ -55,7 +55,8 @@ from .state import (BIG_CYCLE, BK_ACT2_DEADLINE, BK_ACT2_OWNER, BK_ACTIVATING, B
                     C_N_WRITE, C_NEXT_REF,
                     C_REF_RR, C_TIMING_EPOCH, C_BOUND_MIN, C_WQ_VERSION, C_FWD_REQ, C_FWD_VERSION, C_FWD_HIT,
                     C_N_BANKS_QUEUED, C_WCK_EXPIRY, C_WRITE_MODE, F_ALL_BANKS, F_CLOSES, F_DATA, F_OPEN_BEGIN,
-                    F_OPENS, F_REFRESH, F_WRITE, G_EPOCH, G_HEAD, G_HIT, G_OTHER, G_SLOT, G_TAIL, K_AAD_CYCLES, K_CLOSE_AFTER, K_CLOSE_WITHOUT_HIT,
+                    F_OPENS, F_REFRESH, F_WRITE, G_EPOCH, G_HEAD, G_HIT, G_OTHER, G_SLOT, G_TAIL, K_AAD_CYCLES,
+                    QB_BANK, QB_BOUND, N_QB, K_CLOSE_AFTER, K_CLOSE_WITHOUT_HIT,
                     K_COLUMN_FIRST, K_LOG, K_MAX_CYCLES, K_N_BUSES, K_OLDEST_ONLY, K_OPEN_ROW_RULE,
                     K_PER_BANK_REFRESH, K_READ_LATENCY, K_REFRESH_INTERVAL, K_REFRESH_SCOPE,
                     K_REFRESH_UNIT_LEVEL, K_REQUESTS_PER_CYCLE, K_ROW_HIT_CAP, K_RQ_CAP, K_WCK_ENABLED,
@@ -305,23 +306,26 @@ def _group_heads(grp, ch, q, b, bank, req_vec, row_i, link):
 def _group_join(gs, ch, q, r, b, bank, req_vec, chan):
     """Request ``r`` (to bank ``b``) joins the end of channel ch's read or write buffer ``q``: it is
     chained after the bank's youngest entry and heads its group if that was empty; the buffer's ready
-    bound is forgotten. ``gs`` = (grp, grp_banks, link), see :mod:`.state` (G_*)."""
-    grp, banks, link = gs
+    bound is forgotten when it heads a group (younger entries change no group's command, ready cycle or
+    eligibility). ``gs`` = (grp, qbanks, link), see :mod:`.state` (G_*, QB_*)."""
+    grp, qbanks, link = gs
     link[r] = -1
     tail = grp[ch, q, b, G_TAIL]
     if tail >= 0:
         link[tail] = r
     else:
         k = chan[ch, C_N_BANKS_QUEUED + q]
-        banks[ch, q, k] = b
+        qbanks[ch, q, k, QB_BANK] = b
         grp[ch, q, b, G_SLOT] = k
         chan[ch, C_N_BANKS_QUEUED + q] = k + 1
         grp[ch, q, b, G_HEAD] = r
     grp[ch, q, b, G_TAIL] = r
     if grp[ch, q, b, G_EPOCH] == bank[ch, b, BK_EPOCH]:
         g = G_HIT if _hits_row(r, ch, b, bank, req_vec, req_vec.shape[1] - 2) else G_OTHER
-        if grp[ch, q, b, g] < 0:
-            grp[ch, q, b, g] = r
+        if grp[ch, q, b, g] >= 0:
+            return
+        grp[ch, q, b, g] = r
+    qbanks[ch, q, grp[ch, q, b, G_SLOT], QB_BOUND] = 0
     chan[ch, C_BOUND_MIN + q] = 0
 
 
@@ -329,8 +333,8 @@ def _group_join(gs, ch, q, r, b, bank, req_vec, chan):
 def _group_leave(gs, ch, q, r, b, bank, req_vec, chan):
     """Request ``r`` (to bank ``b``) leaves channel ch's read or write buffer ``q``: it is unchained,
     the next of its kind along the chain heads its group if it did, the bank leaves the list of banks
-    with entries when none is left, and the buffer's ready bound is forgotten."""
-    grp, banks, link = gs
+    with entries when none is left, and the bank's and the buffer's ready bounds are forgotten."""
+    grp, qbanks, link = gs
     prev = -1
     x = grp[ch, q, b, G_HEAD]
     while x != r:
@@ -347,11 +351,13 @@ def _group_leave(gs, ch, q, r, b, bank, req_vec, chan):
         for g in range(G_HIT, G_OTHER + 1):
             if grp[ch, q, b, g] == r:
                 grp[ch, q, b, g] = _next_of_kind(nxt, g == G_HIT, ch, b, bank, req_vec, req_vec.shape[1] - 2, link)
+    k = grp[ch, q, b, G_SLOT]
+    qbanks[ch, q, k, QB_BOUND] = 0
     if grp[ch, q, b, G_HEAD] < 0:
-        k = grp[ch, q, b, G_SLOT]
         last = chan[ch, C_N_BANKS_QUEUED + q] - 1
-        b2 = banks[ch, q, last]
-        banks[ch, q, k] = b2
+        b2 = qbanks[ch, q, last, QB_BANK]
+        qbanks[ch, q, k, QB_BANK] = b2
+        qbanks[ch, q, k, QB_BOUND] = qbanks[ch, q, last, QB_BOUND]
         grp[ch, q, b2, G_SLOT] = k
         grp[ch, q, b, G_SLOT] = -1
         chan[ch, C_N_BANKS_QUEUED + q] = last
@@ -375,11 +381,17 @@ def _remove(buf, gs, chan, bank, req_vec, req_bank, ch, q, pos):
 
 
 @njit(cache=True, inline="always")
-def _forget_bounds(chan, ch):
-    """Forget the ready bounds of channel ch's read and write buffers (``C_BOUND_MIN``): the next command
-    of some of their entries, or its eligibility, may have changed."""
-    chan[ch, C_BOUND_MIN + BUF_READ] = 0
-    chan[ch, C_BOUND_MIN + BUF_WRITE] = 0
+def _forget_bounds(gs, chan, ch, b):
+    """Forget the ready bounds of bank ``b`` (every bank: b < 0) in channel ch's read and write buffers
+    (``QB_BOUND``) and the buffers' (``C_BOUND_MIN``): the next command of its entries, or its
+    eligibility, may have changed."""
+    grp, qbanks, _link = gs
+    for q in range(BUF_WRITE + 1):
+        chan[ch, C_BOUND_MIN + q] = 0
+        if b < 0:
+            qbanks[ch, q, :, QB_BOUND] = 0
+        elif grp[ch, q, b, G_SLOT] >= 0:
+            qbanks[ch, q, grp[ch, q, b, G_SLOT], QB_BOUND] = 0
 
 
 @njit(cache=True, inline="always")
@@ -408,15 +420,15 @@ def _find(buf, chan, ch, q, r):
 
 
 @njit(cache=True, inline="always")
-def _set_bank_state(ch, b, state, row, clk, bank, chan, rank_open, banks_per_l1):
+def _set_bank_state(ch, b, state, row, clk, bank, gs, chan, rank_open, banks_per_l1):
     """Bank ``b`` of channel ``ch`` goes to ``state`` (BK_*; ``row`` for activating and open) at
-    ``clk``: its queued requests' cached commands and group heads are invalidated (``BK_EPOCH``), the
-    buffers' ready bounds forgotten, its row-hit streak restarts, and the rank's cycles with a bank
-    open (energy) are kept."""
+    ``clk``: its queued requests' cached commands and group heads are invalidated (``BK_EPOCH``), its
+    ready bounds forgotten, its row-hit streak restarts, and the rank's cycles with a bank open (energy)
+    are kept."""
     old = bank[ch, b, BK_STATE]
     bank[ch, b, BK_EPOCH] += 1
     bank[ch, b, BK_STREAK] = 0
-    _forget_bounds(chan, ch)
+    _forget_bounds(gs, chan, ch, b)
     bank[ch, b, BK_STATE] = state
     if state != BK_CLOSED:
         bank[ch, b, BK_ROW] = row
@@ -697,27 +709,54 @@ def _eligible(c, r, b, q, ch, cfg, flags, sel, req_vec, nlev, sizes, grp, bank, 
 
 
 @njit(cache=True, inline="always")
+def _next_due(qbanks, ch, q, k, n, clk):
+    """First position >= ``k`` (``n``: none) in channel ch's list of banks with entries in buffer ``q``
+    whose ready bound has come (``QB_BOUND <= clk``), and the earliest bound among those passed over (BIG:
+    none). A loop of its own, so that its minimum stays in a register."""
+    nearest = BIG
+    while k < n:
+        bnd = qbanks[ch, q, k, QB_BOUND]
+        if bnd <= clk:
+            break
+        if bnd < nearest:
+            nearest = bnd
+        k += 1
+    return k, nearest
+
+
+@njit(cache=True, inline="always")
 def _scan_groups(ch, slot, q, clk, ev, cfg, flags, sel, cmd_bus, ready, req_vec, nlev, sizes, off, nodes_per_ch,
                  row_i, chan, bank, memo, gs):
     """FR-FCFS over channel ch's buffer ``q`` by bank groups (:mod:`.state` G_*): every entry of a group
     shares its next command, eligibility and ready cycle, so the entry a scan in arrival order would
     pick (the oldest eligible one whose command is ready on this bus; ``column_first``: a column
     access's first) is the oldest head among such groups (request order is arrival order within a
-    buffer). ``chan[ch, C_BOUND_MIN + q]`` keeps the lowest ready cycle of the eligible groups (a lower
-    bound for those on another bus) found by the last pass; while it lies ahead the pass is skipped.
-    Returns (request or -1, command, ev, groups visited)."""
-    grp, banks, link = gs
+    buffer). A bank whose ready bound (``QB_BOUND``: the lowest ready cycle of its eligible groups, a
+    lower bound for those on another bus) lies ahead is passed over, and the whole buffer while the
+    lowest of them (``chan[ch, C_BOUND_MIN + q]``) does. Returns (request or -1, command, ev, groups
+    visited)."""
+    grp, qbanks, link = gs
     if chan[ch, C_BOUND_MIN + q] > clk:     # no group can issue yet
         return -1, -1, min(ev, chan[ch, C_BOUND_MIN + q]), 0
     fin = sel[SEL_WR] if q == BUF_WRITE else sel[SEL_RD]
     column_first = cfg[K_COLUMN_FIRST] != 0
     cand, cmd = BIG, -1
     row_cand, row_cmd = BIG, -1             # column_first: the oldest ready ACT / PRE
-    lowest = BIG
+    lowest = BIG                            # the buffer's lowest bound after this pass
     visited = 0
-    for k in range(chan[ch, C_N_BANKS_QUEUED + q]):
-        b = banks[ch, q, k]
+    n = chan[ch, C_N_BANKS_QUEUED + q]
+    k = -1
+    while True:
+        k, nearest = _next_due(qbanks, ch, q, k + 1, n, clk)
+        if nearest < ev:
+            ev = nearest
+        if nearest < lowest:
+            lowest = nearest
+        if k >= n:
+            break
+        b = qbanks[ch, q, k, QB_BANK]
         _group_heads(grp, ch, q, b, bank, req_vec, row_i, link)
+        bank_low = BIG
         for g in range(G_HIT, G_OTHER + 1):
             r = grp[ch, q, b, g]
             if r < 0:
@@ -725,13 +764,13 @@ def _scan_groups(ch, slot, q, clk, ev, cfg, flags, sel, cmd_bus, ready, req_vec,
             visited += 1
             c = fin if g == G_HIT else _bank_cmd(ch, b, bank, sel)
             if cmd_bus[c] != slot:
-                lowest = min(lowest, memo[ch, b, c, 1])     # ready cycles only grow: a lower bound
+                bank_low = min(bank_low, memo[ch, b, c, 1])     # ready cycles only grow: a lower bound
                 continue
             if not _eligible(c, r, b, q, ch, cfg, flags, sel, req_vec, nlev, sizes, grp, bank, chan):
                 continue
             t = _bank_ready(ready, req_vec, r, c, nlev, sizes, off, nodes_per_ch, memo, ch, b, chan)
-            if t < lowest:
-                lowest = t
+            if t < bank_low:
+                bank_low = t
             if t < ev:
                 ev = t
             if t > clk:
@@ -741,6 +780,9 @@ def _scan_groups(ch, slot, q, clk, ev, cfg, flags, sel, cmd_bus, ready, req_vec,
                     row_cand, row_cmd = r, c
             elif r < cand:
                 cand, cmd = r, c
+        qbanks[ch, q, k, QB_BOUND] = bank_low
+        if bank_low < lowest:
+            lowest = bank_low
     chan[ch, C_BOUND_MIN + q] = lowest
     if cand == BIG:
         cand, cmd = row_cand, row_cmd
@@ -949,7 +991,7 @@ def _row_policy_close(ch, slot, clk, r, q, cmd, cfg, sel, cmd_bus, ready, req_ve
 
 
 @njit(cache=True, inline="always")
-def _apply_bank_state(ch, clk, cand, cmd, av, flags, nlev, sizes, row_i, bank, chan, req_bank, rank_open,
+def _apply_bank_state(ch, clk, cand, cmd, av, flags, nlev, sizes, row_i, bank, gs, chan, req_bank, rank_open,
                       banks_per_l1):
     """Bank state after ``cmd`` at ``av``: ACT/ACT2 open, ACT1 starts the activation, PRE/RDA/WRA
     close one bank, PREA every open bank under its node."""
@@ -960,12 +1002,12 @@ def _apply_bank_state(ch, clk, cand, cmd, av, flags, nlev, sizes, row_i, bank, c
         else:
             b, _hi = _node_range(sizes, av, nlev - 1)
         ns = BK_OPEN if f & F_OPENS else (BK_ACTIVATING if f & F_OPEN_BEGIN else BK_CLOSED)
-        _set_bank_state(ch, b, ns, av[row_i], clk, bank, chan, rank_open, banks_per_l1)
+        _set_bank_state(ch, b, ns, av[row_i], clk, bank, gs, chan, rank_open, banks_per_l1)
     elif f & F_CLOSES:
         lo, hi = _node_range(sizes, av, nlev - 1)
         for b in range(lo, hi):
             if bank[ch, b, BK_STATE] != BK_CLOSED:
-                _set_bank_state(ch, b, BK_CLOSED, 0, clk, bank, chan, rank_open, banks_per_l1)
+                _set_bank_state(ch, b, BK_CLOSED, 0, clk, bank, gs, chan, rank_open, banks_per_l1)
 
 
 @njit(cache=True, inline="always")
@@ -978,7 +1020,7 @@ def _advance_request(ch, clk, r, q, pos, cmd, act2, cfg, flags, req_vec, req_is_
     f = flags[cmd]
     if act2:
         _remove(buf, gs, chan, bank, req_vec, req_bank, ch, BUF_ACTIVATING, pos)
-        _forget_bounds(chan, ch)
+        _forget_bounds(gs, chan, ch, -1)
         bank[ch, b, BK_ACT2_OWNER] = 0
         bank[ch, b, BK_ACT2_DEADLINE] = -1
         buf[ch, BUF_ACTIVE, chan[ch, C_N_ACTIVE]] = r
@@ -990,7 +1032,7 @@ def _advance_request(ch, clk, r, q, pos, cmd, act2, cfg, flags, req_vec, req_is_
         if q == BUF_ACTIVE:
             bank[ch, b, BK_ACTIVE_REQS] -= 1
             if bank[ch, b, BK_ACTIVE_REQS] == 0:     # its closes become eligible (see _eligible)
-                _forget_bounds(chan, ch)
+                _forget_bounds(gs, chan, ch, b)
         if req_is_write[r]:
             complete[r] = clk
         else:
@@ -1003,7 +1045,7 @@ def _advance_request(ch, clk, r, q, pos, cmd, act2, cfg, flags, req_vec, req_is_
         if f & F_OPEN_BEGIN:
             buf[ch, BUF_ACTIVATING, chan[ch, C_N_ACTIVATING]] = r
             chan[ch, C_N_ACTIVATING] += 1
-            _forget_bounds(chan, ch)
+            _forget_bounds(gs, chan, ch, -1)
             bank[ch, b, BK_ACT2_OWNER] = 1
             bank[ch, b, BK_ACT2_DEADLINE] = clk + cfg[K_AAD_CYCLES]
         else:
@@ -1045,7 +1087,7 @@ def _issue(ch, slot, clk, cand, q, pos, cmd, act2, cfg, flags, sel, tm, rq, node
     cmd_count[ch, cmd] += 1
     if cfg[K_LOG] != 0:
         n_log = _log_put(log, n_log, clk, cmd, av, typ)
-    _apply_bank_state(ch, clk, cand, cmd, av, flags, nlev, sizes, row_i, bank, chan, req_bank, rank_open,
+    _apply_bank_state(ch, clk, cand, cmd, av, flags, nlev, sizes, row_i, bank, gs, chan, req_bank, rank_open,
                       banks_per_l1)
     if cand == -2:
         if f & F_REFRESH:
@@ -1063,7 +1105,7 @@ def _issue(ch, slot, clk, cand, q, pos, cmd, act2, cfg, flags, sel, tm, rq, node
 @njit(cache=True, _nrt=False)
 def _controller_loop(cfg, sizes, off, nodes_per_ch, flags, sel, cons_ptr, cons, cmd_bus, cmd_cycles, req_addr,
                      line_mask, req_vec, req_is_write, req_time, req_bank, rcmd, rcmd_epoch, rready, memo,
-                     stat_done, accept, complete, ready, hist, chan, bank, buf, grp, grp_banks, link, bus_free, pq_vec,
+                     stat_done, accept, complete, ready, hist, chan, bank, buf, grp, qbanks, link, bus_free, pq_vec,
                      rank_open, banks_per_l1, older_other, stats, cmd_count, log, st):
     """The cycle loop of ``simulate`` (see there), resumable: the loop-carried counters live in
     ``st`` = [next frontend request, retired requests, frontend cycle, last completion, log length].
@@ -1082,7 +1124,7 @@ def _controller_loop(cfg, sizes, off, nodes_per_ch, flags, sel, cons_ptr, cons, 
     tm = (cons_ptr, cons, cmd_bus, cmd_cycles, ready, hist, off, sizes)       # timing arrays
     rq = (req_vec, req_is_write, req_bank, stat_done, accept, complete)      # per-request arrays
     rr = (rready, memo)                                                       # ready-cycle caches
-    gs = (grp, grp_banks, link)                                               # bank groups (state.G_*)
+    gs = (grp, qbanks, link)                                                  # bank groups (state.G_*, QB_*)
     while i <= cfg[K_MAX_CYCLES]:
         if log_enabled and n_log + 2 * nch * nbus + 2 > log.shape[0]:
             status = 1      # the caller grows the log and resumes here
@@ -1191,7 +1233,7 @@ def simulate(sizes, flags, sel, cons_ptr, cons, cmd_bus, cmd_cycles, cfg, req_ad
     buf = np.zeros((nch, N_BUF, cap), np.int64)
     grp = np.full((nch, BUF_WRITE + 1, nbanks, N_GRP), -1, np.int64)    # bank groups of the read/write buffers
     grp[:, :, :, G_EPOCH] = 0                     # up to date with the banks' initial state (closed, no entry)
-    grp_banks = np.zeros((nch, BUF_WRITE + 1, nbanks), np.int64)         # banks with entries, G_SLOT indexes it
+    qbanks = np.zeros((nch, BUF_WRITE + 1, nbanks, N_QB), np.int64)     # banks with entries (G_SLOT indexes it)
     link = np.full(n, -1, np.int32)               # next request in its bank group chain
     chan = np.zeros((nch, N_CHAN), np.int64)
     chan[:, C_CAS_REQ] = -1
@@ -1219,7 +1261,7 @@ def simulate(sizes, flags, sel, cons_ptr, cons, cmd_bus, cmd_cycles, cfg, req_ad
         status = _controller_loop(cfg, sizes, off, nodes_per_ch, flags, sel, cons_ptr, cons, cmd_bus, cmd_cycles,
                                   req_addr, line_mask, req_vec, req_is_write, req_time, req_bank, rcmd, rcmd_epoch,
                                   rready, memo, stat_done, accept, complete, ready, hist, chan, bank, buf, grp,
-                                  grp_banks, link, bus_free, pq_vec, rank_open, nbanks // n_l1, older_other, stats,
+                                  qbanks, link, bus_free, pq_vec, rank_open, nbanks // n_l1, older_other, stats,
                                   cmd_count, log, st)
         if status == 0:
             break

@@ -95,8 +95,13 @@ G_TAIL = 1             # the youngest
 G_HIT = 2              # the oldest that hits the bank's open row (-1: none, or the bank is not open)
 G_OTHER = 3            # the oldest of the others (-1: none)
 G_EPOCH = 4            # BK_EPOCH at which G_HIT / G_OTHER were found (found again from the chain once it changed)
-G_SLOT = 5             # position of b in the list of banks with entries, grp_banks[ch, q, :] (-1: none)
+G_SLOT = 5             # position k of b in the list of banks with entries, qbanks[ch, q, k] (-1: none)
 N_GRP = 6
+# the banks with entries in the read / write buffer, in no order: qbanks[ch, q, k, QB_*], k < chan[ch, C_N_BANKS_QUEUED + q]
+QB_BANK = 0            # the bank
+QB_BOUND = 1           # a lower bound of the ready cycles of its eligible groups (0: unknown, BIG: none eligible
+                       # until its state, its entries or the activations in flight change)
+N_QB = 2
 
 # ---- statistics: stats[ch, S_*] ---------------------------------------------------------------------------
 (S_ROW_HITS, S_ROW_MISSES, S_ROW_CONFLICTS, S_READ_HITS, S_READ_MISSES, S_READ_CONFLICTS, S_REFRESHES,
