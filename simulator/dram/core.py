@@ -49,7 +49,7 @@ import numpy as np
 from numba import njit
 
 from .policies import CORE_VERSION  # noqa: F401 (re-exported)
-from .state import (BIG_CYCLE, BK_ACT2_DEADLINE, BK_ACT2_OWNER, BK_ACTIVATING, BK_ACTIVE_REQS, BK_CLOSED,
+from .state import (BIG_CYCLE, C_ACTIVE_BOUND, BK_ACT2_DEADLINE, BK_ACT2_OWNER, BK_ACTIVATING, BK_ACTIVE_REQS, BK_CLOSED,
                     BK_EPOCH, BK_OPEN, BK_ROW, BK_STATE, BK_STREAK, BUF_ACTIVATING, BUF_ACTIVE, BUF_READ,
                     BUF_WRITE, C_CAS_BUF, C_CAS_REQ, C_N_ACTIVATING, C_N_ACTIVE, C_N_PRIORITY, C_N_READ,
                     C_N_WRITE, C_NEXT_REF,
@@ -630,27 +630,37 @@ def _act2_pick(urgent, check_ready, ch, slot, clk, cmd_bus, sel, ready, req_vec,
 def _scan_active(ch, slot, clk, ev, req_is_write, sel, cmd_bus, ready, req_vec, nlev, sizes, off, nodes_per_ch,
                  row_i, buf, chan, bank, req_bank, rcmd, rcmd_epoch, rr, accept):
     """The active buffer (not in arrival order): its oldest request whose next command is ready on
-    this bus. Returns (request, position, command, ev) with request -1 when none; ``ev`` is lowered
-    to the earliest ready cycle seen."""
+    this bus. ``chan[ch, C_ACTIVE_BOUND]`` keeps the lowest ready cycle found by the last pass (a lower
+    bound for entries on another bus); while it lies ahead the pass is skipped. Returns (request,
+    position, command, ev, entries visited) with request -1 when none; ``ev`` is lowered to the earliest
+    ready cycle seen."""
+    if chan[ch, C_ACTIVE_BOUND] > clk:
+        return -1, -1, -1, min(ev, chan[ch, C_ACTIVE_BOUND]), 0
     cand = -1
     pos = -1
     cmd = -1
     best_arr = BIG
-    for j in range(chan[ch, C_N_ACTIVE]):
+    lowest = BIG
+    n = chan[ch, C_N_ACTIVE]
+    for j in range(n):
         r = buf[ch, BUF_ACTIVE, j]
         fin = sel[SEL_WR] if req_is_write[r] else sel[SEL_RD]
         c = _req_next(fin, r, ch, req_bank, req_vec, row_i, bank, sel, rcmd, rcmd_epoch, rr)
-        if cmd_bus[c] == slot and accept[r] < best_arr:
-            t = _req_ready_cached(ready, req_vec, r, c, nlev, sizes, off, nodes_per_ch, rr, clk, ch, req_bank[r], chan)
-            if t < ev:
-                ev = t
-            if t > clk:
-                continue
+        if cmd_bus[c] != slot:
+            lowest = min(lowest, rr[0][r])      # a lower bound of its ready cycle
+            continue
+        t = _req_ready_cached(ready, req_vec, r, c, nlev, sizes, off, nodes_per_ch, rr, clk, ch, req_bank[r], chan)
+        if t < lowest:
+            lowest = t
+        if t < ev:
+            ev = t
+        if t <= clk and accept[r] < best_arr:
             best_arr = accept[r]
             cand = r
             pos = j
             cmd = c
-    return cand, pos, cmd, ev
+    chan[ch, C_ACTIVE_BOUND] = lowest
+    return cand, pos, cmd, ev, n
 
 
 @njit(cache=True, inline="always")
@@ -886,9 +896,8 @@ def _choose(ch, slot, clk, ev, cfg, flags, sel, cmd_bus, ready, req_vec, req_is_
         return r, q, _find(buf, chan, ch, q, r), c, False, SRC_CAS_CONTINUATION, ev, 0
     if act2:
         return cand, -1, pos, sel[SEL_ACT2], True, SRC_URGENT_ACT2, ev, 0
-    scanned = chan[ch, C_N_ACTIVE]
     q = BUF_ACTIVE
-    cand, pos, cmd, ev = _scan_active(ch, slot, clk, ev, req_is_write, sel, cmd_bus, ready, req_vec, nlev, sizes,
+    cand, pos, cmd, ev, scanned = _scan_active(ch, slot, clk, ev, req_is_write, sel, cmd_bus, ready, req_vec, nlev, sizes,
                                       off, nodes_per_ch, row_i, buf, chan, bank, req_bank, rcmd, rcmd_epoch,
                                       rr, accept)
     if cand < 0 and chan[ch, C_N_PRIORITY] > 0:
@@ -1025,11 +1034,13 @@ def _advance_request(ch, clk, r, q, pos, cmd, act2, cfg, flags, req_vec, req_is_
         bank[ch, b, BK_ACT2_DEADLINE] = -1
         buf[ch, BUF_ACTIVE, chan[ch, C_N_ACTIVE]] = r
         chan[ch, C_N_ACTIVE] += 1
+        chan[ch, C_ACTIVE_BOUND] = 0
         bank[ch, b, BK_ACTIVE_REQS] += 1
     elif f & F_DATA:
         bank[ch, b, BK_STREAK] += 1
         _remove(buf, gs, chan, bank, req_vec, req_bank, ch, q, pos)
         if q == BUF_ACTIVE:
+            chan[ch, C_ACTIVE_BOUND] = 0
             bank[ch, b, BK_ACTIVE_REQS] -= 1
             if bank[ch, b, BK_ACTIVE_REQS] == 0:     # its closes become eligible (see _eligible)
                 _forget_bounds(gs, chan, ch, b)
@@ -1051,6 +1062,7 @@ def _advance_request(ch, clk, r, q, pos, cmd, act2, cfg, flags, req_vec, req_is_
         else:
             buf[ch, BUF_ACTIVE, chan[ch, C_N_ACTIVE]] = r
             chan[ch, C_N_ACTIVE] += 1
+            chan[ch, C_ACTIVE_BOUND] = 0
             bank[ch, b, BK_ACTIVE_REQS] += 1
     return -1
 

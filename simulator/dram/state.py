@@ -73,7 +73,9 @@ C_FWD_HIT = 15         # ... and the answer (1: a write to its line waits)
 C_BOUND_MIN = 16       # chan[ch, C_BOUND_MIN + q] (q: read / write buffer): a lower bound of the ready cycles of
                        # its eligible bank groups; while it lies ahead no entry of the buffer can issue (0: unknown)
 C_N_BANKS_QUEUED = 18  # chan[ch, C_N_BANKS_QUEUED + q]: banks with entries in the read / write buffer
-N_CHAN = 20
+C_ACTIVE_BOUND = 20    # a lower bound of the ready cycles of the active buffer's entries (0: unknown); while it
+                       # lies ahead none can issue (their rows cannot close, so their commands do not change)
+N_CHAN = 21
 
 # ---- per-bank state: bank[ch, b, BK_*] (b: bank index within the channel) -----------------------------
 BK_CLOSED, BK_ACTIVATING, BK_OPEN = 0, 1, 2     # BK_STATE values
