@@ -735,16 +735,45 @@ def _next_due(qbanks, ch, q, k, n, clk):
 
 
 @njit(cache=True, inline="always")
+def _group_ready(ch, q, b, g, fin, cfg, flags, sel, ready, req_vec, nlev, sizes, off, nodes_per_ch, chan, bank, memo,
+                 grp):
+    """Bank b's group ``g`` (G_HIT / G_OTHER) in channel ch's buffer ``q`` (heads up to date): (its oldest
+    entry or -1 when empty, its command, its ready cycle; BIG when empty or not eligible)."""
+    r = grp[ch, q, b, g]
+    if r < 0:
+        return -1, -1, BIG
+    c = fin if g == G_HIT else _bank_cmd(ch, b, bank, sel)
+    if not _eligible(c, r, b, q, ch, cfg, flags, sel, req_vec, nlev, sizes, grp, bank, chan):
+        return r, c, BIG
+    return r, c, _bank_ready(ready, req_vec, r, c, nlev, sizes, off, nodes_per_ch, memo, ch, b, chan)
+
+
+@njit(cache=True, inline="always")
+def _next_due(qbanks, ch, q, k, n, clk):
+    """First position >= ``k`` (``n``: none) in channel ch's list of banks with entries in buffer ``q``
+    whose ready bound has come (``QB_BOUND <= clk``), and the earliest bound among those passed over (BIG:
+    none). A loop of its own, so that its minimum stays in a register."""
+    nearest = BIG
+    while k < n:
+        bnd = qbanks[ch, q, k, QB_BOUND]
+        if bnd <= clk:
+            break
+        if bnd < nearest:
+            nearest = bnd
+        k += 1
+    return k, nearest
+
+
+@njit(cache=True, inline="always")
 def _scan_groups(ch, slot, q, clk, ev, cfg, flags, sel, cmd_bus, ready, req_vec, nlev, sizes, off, nodes_per_ch,
                  row_i, chan, bank, memo, gs):
     """FR-FCFS over channel ch's buffer ``q`` by bank groups (:mod:`.state` G_*): every entry of a group
     shares its next command, eligibility and ready cycle, so the entry a scan in arrival order would
     pick (the oldest eligible one whose command is ready on this bus; ``column_first``: a column
     access's first) is the oldest head among such groups (request order is arrival order within a
-    buffer). A bank whose ready bound (``QB_BOUND``: the lowest ready cycle of its eligible groups, a
-    lower bound for those on another bus) lies ahead is passed over, and the whole buffer while the
-    lowest of them (``chan[ch, C_BOUND_MIN + q]``) does. Returns (request or -1, command, ev, groups
-    visited)."""
+    buffer). A bank whose ready bound (``QB_BOUND``: the lowest ready cycle of its eligible groups, all
+    buses) lies ahead is passed over, and the whole buffer while the lowest of them (``chan[ch,
+    C_BOUND_MIN + q]``) does. Returns (request or -1, command, ev, groups visited)."""
     grp, qbanks, link = gs
     if chan[ch, C_BOUND_MIN + q] > clk:     # no group can issue yet
         return -1, -1, min(ev, chan[ch, C_BOUND_MIN + q]), 0
@@ -758,8 +787,6 @@ def _scan_groups(ch, slot, q, clk, ev, cfg, flags, sel, cmd_bus, ready, req_vec,
     k = -1
     while True:
         k, nearest = _next_due(qbanks, ch, q, k + 1, n, clk)
-        if nearest < ev:
-            ev = nearest
         if nearest < lowest:
             lowest = nearest
         if k >= n:
@@ -768,22 +795,12 @@ def _scan_groups(ch, slot, q, clk, ev, cfg, flags, sel, cmd_bus, ready, req_vec,
         _group_heads(grp, ch, q, b, bank, req_vec, row_i, link)
         bank_low = BIG
         for g in range(G_HIT, G_OTHER + 1):
-            r = grp[ch, q, b, g]
-            if r < 0:
-                continue
-            visited += 1
-            c = fin if g == G_HIT else _bank_cmd(ch, b, bank, sel)
-            if cmd_bus[c] != slot:
-                bank_low = min(bank_low, memo[ch, b, c, 1])     # ready cycles only grow: a lower bound
-                continue
-            if not _eligible(c, r, b, q, ch, cfg, flags, sel, req_vec, nlev, sizes, grp, bank, chan):
-                continue
-            t = _bank_ready(ready, req_vec, r, c, nlev, sizes, off, nodes_per_ch, memo, ch, b, chan)
+            r, c, t = _group_ready(ch, q, b, g, fin, cfg, flags, sel, ready, req_vec, nlev, sizes, off, nodes_per_ch,
+                                   chan, bank, memo, grp)
+            visited += 1 if r >= 0 else 0
             if t < bank_low:
                 bank_low = t
-            if t < ev:
-                ev = t
-            if t > clk:
+            if t > clk or cmd_bus[c] != slot:
                 continue
             if column_first and c != fin:
                 if r < row_cand:
@@ -794,6 +811,8 @@ def _scan_groups(ch, slot, q, clk, ev, cfg, flags, sel, cmd_bus, ready, req_vec,
         if bank_low < lowest:
             lowest = bank_low
     chan[ch, C_BOUND_MIN + q] = lowest
+    if lowest < ev:
+        ev = lowest
     if cand == BIG:
         cand, cmd = row_cand, row_cmd
     return (cand if cand < BIG else -1), cmd, ev, visited
