@@ -397,15 +397,13 @@ def _forget_bounds(gs, chan, ch, b):
 @njit(cache=True, inline="always")
 def _position(buf, chan, ch, q, r):
     """Position of request ``r`` in channel ch's read or write buffer ``q`` (kept in arrival order, which
-    is request order: a binary search)."""
+    is request order: a binary search, without branches on the data)."""
     lo = 0
-    hi = chan[ch, q] - 1
-    while lo < hi:
-        mid = (lo + hi) >> 1
-        if buf[ch, q, mid] < r:
-            lo = mid + 1
-        else:
-            hi = mid
+    n = chan[ch, q]
+    while n > 1:
+        half = n >> 1
+        lo = lo + half if buf[ch, q, lo + half] <= r else lo
+        n -= half
     return lo
 
 
