@@ -35,10 +35,15 @@ the reference controller, Ramulator 2.1's GenericDDR/LPDDR5 controllers):
   jumping to the earliest cycle any eligible command becomes ready (exact:
   nothing in the state changes in between).
 
-Speed (none of these changes a command or a cycle): each queued read/write entry keeps a lower bound of
-its next command's ready cycle (``bound``; ready cycles only grow), and each buffer a lower bound of those
-(``C_BOUND_MIN``), so a scan passes over entries, or whole buffers, whose bound lies ahead; a ready cycle
-computed for one (bank, command) is shared by the other entries of that bank while the channel's timing
+Speed (none of these changes a command or a cycle): FR-FCFS scans the read/write buffer by bank groups,
+not entry by entry: all queued requests to one bank that hit its open row share one next command, ready
+cycle and eligibility, as do all the others, so each (channel, buffer, bank) keeps its entries chained
+oldest first and the oldest of each group (``grp``, :mod:`.state` G_*), found again only after the bank's
+state changes, and the winner is the oldest head among the ready eligible groups (a row-hit cap and FCFS
+keep the entry scan: their choice is not per group). Each bank with entries keeps a lower bound of its
+groups' ready cycles (``QB_BOUND``; ready cycles only grow), each buffer one of those (``C_BOUND_MIN``) and
+the active buffer one of its entries' (``C_ACTIVE_BOUND``), so a scan passes over banks, or whole buffers,
+whose bound lies ahead; a ready cycle computed for one (bank, command) is shared while the channel's timing
 state is unchanged (``memo``, ``C_TIMING_EPOCH``); the forwarding check keeps its answer for the request
 refused by a full queue until the write queue changes (``C_WQ_VERSION``).
 """
