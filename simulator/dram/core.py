@@ -722,22 +722,6 @@ def _eligible(c, r, b, q, ch, cfg, flags, sel, req_vec, nlev, sizes, grp, bank, 
 
 
 @njit(cache=True, inline="always")
-def _next_due(qbanks, ch, q, k, n, clk):
-    """First position >= ``k`` (``n``: none) in channel ch's list of banks with entries in buffer ``q``
-    whose ready bound has come (``QB_BOUND <= clk``), and the earliest bound among those passed over (BIG:
-    none). A loop of its own, so that its minimum stays in a register."""
-    nearest = BIG
-    while k < n:
-        bnd = qbanks[ch, q, k, QB_BOUND]
-        if bnd <= clk:
-            break
-        if bnd < nearest:
-            nearest = bnd
-        k += 1
-    return k, nearest
-
-
-@njit(cache=True, inline="always")
 def _group_ready(ch, q, b, g, fin, cfg, flags, sel, ready, req_vec, nlev, sizes, off, nodes_per_ch, chan, bank, memo,
                  grp):
     """Bank b's group ``g`` (G_HIT / G_OTHER) in channel ch's buffer ``q`` (heads up to date): (its oldest
