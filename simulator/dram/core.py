@@ -35,10 +35,15 @@ the reference controller, Ramulator 2.1's GenericDDR/LPDDR5 controllers):
   jumping to the earliest cycle any eligible command becomes ready (exact:
   nothing in the state changes in between).
 
-Speed (none of these changes a command or a cycle): each queued read/write entry keeps a lower bound of
-its next command's ready cycle (``bound``; ready cycles only grow), and each buffer a lower bound of those
-(``C_BOUND_MIN``), so a scan passes over entries, or whole buffers, whose bound lies ahead; a ready cycle
-computed for one (bank, command) is shared by the other entries of that bank while the channel's timing
+Speed (none of these changes a command or a cycle): FR-FCFS scans the read/write buffer by bank groups,
+not entry by entry: all queued requests to one bank that hit its open row share one next command, ready
+cycle and eligibility, as do all the others, so each (channel, buffer, bank) keeps its entries chained
+oldest first and the oldest of each group (``grp``, :mod:`.state` G_*), found again only after the bank's
+state changes, and the winner is the oldest head among the ready eligible groups (a row-hit cap and FCFS
+keep the entry scan: their choice is not per group). Each bank with entries keeps a lower bound of its
+groups' ready cycles (``QB_BOUND``; ready cycles only grow), each buffer one of those (``C_BOUND_MIN``) and
+the active buffer one of its entries' (``C_ACTIVE_BOUND``), so a scan passes over banks, or whole buffers,
+whose bound lies ahead; a ready cycle computed for one (bank, command) is shared while the channel's timing
 state is unchanged (``memo``, ``C_TIMING_EPOCH``); the forwarding check keeps its answer for the request
 refused by a full queue until the write queue changes (``C_WQ_VERSION``).
 """
@@ -49,18 +54,19 @@ import numpy as np
 from numba import njit
 
 from .policies import CORE_VERSION  # noqa: F401 (re-exported)
-from .state import (BIG_CYCLE, BK_ACT2_DEADLINE, BK_ACT2_OWNER, BK_ACTIVATING, BK_ACTIVE_REQS, BK_CLOSED,
+from .state import (BIG_CYCLE, C_ACTIVE_BOUND, BK_ACT2_DEADLINE, BK_ACT2_OWNER, BK_ACTIVATING, BK_ACTIVE_REQS, BK_CLOSED,
                     BK_EPOCH, BK_OPEN, BK_ROW, BK_STATE, BK_STREAK, BUF_ACTIVATING, BUF_ACTIVE, BUF_READ,
                     BUF_WRITE, C_CAS_BUF, C_CAS_REQ, C_N_ACTIVATING, C_N_ACTIVE, C_N_PRIORITY, C_N_READ,
                     C_N_WRITE, C_NEXT_REF,
                     C_REF_RR, C_TIMING_EPOCH, C_BOUND_MIN, C_WQ_VERSION, C_FWD_REQ, C_FWD_VERSION, C_FWD_HIT,
-                    C_WCK_EXPIRY, C_WRITE_MODE, F_ALL_BANKS, F_CLOSES, F_DATA, F_OPEN_BEGIN,
-                    F_OPENS, F_REFRESH, F_WRITE, K_AAD_CYCLES, K_CLOSE_AFTER, K_CLOSE_WITHOUT_HIT,
+                    C_N_BANKS_QUEUED, C_WCK_EXPIRY, C_WRITE_MODE, F_ALL_BANKS, F_CLOSES, F_DATA, F_OPEN_BEGIN,
+                    F_OPENS, F_REFRESH, F_WRITE, G_EPOCH, G_HEAD, G_HIT, G_OTHER, G_SLOT, G_TAIL, K_AAD_CYCLES,
+                    QB_BANK, QB_BOUND, N_QB, K_CLOSE_AFTER, K_CLOSE_WITHOUT_HIT,
                     K_COLUMN_FIRST, K_LOG, K_MAX_CYCLES, K_N_BUSES, K_OLDEST_ONLY, K_OPEN_ROW_RULE,
                     K_PER_BANK_REFRESH, K_READ_LATENCY, K_REFRESH_INTERVAL, K_REFRESH_SCOPE,
                     K_REFRESH_UNIT_LEVEL, K_REQUESTS_PER_CYCLE, K_ROW_HIT_CAP, K_RQ_CAP, K_WCK_ENABLED,
                     K_WCK_READ_CYCLES, K_WCK_WRITE_CYCLES, K_WQ_CAP, K_WRITE_HIGH, K_WRITE_LOW, N_BANK,
-                    N_BUF, N_CHAN, N_RANK_OPEN, N_STATS, PRIORITY_DEPTH, RO_CYCLES, RO_OPEN_BANKS, RO_SINCE,
+                    N_BUF, N_CHAN, N_GRP, N_RANK_OPEN, N_STATS, PRIORITY_DEPTH, RO_CYCLES, RO_OPEN_BANKS, RO_SINCE,
                     S_COALESCED_WRITES, S_EVALUATED_CYCLES, S_FORWARDED_READS, S_READ_HITS, S_READS_DONE, S_ROW_HITS,
                     S_REFRESHES, S_SCANNED_ENTRIES, S_SUM_READ_LATENCY, SEL_ACT, SEL_ACT1, SEL_ACT2, SEL_PRE,
                     SEL_PREA, SEL_RD, SEL_RDA, SEL_REFAB, SEL_REFPB, SEL_WR, SEL_WRA, SEL_CASRD, SEL_CASWR)
@@ -173,17 +179,28 @@ def _req_ready(ready, req_vec, r, cmd, nlev, sizes, off, nodes_per_ch):
 
 # ---------------------------------------------------------------- requests' next commands
 @njit(cache=True, inline="always")
-def _req_preq(fin, r, req_bank, req_vec, row_i, bank, sel, ch):
-    """Next command of a read/write request whose column command is ``fin``, from its bank's state."""
-    b = req_bank[r]
+def _hits_row(r, ch, b, bank, req_vec, row_i):
+    """Does request ``r`` (to bank ``b``) hit the bank's open row?"""
+    return bank[ch, b, BK_STATE] == BK_OPEN and req_vec[r, row_i] == bank[ch, b, BK_ROW]
+
+
+@njit(cache=True, inline="always")
+def _bank_cmd(ch, b, bank, sel):
+    """Next command of a request to bank ``b`` that does not hit an open row: ACT (ACT1) while the bank
+    is closed, ACT2 while it activates, else PRE."""
     st = bank[ch, b, BK_STATE]
     if st == BK_CLOSED:
         return sel[SEL_ACT] if sel[SEL_ACT] >= 0 else sel[SEL_ACT1]
     if st == BK_ACTIVATING:
         return sel[SEL_ACT2]
-    if bank[ch, b, BK_ROW] == req_vec[r, row_i]:
-        return fin
     return sel[SEL_PRE]
+
+
+@njit(cache=True, inline="always")
+def _req_preq(fin, r, req_bank, req_vec, row_i, bank, sel, ch):
+    """Next command of a read/write request whose column command is ``fin``, from its bank's state."""
+    b = req_bank[r]
+    return fin if _hits_row(r, ch, b, bank, req_vec, row_i) else _bank_cmd(ch, b, bank, sel)
 
 
 @njit(cache=True, inline="always")
@@ -200,22 +217,28 @@ def _req_next(fin, r, ch, req_bank, req_vec, row_i, bank, sel, rcmd, rcmd_epoch,
 
 
 @njit(cache=True, inline="always")
-def _req_ready_cached(ready, req_vec, r, cmd, nlev, sizes, off, nodes_per_ch, rr, clk, ch, b, chan):
-    """Ready cycle of request ``r``'s next command ``cmd`` (``b``: its bank). ``rr`` = (rready, memo):
-    ``rready[r]`` is a lower bound (timing state only grows), recomputed only once ``clk`` reaches it,
-    so a request whose bound lies in the future costs one load; ``memo[ch, b, cmd]`` = (timing epoch,
+def _bank_ready(ready, req_vec, r, cmd, nlev, sizes, off, nodes_per_ch, memo, ch, b, chan):
+    """Ready cycle of ``cmd`` at bank ``b`` (``r``: a request to it). ``memo[ch, b, cmd]`` = (timing epoch,
     ready cycle) shares one computation among the requests to one bank while the channel's timing
     state is unchanged (``chan[ch, C_TIMING_EPOCH]`` counts its updates)."""
+    e = chan[ch, C_TIMING_EPOCH]
+    if memo[ch, b, cmd, 0] == e:
+        return memo[ch, b, cmd, 1]
+    t = _req_ready(ready, req_vec, r, cmd, nlev, sizes, off, nodes_per_ch)
+    memo[ch, b, cmd, 0] = e
+    memo[ch, b, cmd, 1] = t
+    return t
+
+
+@njit(cache=True, inline="always")
+def _req_ready_cached(ready, req_vec, r, cmd, nlev, sizes, off, nodes_per_ch, rr, clk, ch, b, chan):
+    """Ready cycle of request ``r``'s next command ``cmd`` (``b``: its bank). ``rr`` = (rready, memo):
+    ``rready[r]`` is a lower bound (timing state only grows), recomputed (:func:`_bank_ready`) only once
+    ``clk`` reaches it, so a request whose bound lies in the future costs one load."""
     rready, memo = rr
     t = rready[r]
     if t <= clk:
-        e = chan[ch, C_TIMING_EPOCH]
-        if memo[ch, b, cmd, 0] == e:
-            t = memo[ch, b, cmd, 1]
-        else:
-            t = _req_ready(ready, req_vec, r, cmd, nlev, sizes, off, nodes_per_ch)
-            memo[ch, b, cmd, 0] = e
-            memo[ch, b, cmd, 1] = t
+        t = _bank_ready(ready, req_vec, r, cmd, nlev, sizes, off, nodes_per_ch, memo, ch, b, chan)
         rready[r] = t
     return t
 
@@ -263,28 +286,130 @@ def _blocks_activating(cmd, a, ch, nlev, sizes, flags, bank, chan):
 
 
 # ---------------------------------------------------------------- buffers and bank state
+@njit(cache=True, inline="always")
+def _next_of_kind(x, hit, ch, b, bank, req_vec, row_i, link):
+    """Along bank b's chain from request ``x`` on (``link``; -1: none): the first entry that hits the
+    bank's open row (``hit``) / that does not (-1: none)."""
+    while x >= 0 and _hits_row(x, ch, b, bank, req_vec, row_i) != hit:
+        x = link[x]
+    return x
+
+
+@njit(cache=True, inline="always")
+def _group_heads(grp, ch, q, b, bank, req_vec, row_i, link):
+    """Bring the heads of bank b's two groups in channel ch's buffer ``q`` (G_HIT, G_OTHER) up to date:
+    after a change of the bank's state they are found again along its chain."""
+    e = bank[ch, b, BK_EPOCH]
+    if grp[ch, q, b, G_EPOCH] != e:
+        grp[ch, q, b, G_EPOCH] = e
+        head = grp[ch, q, b, G_HEAD]
+        grp[ch, q, b, G_HIT] = _next_of_kind(head, True, ch, b, bank, req_vec, row_i, link)
+        grp[ch, q, b, G_OTHER] = _next_of_kind(head, False, ch, b, bank, req_vec, row_i, link)
+
+
+@njit(cache=True, inline="always")
+def _group_join(gs, ch, q, r, b, bank, req_vec, chan):
+    """Request ``r`` (to bank ``b``) joins the end of channel ch's read or write buffer ``q``: it is
+    chained after the bank's youngest entry and heads its group if that was empty; the buffer's ready
+    bound is forgotten when it heads a group (younger entries change no group's command, ready cycle or
+    eligibility). ``gs`` = (grp, qbanks, link), see :mod:`.state` (G_*, QB_*)."""
+    grp, qbanks, link = gs
+    link[r] = -1
+    tail = grp[ch, q, b, G_TAIL]
+    if tail >= 0:
+        link[tail] = r
+    else:
+        k = chan[ch, C_N_BANKS_QUEUED + q]
+        qbanks[ch, q, k, QB_BANK] = b
+        grp[ch, q, b, G_SLOT] = k
+        chan[ch, C_N_BANKS_QUEUED + q] = k + 1
+        grp[ch, q, b, G_HEAD] = r
+    grp[ch, q, b, G_TAIL] = r
+    if grp[ch, q, b, G_EPOCH] == bank[ch, b, BK_EPOCH]:
+        g = G_HIT if _hits_row(r, ch, b, bank, req_vec, req_vec.shape[1] - 2) else G_OTHER
+        if grp[ch, q, b, g] >= 0:
+            return
+        grp[ch, q, b, g] = r
+    qbanks[ch, q, grp[ch, q, b, G_SLOT], QB_BOUND] = 0
+    chan[ch, C_BOUND_MIN + q] = 0
+
+
+@njit(cache=True, inline="always")
+def _group_leave(gs, ch, q, r, b, bank, req_vec, chan):
+    """Request ``r`` (to bank ``b``) leaves channel ch's read or write buffer ``q``: it is unchained,
+    the next of its kind along the chain heads its group if it did, the bank leaves the list of banks
+    with entries when none is left, and the bank's and the buffer's ready bounds are forgotten."""
+    grp, qbanks, link = gs
+    prev = -1
+    x = grp[ch, q, b, G_HEAD]
+    while x != r:
+        prev = x
+        x = link[x]
+    nxt = link[r]
+    if prev >= 0:
+        link[prev] = nxt
+    else:
+        grp[ch, q, b, G_HEAD] = nxt
+    if grp[ch, q, b, G_TAIL] == r:
+        grp[ch, q, b, G_TAIL] = prev
+    if grp[ch, q, b, G_EPOCH] == bank[ch, b, BK_EPOCH]:
+        for g in range(G_HIT, G_OTHER + 1):
+            if grp[ch, q, b, g] == r:
+                grp[ch, q, b, g] = _next_of_kind(nxt, g == G_HIT, ch, b, bank, req_vec, req_vec.shape[1] - 2, link)
+    k = grp[ch, q, b, G_SLOT]
+    qbanks[ch, q, k, QB_BOUND] = 0
+    if grp[ch, q, b, G_HEAD] < 0:
+        last = chan[ch, C_N_BANKS_QUEUED + q] - 1
+        b2 = qbanks[ch, q, last, QB_BANK]
+        qbanks[ch, q, k, QB_BANK] = b2
+        qbanks[ch, q, k, QB_BOUND] = qbanks[ch, q, last, QB_BOUND]
+        grp[ch, q, b2, G_SLOT] = k
+        grp[ch, q, b, G_SLOT] = -1
+        chan[ch, C_N_BANKS_QUEUED + q] = last
+    chan[ch, C_BOUND_MIN + q] = 0
+
+
 @njit(cache=True, _nrt=False)
-def _remove(buf, bound, chan, ch, q, pos):
-    """Remove entry ``pos`` of channel ch's buffer ``q`` (and its ready bound); the rest keep their order.
-    A write leaving the write queue counts as a change of its contents (``C_WQ_VERSION``)."""
+def _remove(buf, gs, chan, bank, req_vec, req_bank, ch, q, pos):
+    """Remove entry ``pos`` of channel ch's buffer ``q``; the rest keep their order. An entry of the read
+    or write buffer also leaves its bank group (:func:`_group_leave`). A write leaving the write queue
+    counts as a change of its contents (``C_WQ_VERSION``)."""
     n = chan[ch, q]
+    if q <= BUF_WRITE:
+        r = buf[ch, q, pos]
+        _group_leave(gs, ch, q, r, req_bank[r], bank, req_vec, chan)
     if q == BUF_WRITE:
         chan[ch, C_WQ_VERSION] += 1
     for j in range(pos, n - 1):
         buf[ch, q, j] = buf[ch, q, j + 1]
-        bound[ch, q, j] = bound[ch, q, j + 1]
     chan[ch, q] = n - 1
 
 
-@njit(cache=True, _nrt=False)
-def _reset_bounds(buf, bound, chan, req_bank, ch, b):
-    """Forget the ready bounds of channel ch's queued reads and writes to bank ``b`` (all banks:
-    b < 0): their next command or its eligibility may have changed."""
+@njit(cache=True, inline="always")
+def _forget_bounds(gs, chan, ch, b):
+    """Forget the ready bounds of bank ``b`` (every bank: b < 0) in channel ch's read and write buffers
+    (``QB_BOUND``) and the buffers' (``C_BOUND_MIN``): the next command of its entries, or its
+    eligibility, may have changed."""
+    grp, qbanks, _link = gs
     for q in range(BUF_WRITE + 1):
         chan[ch, C_BOUND_MIN + q] = 0
-        for j in range(chan[ch, q]):
-            if b < 0 or req_bank[buf[ch, q, j]] == b:
-                bound[ch, q, j] = 0
+        if b < 0:
+            qbanks[ch, q, :, QB_BOUND] = 0
+        elif grp[ch, q, b, G_SLOT] >= 0:
+            qbanks[ch, q, grp[ch, q, b, G_SLOT], QB_BOUND] = 0
+
+
+@njit(cache=True, inline="always")
+def _position(buf, chan, ch, q, r):
+    """Position of request ``r`` in channel ch's read or write buffer ``q`` (kept in arrival order, which
+    is request order: a binary search, without branches on the data)."""
+    lo = 0
+    n = chan[ch, q]
+    while n > 1:
+        half = n >> 1
+        lo = lo + half if buf[ch, q, lo + half] <= r else lo
+        n -= half
+    return lo
 
 
 @njit(cache=True, inline="always")
@@ -298,18 +423,15 @@ def _find(buf, chan, ch, q, r):
 
 
 @njit(cache=True, inline="always")
-def _set_bank_state(ch, b, state, row, clk, bank, buf, bound, chan, req_bank, rank_open, banks_per_l1):
+def _set_bank_state(ch, b, state, row, clk, bank, gs, chan, rank_open, banks_per_l1):
     """Bank ``b`` of channel ``ch`` goes to ``state`` (BK_*; ``row`` for activating and open) at
-    ``clk``: its queued requests' cached commands and ready bounds are invalidated, its row-hit
-    streak restarts, and the rank's cycles with a bank open (energy) are kept. Leaving the closed
-    state keeps the bounds: they bound the ready cycle of the activation that just issued (<= clk,
-    so those entries are due next cycle anyway; one blocked by a split activation in flight is
-    reset when that activation's ACT1 or ACT2 issues)."""
+    ``clk``: its queued requests' cached commands and group heads are invalidated (``BK_EPOCH``), its
+    ready bounds forgotten, its row-hit streak restarts, and the rank's cycles with a bank open (energy)
+    are kept."""
     old = bank[ch, b, BK_STATE]
     bank[ch, b, BK_EPOCH] += 1
     bank[ch, b, BK_STREAK] = 0
-    if old != BK_CLOSED:
-        _reset_bounds(buf, bound, chan, req_bank, ch, b)
+    _forget_bounds(gs, chan, ch, b)
     bank[ch, b, BK_STATE] = state
     if state != BK_CLOSED:
         bank[ch, b, BK_ROW] = row
@@ -390,12 +512,12 @@ def _in_write_queue(buf, chan, ch, req_addr, line_mask, r):
 
 
 @njit(cache=True, inline="always")
-def _frontend(i, next_req, retired, cfg, req_time, req_vec, req_is_write, req_addr, line_mask, buf, bound,
-              chan, accept, complete, stats):
+def _frontend(i, next_req, retired, cfg, req_time, req_vec, req_is_write, req_addr, line_mask, req_bank, buf, gs,
+              chan, bank, accept, complete, stats):
     """Offer requests at frontend cycle ``i``, in trace order, up to ``K_REQUESTS_PER_CYCLE``: a
     read to a line with a queued write is forwarded, a write to it coalesced; otherwise the
-    request enters its queue, or is refused (full) and blocks the ones behind it. Returns
-    (next_req, retired)."""
+    request enters its queue (and its bank group, :func:`_group_join`), or is refused (full) and blocks
+    the ones behind it. Returns (next_req, retired)."""
     n = req_vec.shape[0]
     timed = req_time.shape[0] > 0
     for _k in range(cfg[K_REQUESTS_PER_CYCLE]):
@@ -414,9 +536,8 @@ def _frontend(i, next_req, retired, cfg, req_time, req_vec, req_is_write, req_ad
             if m >= (cfg[K_WQ_CAP] if w else cfg[K_RQ_CAP]):
                 break      # refused: retry next cycle, in order
             buf[ch, q, m] = r
-            bound[ch, q, m] = 0
-            chan[ch, C_BOUND_MIN + q] = 0
             chan[ch, q] = m + 1
+            _group_join(gs, ch, q, r, req_bank[r], bank, req_vec, chan)
             if w:
                 chan[ch, C_WQ_VERSION] += 1
         accept[r] = i
@@ -512,27 +633,37 @@ def _act2_pick(urgent, check_ready, ch, slot, clk, cmd_bus, sel, ready, req_vec,
 def _scan_active(ch, slot, clk, ev, req_is_write, sel, cmd_bus, ready, req_vec, nlev, sizes, off, nodes_per_ch,
                  row_i, buf, chan, bank, req_bank, rcmd, rcmd_epoch, rr, accept):
     """The active buffer (not in arrival order): its oldest request whose next command is ready on
-    this bus. Returns (request, position, command, ev) with request -1 when none; ``ev`` is lowered
-    to the earliest ready cycle seen."""
+    this bus. ``chan[ch, C_ACTIVE_BOUND]`` keeps the lowest ready cycle found by the last pass (a lower
+    bound for entries on another bus); while it lies ahead the pass is skipped. Returns (request,
+    position, command, ev, entries visited) with request -1 when none; ``ev`` is lowered to the earliest
+    ready cycle seen."""
+    if chan[ch, C_ACTIVE_BOUND] > clk:
+        return -1, -1, -1, min(ev, chan[ch, C_ACTIVE_BOUND]), 0
     cand = -1
     pos = -1
     cmd = -1
     best_arr = BIG
-    for j in range(chan[ch, C_N_ACTIVE]):
+    lowest = BIG
+    n = chan[ch, C_N_ACTIVE]
+    for j in range(n):
         r = buf[ch, BUF_ACTIVE, j]
         fin = sel[SEL_WR] if req_is_write[r] else sel[SEL_RD]
         c = _req_next(fin, r, ch, req_bank, req_vec, row_i, bank, sel, rcmd, rcmd_epoch, rr)
-        if cmd_bus[c] == slot and accept[r] < best_arr:
-            t = _req_ready_cached(ready, req_vec, r, c, nlev, sizes, off, nodes_per_ch, rr, clk, ch, req_bank[r], chan)
-            if t < ev:
-                ev = t
-            if t > clk:
-                continue
+        if cmd_bus[c] != slot:
+            lowest = min(lowest, rr[0][r])      # a lower bound of its ready cycle
+            continue
+        t = _req_ready_cached(ready, req_vec, r, c, nlev, sizes, off, nodes_per_ch, rr, clk, ch, req_bank[r], chan)
+        if t < lowest:
+            lowest = t
+        if t < ev:
+            ev = t
+        if t <= clk and accept[r] < best_arr:
             best_arr = accept[r]
             cand = r
             pos = j
             cmd = c
-    return cand, pos, cmd, ev
+    chan[ch, C_ACTIVE_BOUND] = lowest
+    return cand, pos, cmd, ev, n
 
 
 @njit(cache=True, inline="always")
@@ -578,58 +709,118 @@ def _hits_open_row(q, ch, b, buf, chan, bank, req_bank, req_vec, row_i, skip):
 
 
 @njit(cache=True, inline="always")
-def _next_due(bound, ch, q, j, n, clk):
-    """First position >= ``j`` (``n``: none) of channel ch's buffer ``q`` whose ready bound has come
-    (``bound <= clk``), and the earliest bound among the entries passed over (BIG: none). A loop of its
-    own, so that its minimum stays in a register."""
+def _eligible(c, r, b, q, ch, cfg, flags, sel, req_vec, nlev, sizes, grp, bank, chan):
+    """May request ``r`` (to bank ``b``, in channel ch's buffer ``q``) issue its next command ``c``? Not a
+    PRE while an entry of the buffer hits the bank's open row (``open_row_rule``; b's group heads must be
+    up to date), not a close of a row an active-buffer request opened, nothing a split activation in
+    flight blocks. Depends on the bank and the command only."""
+    if cfg[K_OPEN_ROW_RULE] != 0 and c == sel[SEL_PRE] and grp[ch, q, b, G_HIT] >= 0:
+        return False
+    if chan[ch, C_N_ACTIVE] > 0 and (flags[c] & F_CLOSES) and bank[ch, b, BK_ACTIVE_REQS] > 0:
+        return False
+    return not (chan[ch, C_N_ACTIVATING] > 0 and _blocks_activating(c, req_vec[r], ch, nlev, sizes, flags, bank, chan))
+
+
+@njit(cache=True, inline="always")
+def _group_ready(ch, q, b, g, fin, cfg, flags, sel, ready, req_vec, nlev, sizes, off, nodes_per_ch, chan, bank, memo,
+                 grp):
+    """Bank b's group ``g`` (G_HIT / G_OTHER) in channel ch's buffer ``q`` (heads up to date): (its oldest
+    entry or -1 when empty, its command, its ready cycle; BIG when empty or not eligible)."""
+    r = grp[ch, q, b, g]
+    if r < 0:
+        return -1, -1, BIG
+    c = fin if g == G_HIT else _bank_cmd(ch, b, bank, sel)
+    if not _eligible(c, r, b, q, ch, cfg, flags, sel, req_vec, nlev, sizes, grp, bank, chan):
+        return r, c, BIG
+    return r, c, _bank_ready(ready, req_vec, r, c, nlev, sizes, off, nodes_per_ch, memo, ch, b, chan)
+
+
+@njit(cache=True, inline="always")
+def _next_due(qbanks, ch, q, k, n, clk):
+    """First position >= ``k`` (``n``: none) in channel ch's list of banks with entries in buffer ``q``
+    whose ready bound has come (``QB_BOUND <= clk``), and the earliest bound among those passed over (BIG:
+    none). A loop of its own, so that its minimum stays in a register."""
     nearest = BIG
-    while j < n:
-        bnd = bound[ch, q, j]
+    while k < n:
+        bnd = qbanks[ch, q, k, QB_BOUND]
         if bnd <= clk:
             break
         if bnd < nearest:
             nearest = bnd
-        j += 1
-    return j, nearest
+        k += 1
+    return k, nearest
 
 
 @njit(cache=True, inline="always")
-def _scan_rw(ch, slot, clk, ev, cfg, flags, sel, cmd_bus, ready, req_vec, nlev, sizes, off, nodes_per_ch, row_i,
-             buf, bound, chan, bank, req_bank, rcmd, rcmd_epoch, rr, older_other):
-    """The read or the write buffer (write-drain hysteresis), in arrival order, under the scheduling
-    policy's switches (``cfg[K_OPEN_ROW_RULE / K_ROW_HIT_CAP / K_OLDEST_ONLY / K_COLUMN_FIRST]``).
-    ``bound[ch, q, j]`` keeps a lower bound of an entry's ready cycle (0: unknown, BIG: not eligible
-    until its bank or the activating state changes), ``chan[ch, C_BOUND_MIN + q]`` one of all the
-    buffer's bounds (set by a pass that visits every entry, 0 after an early winner). Returns (request,
-    position, buffer, command, ev, entries scanned) with request -1 when none is ready."""
-    q = BUF_WRITE if _write_mode(ch, cfg, chan) else BUF_READ
+def _scan_groups(ch, slot, q, clk, ev, cfg, flags, sel, cmd_bus, ready, req_vec, nlev, sizes, off, nodes_per_ch,
+                 row_i, chan, bank, memo, gs):
+    """FR-FCFS over channel ch's buffer ``q`` by bank groups (:mod:`.state` G_*): every entry of a group
+    shares its next command, eligibility and ready cycle, so the entry a scan in arrival order would
+    pick (the oldest eligible one whose command is ready on this bus; ``column_first``: a column
+    access's first) is the oldest head among such groups (request order is arrival order within a
+    buffer). A bank whose ready bound (``QB_BOUND``: the lowest ready cycle of its eligible groups, all
+    buses) lies ahead is passed over, and the whole buffer while the lowest of them (``chan[ch,
+    C_BOUND_MIN + q]``) does. Returns (request or -1, command, ev, groups visited)."""
+    grp, qbanks, link = gs
+    if chan[ch, C_BOUND_MIN + q] > clk:     # no group can issue yet
+        return -1, -1, min(ev, chan[ch, C_BOUND_MIN + q]), 0
+    fin = sel[SEL_WR] if q == BUF_WRITE else sel[SEL_RD]
+    column_first = cfg[K_COLUMN_FIRST] != 0
+    cand, cmd = BIG, -1
+    row_cand, row_cmd = BIG, -1             # column_first: the oldest ready ACT / PRE
+    lowest = BIG                            # the buffer's lowest bound after this pass
+    visited = 0
+    n = chan[ch, C_N_BANKS_QUEUED + q]
+    k = -1
+    while True:
+        k, nearest = _next_due(qbanks, ch, q, k + 1, n, clk)
+        if nearest < lowest:
+            lowest = nearest
+        if k >= n:
+            break
+        b = qbanks[ch, q, k, QB_BANK]
+        _group_heads(grp, ch, q, b, bank, req_vec, row_i, link)
+        bank_low = BIG
+        for g in range(G_HIT, G_OTHER + 1):
+            r, c, t = _group_ready(ch, q, b, g, fin, cfg, flags, sel, ready, req_vec, nlev, sizes, off, nodes_per_ch,
+                                   chan, bank, memo, grp)
+            visited += 1 if r >= 0 else 0
+            if t < bank_low:
+                bank_low = t
+            if t > clk or cmd_bus[c] != slot:
+                continue
+            if column_first and c != fin:
+                if r < row_cand:
+                    row_cand, row_cmd = r, c
+            elif r < cand:
+                cand, cmd = r, c
+        qbanks[ch, q, k, QB_BOUND] = bank_low
+        if bank_low < lowest:
+            lowest = bank_low
+    chan[ch, C_BOUND_MIN + q] = lowest
+    if lowest < ev:
+        ev = lowest
+    if cand == BIG:
+        cand, cmd = row_cand, row_cmd
+    return (cand if cand < BIG else -1), cmd, ev, visited
+
+
+@njit(cache=True, inline="always")
+def _scan_entries(ch, slot, q, clk, ev, cfg, flags, sel, cmd_bus, ready, req_vec, nlev, sizes, off, nodes_per_ch,
+                  row_i, buf, chan, bank, req_bank, rcmd, rcmd_epoch, rr, older_other, grp, link):
+    """Channel ch's buffer ``q`` entry by entry in arrival order, for the policies whose choice is not
+    per bank group: ``row_hit_cap`` (an entry's turn depends on the older entries to its bank) and
+    ``oldest_only`` (FCFS). Returns (request or -1, position, command, ev, entries visited)."""
     fin = sel[SEL_WR] if q == BUF_WRITE else sel[SEL_RD]
     cap = cfg[K_ROW_HIT_CAP]
     oldest_only = cfg[K_OLDEST_ONLY] != 0
     column_first = cfg[K_COLUMN_FIRST] != 0 and not oldest_only
-    use_bounds = cap < 0 and not oldest_only     # a skipped entry would change these policies' choice
-    if use_bounds and chan[ch, C_BOUND_MIN + q] > clk:     # no entry can issue yet
-        return -1, -1, q, -1, min(ev, chan[ch, C_BOUND_MIN + q]), 0
     if cap >= 0:
         older_other[:] = False
-    cand = -1
-    pos = -1
-    cmd = -1
-    scanned = 0
+    cand, pos, cmd = -1, -1, -1
     n = chan[ch, q]
-    lowest = BIG        # the lowest bound of the buffer after this pass (when it completes)
-    j = -1
-    while True:
-        j += 1
-        if use_bounds:
-            j, nearest = _next_due(bound, ch, q, j, n, clk)
-            if nearest < ev:
-                ev = nearest
-            if nearest < lowest:
-                lowest = nearest
-        if j >= n:
-            chan[ch, C_BOUND_MIN + q] = lowest
-            break
+    scanned = 0
+    for j in range(n):
         scanned += 1
         r = buf[ch, q, j]
         b = req_bank[r]
@@ -640,40 +831,50 @@ def _scan_rw(ch, slot, clk, ev, cfg, flags, sel, cmd_bus, ready, req_vec, nlev, 
             elif bank[ch, b, BK_STREAK] >= cap and older_other[b]:
                 continue                   # capped row hit: the older request goes first
         if cmd_bus[c] != slot:
-            lowest = min(lowest, bound[ch, q, j])   # due, on another bus
             continue
-        if (cfg[K_OPEN_ROW_RULE] != 0 and c == sel[SEL_PRE]
-                and _hits_open_row(q, ch, b, buf, chan, bank, req_bank, req_vec, row_i, -1)):
-            bound[ch, q, j] = 0            # open-row rule: a hit leaves without a bank change
-            lowest = 0
-            continue
-        if ((chan[ch, C_N_ACTIVE] > 0 and (flags[c] & F_CLOSES) and bank[ch, b, BK_ACTIVE_REQS] > 0)
-                or (chan[ch, C_N_ACTIVATING] > 0
-                    and _blocks_activating(c, req_vec[r], ch, nlev, sizes, flags, bank, chan))):
-            bound[ch, q, j] = BIG
+        _group_heads(grp, ch, q, b, bank, req_vec, row_i, link)
+        if not _eligible(c, r, b, q, ch, cfg, flags, sel, req_vec, nlev, sizes, grp, bank, chan):
             continue
         t = _req_ready_cached(ready, req_vec, r, c, nlev, sizes, off, nodes_per_ch, rr, clk, ch, b, chan)
-        bound[ch, q, j] = t
         if t < ev:
             ev = t
-        if t < lowest:
-            lowest = t
         if t <= clk:
             if column_first and c != fin:
                 if cand < 0:               # the oldest ready row command, unless a column access is ready
                     cand, pos, cmd = r, j, c
                 continue
             cand, pos, cmd = r, j, c
-            chan[ch, C_BOUND_MIN + q] = 0  # the entries after it were not visited
             break
         if oldest_only:
             break                          # only the oldest eligible request may issue
-    return cand, pos, q, cmd, ev, scanned
+    return cand, pos, cmd, ev, scanned
+
+
+@njit(cache=True, inline="always")
+def _scan_rw(ch, slot, clk, ev, cfg, flags, sel, cmd_bus, ready, req_vec, nlev, sizes, off, nodes_per_ch, row_i,
+             buf, gs, chan, bank, req_bank, rcmd, rcmd_epoch, rr, older_other):
+    """The read or the write buffer (write-drain hysteresis) under the scheduling policy's switches
+    (``cfg[K_OPEN_ROW_RULE / K_ROW_HIT_CAP / K_OLDEST_ONLY / K_COLUMN_FIRST]``): by bank groups
+    (:func:`_scan_groups`), or entry by entry (:func:`_scan_entries`) under a row-hit cap or FCFS.
+    Returns (request, position, buffer, command, ev, entries or groups visited) with request -1 when
+    none is ready."""
+    q = BUF_WRITE if _write_mode(ch, cfg, chan) else BUF_READ
+    if cfg[K_ROW_HIT_CAP] >= 0 or cfg[K_OLDEST_ONLY] != 0:
+        cand, pos, cmd, ev, s = _scan_entries(ch, slot, q, clk, ev, cfg, flags, sel, cmd_bus, ready, req_vec, nlev,
+                                              sizes, off, nodes_per_ch, row_i, buf, chan, bank, req_bank, rcmd,
+                                              rcmd_epoch, rr, older_other, gs[0], gs[2])
+        return cand, pos, q, cmd, ev, s
+    cand, cmd, ev, s = _scan_groups(ch, slot, q, clk, ev, cfg, flags, sel, cmd_bus, ready, req_vec, nlev, sizes,
+                                    off, nodes_per_ch, row_i, chan, bank, rr[1], gs)
+    if cand < 0:
+        return -1, -1, q, -1, ev, s
+    rcmd[cand] = cmd        # its next command at this bank epoch (read back by a CAS continuation)
+    return cand, _position(buf, chan, ch, q, cand), q, cmd, ev, s
 
 
 @njit(cache=True, inline="always")
 def _choose(ch, slot, clk, ev, cfg, flags, sel, cmd_bus, ready, req_vec, req_is_write, nlev, sizes, off,
-            nodes_per_ch, row_i, buf, bound, chan, bank, req_bank, rcmd, rcmd_epoch, rr, accept, pq_vec,
+            nodes_per_ch, row_i, buf, gs, chan, bank, req_bank, rcmd, rcmd_epoch, rr, accept, pq_vec,
             older_other):
     """The command channel ``ch`` issues on bus ``slot`` at ``clk``: a CAS's RD/WR continuation, an
     ACT2 at its deadline, else the active buffer, the priority buffer's head, the read/write buffer,
@@ -701,9 +902,8 @@ def _choose(ch, slot, clk, ev, cfg, flags, sel, cmd_bus, ready, req_vec, req_is_
         return r, q, _find(buf, chan, ch, q, r), c, False, SRC_CAS_CONTINUATION, ev, 0
     if act2:
         return cand, -1, pos, sel[SEL_ACT2], True, SRC_URGENT_ACT2, ev, 0
-    scanned = chan[ch, C_N_ACTIVE]
     q = BUF_ACTIVE
-    cand, pos, cmd, ev = _scan_active(ch, slot, clk, ev, req_is_write, sel, cmd_bus, ready, req_vec, nlev, sizes,
+    cand, pos, cmd, ev, scanned = _scan_active(ch, slot, clk, ev, req_is_write, sel, cmd_bus, ready, req_vec, nlev, sizes,
                                       off, nodes_per_ch, row_i, buf, chan, bank, req_bank, rcmd, rcmd_epoch,
                                       rr, accept)
     if cand < 0 and chan[ch, C_N_PRIORITY] > 0:
@@ -713,7 +913,7 @@ def _choose(ch, slot, clk, ev, cfg, flags, sel, cmd_bus, ready, req_vec, req_is_
             cand = -2
     if cand == -1 and chan[ch, C_N_PRIORITY] == 0:      # not while a refresh waits
         cand, pos, q, cmd, ev, s = _scan_rw(ch, slot, clk, ev, cfg, flags, sel, cmd_bus, ready, req_vec, nlev,
-                                            sizes, off, nodes_per_ch, row_i, buf, bound, chan, bank, req_bank,
+                                            sizes, off, nodes_per_ch, row_i, buf, gs, chan, bank, req_bank,
                                             rcmd, rcmd_epoch, rr, older_other)
         scanned += s
     if cand == -1 and chan[ch, C_N_ACTIVATING] > 0:
@@ -806,8 +1006,8 @@ def _row_policy_close(ch, slot, clk, r, q, cmd, cfg, sel, cmd_bus, ready, req_ve
 
 
 @njit(cache=True, inline="always")
-def _apply_bank_state(ch, clk, cand, cmd, av, flags, nlev, sizes, row_i, bank, buf, bound, chan, req_bank,
-                      rank_open, banks_per_l1):
+def _apply_bank_state(ch, clk, cand, cmd, av, flags, nlev, sizes, row_i, bank, gs, chan, req_bank, rank_open,
+                      banks_per_l1):
     """Bank state after ``cmd`` at ``av``: ACT/ACT2 open, ACT1 starts the activation, PRE/RDA/WRA
     close one bank, PREA every open bank under its node."""
     f = flags[cmd]
@@ -817,37 +1017,39 @@ def _apply_bank_state(ch, clk, cand, cmd, av, flags, nlev, sizes, row_i, bank, b
         else:
             b, _hi = _node_range(sizes, av, nlev - 1)
         ns = BK_OPEN if f & F_OPENS else (BK_ACTIVATING if f & F_OPEN_BEGIN else BK_CLOSED)
-        _set_bank_state(ch, b, ns, av[row_i], clk, bank, buf, bound, chan, req_bank, rank_open, banks_per_l1)
+        _set_bank_state(ch, b, ns, av[row_i], clk, bank, gs, chan, rank_open, banks_per_l1)
     elif f & F_CLOSES:
         lo, hi = _node_range(sizes, av, nlev - 1)
         for b in range(lo, hi):
             if bank[ch, b, BK_STATE] != BK_CLOSED:
-                _set_bank_state(ch, b, BK_CLOSED, 0, clk, bank, buf, bound, chan, req_bank, rank_open, banks_per_l1)
+                _set_bank_state(ch, b, BK_CLOSED, 0, clk, bank, gs, chan, rank_open, banks_per_l1)
 
 
 @njit(cache=True, inline="always")
-def _advance_request(ch, clk, r, q, pos, cmd, act2, cfg, flags, req_is_write, req_bank, buf, bound, chan, bank,
-                     accept, complete, stats):
+def _advance_request(ch, clk, r, q, pos, cmd, act2, cfg, flags, req_vec, req_is_write, req_bank, buf, gs, chan,
+                     bank, accept, complete, stats):
     """Move request ``r`` on after its command: ACT2 -> active buffer; ACT -> active buffer, ACT1 ->
     activating buffer (both leave the read/write buffer); a column access retires it (reads complete
     ``K_READ_LATENCY`` cycles later). Returns its completion cycle, or -1 when it has not retired."""
     b = req_bank[r]
     f = flags[cmd]
     if act2:
-        _remove(buf, bound, chan, ch, BUF_ACTIVATING, pos)
-        _reset_bounds(buf, bound, chan, req_bank, ch, -1)
+        _remove(buf, gs, chan, bank, req_vec, req_bank, ch, BUF_ACTIVATING, pos)
+        _forget_bounds(gs, chan, ch, -1)
         bank[ch, b, BK_ACT2_OWNER] = 0
         bank[ch, b, BK_ACT2_DEADLINE] = -1
         buf[ch, BUF_ACTIVE, chan[ch, C_N_ACTIVE]] = r
         chan[ch, C_N_ACTIVE] += 1
+        chan[ch, C_ACTIVE_BOUND] = 0
         bank[ch, b, BK_ACTIVE_REQS] += 1
     elif f & F_DATA:
         bank[ch, b, BK_STREAK] += 1
-        _remove(buf, bound, chan, ch, q, pos)
+        _remove(buf, gs, chan, bank, req_vec, req_bank, ch, q, pos)
         if q == BUF_ACTIVE:
+            chan[ch, C_ACTIVE_BOUND] = 0
             bank[ch, b, BK_ACTIVE_REQS] -= 1
-            if bank[ch, b, BK_ACTIVE_REQS] == 0:     # its closes become eligible (see _scan_rw)
-                _reset_bounds(buf, bound, chan, req_bank, ch, b)
+            if bank[ch, b, BK_ACTIVE_REQS] == 0:     # its closes become eligible (see _eligible)
+                _forget_bounds(gs, chan, ch, b)
         if req_is_write[r]:
             complete[r] = clk
         else:
@@ -856,22 +1058,23 @@ def _advance_request(ch, clk, r, q, pos, cmd, act2, cfg, flags, req_is_write, re
             stats[ch, S_READS_DONE] += 1
         return complete[r]
     elif f & (F_OPENS | F_OPEN_BEGIN) and q != BUF_ACTIVE:
-        _remove(buf, bound, chan, ch, q, pos)
+        _remove(buf, gs, chan, bank, req_vec, req_bank, ch, q, pos)
         if f & F_OPEN_BEGIN:
             buf[ch, BUF_ACTIVATING, chan[ch, C_N_ACTIVATING]] = r
             chan[ch, C_N_ACTIVATING] += 1
-            _reset_bounds(buf, bound, chan, req_bank, ch, -1)
+            _forget_bounds(gs, chan, ch, -1)
             bank[ch, b, BK_ACT2_OWNER] = 1
             bank[ch, b, BK_ACT2_DEADLINE] = clk + cfg[K_AAD_CYCLES]
         else:
             buf[ch, BUF_ACTIVE, chan[ch, C_N_ACTIVE]] = r
             chan[ch, C_N_ACTIVE] += 1
+            chan[ch, C_ACTIVE_BOUND] = 0
             bank[ch, b, BK_ACTIVE_REQS] += 1
     return -1
 
 
 @njit(cache=True, inline="always")
-def _issue(ch, slot, clk, cand, q, pos, cmd, act2, cfg, flags, sel, tm, rq, nodes_per_ch, row_i, buf, bound, chan,
+def _issue(ch, slot, clk, cand, q, pos, cmd, act2, cfg, flags, sel, tm, rq, nodes_per_ch, row_i, buf, gs, chan,
            bank, stats, bus_free, cmd_count, log, n_log, pq_vec, rank_open, banks_per_l1):
     """Issue ``cmd`` for request ``cand`` (-2: the priority buffer's head) on bus ``slot`` at ``clk``:
     timing, bus, counters, log, bank state and the request's progress. ``tm`` and ``rq`` group the
@@ -902,8 +1105,8 @@ def _issue(ch, slot, clk, cand, q, pos, cmd, act2, cfg, flags, sel, tm, rq, node
     cmd_count[ch, cmd] += 1
     if cfg[K_LOG] != 0:
         n_log = _log_put(log, n_log, clk, cmd, av, typ)
-    _apply_bank_state(ch, clk, cand, cmd, av, flags, nlev, sizes, row_i, bank, buf, bound, chan, req_bank,
-                      rank_open, banks_per_l1)
+    _apply_bank_state(ch, clk, cand, cmd, av, flags, nlev, sizes, row_i, bank, gs, chan, req_bank, rank_open,
+                      banks_per_l1)
     if cand == -2:
         if f & F_REFRESH:
             stats[ch, S_REFRESHES] += 1
@@ -912,16 +1115,16 @@ def _issue(ch, slot, clk, cand, q, pos, cmd, act2, cfg, flags, sel, tm, rq, node
                     pq_vec[ch, j, l] = pq_vec[ch, j + 1, l]
             chan[ch, C_N_PRIORITY] -= 1
         return n_log, -1
-    return n_log, _advance_request(ch, clk, cand, q, pos, cmd, act2, cfg, flags, req_is_write, req_bank, buf,
-                                   bound, chan, bank, accept, complete, stats)
+    return n_log, _advance_request(ch, clk, cand, q, pos, cmd, act2, cfg, flags, req_vec, req_is_write, req_bank,
+                                   buf, gs, chan, bank, accept, complete, stats)
 
 
 # ---------------------------------------------------------------- the cycle loop
 @njit(cache=True, _nrt=False)
 def _controller_loop(cfg, sizes, off, nodes_per_ch, flags, sel, cons_ptr, cons, cmd_bus, cmd_cycles, req_addr,
                      line_mask, req_vec, req_is_write, req_time, req_bank, rcmd, rcmd_epoch, rready, memo,
-                     stat_done, accept, complete, ready, hist, chan, bank, buf, bound, bus_free, pq_vec, rank_open,
-                     banks_per_l1, older_other, stats, cmd_count, log, st):
+                     stat_done, accept, complete, ready, hist, chan, bank, buf, grp, qbanks, link, bus_free, pq_vec,
+                     rank_open, banks_per_l1, older_other, stats, cmd_count, log, st):
     """The cycle loop of ``simulate`` (see there), resumable: the loop-carried counters live in
     ``st`` = [next frontend request, retired requests, frontend cycle, last completion, log length].
     Compiled without the numba runtime (no reference counting of the many arrays it touches:
@@ -939,12 +1142,13 @@ def _controller_loop(cfg, sizes, off, nodes_per_ch, flags, sel, cons_ptr, cons, 
     tm = (cons_ptr, cons, cmd_bus, cmd_cycles, ready, hist, off, sizes)       # timing arrays
     rq = (req_vec, req_is_write, req_bank, stat_done, accept, complete)      # per-request arrays
     rr = (rready, memo)                                                       # ready-cycle caches
+    gs = (grp, qbanks, link)                                                  # bank groups (state.G_*, QB_*)
     while i <= cfg[K_MAX_CYCLES]:
         if log_enabled and n_log + 2 * nch * nbus + 2 > log.shape[0]:
             status = 1      # the caller grows the log and resumes here
             break
         next_req, retired = _frontend(i, next_req, retired, cfg, req_time, req_vec, req_is_write, req_addr,
-                                      line_mask, buf, bound, chan, accept, complete, stats)
+                                      line_mask, req_bank, buf, gs, chan, bank, accept, complete, stats)
         clk = i + 1         # the controllers tick one cycle after the frontend
         stats[0, S_EVALUATED_CYCLES] += 1
         issued_any = False
@@ -964,7 +1168,7 @@ def _controller_loop(cfg, sizes, off, nodes_per_ch, flags, sel, cons_ptr, cons, 
                     continue
                 cand, q, pos, cmd, act2, src, ev, s = _choose(
                     ch, slot, clk, ev, cfg, flags, sel, cmd_bus, ready, req_vec, req_is_write, nlev, sizes, off,
-                    nodes_per_ch, row_i, buf, bound, chan, bank, req_bank, rcmd, rcmd_epoch, rr, accept, pq_vec,
+                    nodes_per_ch, row_i, buf, gs, chan, bank, req_bank, rcmd, rcmd_epoch, rr, accept, pq_vec,
                     older_other)
                 scanned += s
                 if cand == -1:
@@ -980,7 +1184,7 @@ def _controller_loop(cfg, sizes, off, nodes_per_ch, flags, sel, cons_ptr, cons, 
                         cmd = sel[SEL_ACT2]
                 issued_any = True
                 n_log, done = _issue(ch, slot, clk, cand, q, pos, cmd, act2, cfg, flags, sel, tm, rq, nodes_per_ch,
-                                     row_i, buf, bound, chan, bank, stats, bus_free, cmd_count, log, n_log, pq_vec,
+                                     row_i, buf, gs, chan, bank, stats, bus_free, cmd_count, log, n_log, pq_vec,
                                      rank_open, banks_per_l1)
                 if done >= 0:
                     retired += 1
@@ -1045,7 +1249,10 @@ def simulate(sizes, flags, sel, cons_ptr, cons, cmd_bus, cmd_cycles, cfg, req_ad
     rank_open = np.zeros((nch, n_l1, N_RANK_OPEN), np.int64)
     cap = max(cfg[K_RQ_CAP], cfg[K_WQ_CAP], nbanks)
     buf = np.zeros((nch, N_BUF, cap), np.int64)
-    bound = np.zeros((nch, N_BUF, cap), np.int64)
+    grp = np.full((nch, BUF_WRITE + 1, nbanks, N_GRP), -1, np.int64)    # bank groups of the read/write buffers
+    grp[:, :, :, G_EPOCH] = 0                     # up to date with the banks' initial state (closed, no entry)
+    qbanks = np.zeros((nch, BUF_WRITE + 1, nbanks, N_QB), np.int64)     # banks with entries (G_SLOT indexes it)
+    link = np.full(n, -1, np.int32)               # next request in its bank group chain
     chan = np.zeros((nch, N_CHAN), np.int64)
     chan[:, C_CAS_REQ] = -1
     chan[:, C_FWD_REQ] = -1
@@ -1071,9 +1278,9 @@ def simulate(sizes, flags, sel, cons_ptr, cons, cmd_bus, cmd_cycles, cfg, req_ad
     while True:
         status = _controller_loop(cfg, sizes, off, nodes_per_ch, flags, sel, cons_ptr, cons, cmd_bus, cmd_cycles,
                                   req_addr, line_mask, req_vec, req_is_write, req_time, req_bank, rcmd, rcmd_epoch,
-                                  rready, memo, stat_done, accept, complete, ready, hist, chan, bank, buf, bound,
-                                  bus_free, pq_vec, rank_open, nbanks // n_l1, older_other, stats, cmd_count, log,
-                                  st)
+                                  rready, memo, stat_done, accept, complete, ready, hist, chan, bank, buf, grp,
+                                  qbanks, link, bus_free, pq_vec, rank_open, nbanks // n_l1, older_other, stats,
+                                  cmd_count, log, st)
         if status == 0:
             break
         if status == 2:

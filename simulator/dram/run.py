@@ -63,7 +63,8 @@ class DramResult:
     sum_read_latency_cycles: int
     reads_done: int
     evaluated_cycles: int             # cycles the core evaluated (the rest were skipped)
-    scanned_entries: int              # read/write/active queue entries the scheduler visited (a speed counter)
+    scanned_entries: int              # active-buffer entries and read/write bank groups (entries under frfcfs-cap
+                                      # and fcfs) the scheduler visited (a speed counter)
     command_counts: dict              # command name -> count
     open_cycles: np.ndarray           # per channel x rank: cycles with >= 1 bank open
     log: np.ndarray = field(repr=False, default=None)   # cycle, cmd, ch, levels.., row, col, type

@@ -70,9 +70,12 @@ C_WQ_VERSION = 12      # changes of the write queue's contents so far
 C_FWD_REQ = 13         # the last request checked against the write queue (forwarding), -1 none ...
 C_FWD_VERSION = 14     # ... at this C_WQ_VERSION ...
 C_FWD_HIT = 15         # ... and the answer (1: a write to its line waits)
-C_BOUND_MIN = 16       # chan[ch, C_BOUND_MIN + q] (q: read / write buffer): a lower bound of its entries' ready
-                       # bounds; while it lies ahead no entry of the buffer can issue (0: unknown)
-N_CHAN = 18
+C_BOUND_MIN = 16       # chan[ch, C_BOUND_MIN + q] (q: read / write buffer): a lower bound of the ready cycles of
+                       # its eligible bank groups; while it lies ahead no entry of the buffer can issue (0: unknown)
+C_N_BANKS_QUEUED = 18  # chan[ch, C_N_BANKS_QUEUED + q]: banks with entries in the read / write buffer
+C_ACTIVE_BOUND = 20    # a lower bound of the ready cycles of the active buffer's entries (0: unknown); while it
+                       # lies ahead none can issue (their rows cannot close, so their commands do not change)
+N_CHAN = 21
 
 # ---- per-bank state: bank[ch, b, BK_*] (b: bank index within the channel) -----------------------------
 BK_CLOSED, BK_ACTIVATING, BK_OPEN = 0, 1, 2     # BK_STATE values
@@ -85,11 +88,29 @@ BK_ACT2_OWNER = 5      # 1 while a split activation of this bank waits for its A
 BK_ACT2_DEADLINE = 6   # cycle by which that ACT2 must issue (tAAD), -1 none
 N_BANK = 7
 
+# ---- bank groups of the read / write buffers: grp[ch, q, b, G_*] (q: BUF_READ / BUF_WRITE) --------------
+# The buffer's entries to bank b, chained oldest first (link[r]: the next one, -1 none). All of them that hit
+# the bank's open row share one next command (RD / WR), as do all the others (PRE, or ACT while it is closed),
+# and with it one ready cycle and one eligibility: the scheduler visits these two groups, not each entry.
+G_HEAD = 0             # the oldest entry to bank b (-1: none)
+G_TAIL = 1             # the youngest
+G_HIT = 2              # the oldest that hits the bank's open row (-1: none, or the bank is not open)
+G_OTHER = 3            # the oldest of the others (-1: none)
+G_EPOCH = 4            # BK_EPOCH at which G_HIT / G_OTHER were found (found again from the chain once it changed)
+G_SLOT = 5             # position k of b in the list of banks with entries, qbanks[ch, q, k] (-1: none)
+N_GRP = 6
+# the banks with entries in the read / write buffer, in no order: qbanks[ch, q, k, QB_*], k < chan[ch, C_N_BANKS_QUEUED + q]
+QB_BANK = 0            # the bank
+QB_BOUND = 1           # a lower bound of the ready cycles of its eligible groups (0: unknown, BIG: none eligible
+                       # until its state, its entries or the activations in flight change)
+N_QB = 2
+
 # ---- statistics: stats[ch, S_*] ---------------------------------------------------------------------------
 (S_ROW_HITS, S_ROW_MISSES, S_ROW_CONFLICTS, S_READ_HITS, S_READ_MISSES, S_READ_CONFLICTS, S_REFRESHES,
  S_FORWARDED_READS, S_COALESCED_WRITES, S_SUM_READ_LATENCY, S_READS_DONE, S_EVALUATED_CYCLES,
  S_SCANNED_ENTRIES) = range(13)
 N_STATS = 13       # S_EVALUATED_CYCLES and S_SCANNED_ENTRIES count in the channel 0 row only
+# S_SCANNED_ENTRIES: active-buffer entries, read/write entries (frfcfs-cap, fcfs) or bank groups (G_*) visited
 
 PRIORITY_DEPTH = 64     # refresh requests a channel may hold pending
 BIG_CYCLE = 1 << 62     # "never" (cycles)
