@@ -61,7 +61,7 @@ from .state import (BIG_CYCLE, C_ACTIVE_BOUND, BK_ACT2_DEADLINE, BK_ACT2_OWNER, 
                     C_REF_RR, C_TIMING_EPOCH, C_BOUND_MIN, C_WQ_VERSION, C_FWD_REQ, C_FWD_VERSION, C_FWD_HIT,
                     C_N_BANKS_QUEUED, C_WCK_EXPIRY, C_WRITE_MODE, F_ALL_BANKS, F_CLOSES, F_DATA, F_OPEN_BEGIN,
                     F_OPENS, F_REFRESH, F_WRITE, G_EPOCH, G_HEAD, G_HIT, G_OTHER, G_SLOT, G_TAIL, K_AAD_CYCLES,
-                    QB_BANK, QB_BOUND, N_QB, K_CLOSE_AFTER, K_CLOSE_WITHOUT_HIT,
+                    QB_BANK, QB_BOUND, QB_HIT_REQ, QB_OTHER_REQ, N_QB, K_CLOSE_AFTER, K_CLOSE_WITHOUT_HIT,
                     K_COLUMN_FIRST, K_LOG, K_MAX_CYCLES, K_N_BUSES, K_OLDEST_ONLY, K_OPEN_ROW_RULE,
                     K_PER_BANK_REFRESH, K_READ_LATENCY, K_REFRESH_INTERVAL, K_REFRESH_SCOPE,
                     K_REFRESH_UNIT_LEVEL, K_REQUESTS_PER_CYCLE, K_ROW_HIT_CAP, K_RQ_CAP, K_WCK_ENABLED,
@@ -313,7 +313,7 @@ def _group_join(gs, ch, q, r, b, bank, req_vec, chan):
     chained after the bank's youngest entry and heads its group if that was empty; the buffer's ready
     bound is forgotten when it heads a group (younger entries change no group's command, ready cycle or
     eligibility). ``gs`` = (grp, qbanks, link), see :mod:`.state` (G_*, QB_*)."""
-    grp, qbanks, link = gs
+    grp, qbanks, link, _rows = gs
     link[r] = -1
     tail = grp[ch, q, b, G_TAIL]
     if tail >= 0:
@@ -339,7 +339,7 @@ def _group_leave(gs, ch, q, r, b, bank, req_vec, chan):
     """Request ``r`` (to bank ``b``) leaves channel ch's read or write buffer ``q``: it is unchained,
     the next of its kind along the chain heads its group if it did, the bank leaves the list of banks
     with entries when none is left, and the bank's and the buffer's ready bounds are forgotten."""
-    grp, qbanks, link = gs
+    grp, qbanks, link, _rows = gs
     prev = -1
     x = grp[ch, q, b, G_HEAD]
     while x != r:
@@ -361,8 +361,8 @@ def _group_leave(gs, ch, q, r, b, bank, req_vec, chan):
     if grp[ch, q, b, G_HEAD] < 0:
         last = chan[ch, C_N_BANKS_QUEUED + q] - 1
         b2 = qbanks[ch, q, last, QB_BANK]
-        qbanks[ch, q, k, QB_BANK] = b2
-        qbanks[ch, q, k, QB_BOUND] = qbanks[ch, q, last, QB_BOUND]
+        for x in range(N_QB):
+            qbanks[ch, q, k, x] = qbanks[ch, q, last, x]
         grp[ch, q, b2, G_SLOT] = k
         grp[ch, q, b, G_SLOT] = -1
         chan[ch, C_N_BANKS_QUEUED + q] = last
@@ -390,7 +390,7 @@ def _forget_bounds(gs, chan, ch, b):
     """Forget the ready bounds of bank ``b`` (every bank: b < 0) in channel ch's read and write buffers
     (``QB_BOUND``) and the buffers' (``C_BOUND_MIN``): the next command of its entries, or its
     eligibility, may have changed."""
-    grp, qbanks, _link = gs
+    grp, qbanks, _link, _rows = gs
     for q in range(BUF_WRITE + 1):
         chan[ch, C_BOUND_MIN + q] = 0
         if b < 0:
@@ -722,17 +722,32 @@ def _eligible(c, r, b, q, ch, cfg, flags, sel, req_vec, nlev, sizes, grp, bank, 
 
 
 @njit(cache=True, inline="always")
-def _group_ready(ch, q, b, g, fin, cfg, flags, sel, ready, req_vec, nlev, sizes, off, nodes_per_ch, chan, bank, memo,
-                 grp):
-    """Bank b's group ``g`` (G_HIT / G_OTHER) in channel ch's buffer ``q`` (heads up to date): (its oldest
-    entry or -1 when empty, its command, its ready cycle; BIG when empty or not eligible)."""
-    r = grp[ch, q, b, g]
-    if r < 0:
-        return -1, -1, BIG
-    c = fin if g == G_HIT else _bank_cmd(ch, b, bank, sel)
-    if not _eligible(c, r, b, q, ch, cfg, flags, sel, req_vec, nlev, sizes, grp, bank, chan):
-        return r, c, BIG
-    return r, c, _bank_ready(ready, req_vec, r, c, nlev, sizes, off, nodes_per_ch, memo, ch, b, chan)
+def _group_record(ch, q, k, b, fin, cfg, flags, sel, req_vec, nlev, sizes, row_i, chan, bank, gs):
+    """Find bank b's groups in channel ch's buffer ``q`` again (``k``: its slot in ``qbanks``) and keep
+    them in the slot (:mod:`.state` QB_HIT_* / QB_OTHER_*): per group its oldest entry, -1 when the group
+    is empty or not eligible, and its command."""
+    grp, qbanks, link, _rows = gs
+    _group_heads(grp, ch, q, b, bank, req_vec, row_i, link)
+    for g in range(G_HIT, G_OTHER + 1):
+        r = grp[ch, q, b, g]
+        c = fin if g == G_HIT else _bank_cmd(ch, b, bank, sel)
+        if r >= 0 and not _eligible(c, r, b, q, ch, cfg, flags, sel, req_vec, nlev, sizes, grp, bank, chan):
+            r = -1
+        j = QB_HIT_REQ + 2 * (g - G_HIT)
+        qbanks[ch, q, k, j] = r
+        qbanks[ch, q, k, j + 1] = c
+
+
+@njit(cache=True, inline="always")
+def _path_ready(ready, base, bank_rows, b, c):
+    """Ready cycle of command ``c`` at bank ``b`` of the channel whose nodes start at row ``base`` of
+    ``ready``: the latest over the nodes on the bank's path (``bank_rows[b]``: their rows, channel first)."""
+    t = 0
+    for l in range(bank_rows.shape[1]):
+        v = ready[base + bank_rows[b, l], c]
+        if v > t:
+            t = v
+    return t
 
 
 @njit(cache=True, inline="always")
@@ -753,7 +768,7 @@ def _next_due(qbanks, ch, q, k, n, clk):
 
 @njit(cache=True, inline="always")
 def _scan_groups(ch, slot, q, clk, ev, cfg, flags, sel, cmd_bus, ready, req_vec, nlev, sizes, off, nodes_per_ch,
-                 row_i, chan, bank, memo, gs):
+                 row_i, chan, bank, gs):
     """FR-FCFS over channel ch's buffer ``q`` by bank groups (:mod:`.state` G_*): every entry of a group
     shares its next command, eligibility and ready cycle, so the entry a scan in arrival order would
     pick (the oldest eligible one whose command is ready on this bus; ``column_first``: a column
@@ -761,10 +776,11 @@ def _scan_groups(ch, slot, q, clk, ev, cfg, flags, sel, cmd_bus, ready, req_vec,
     buffer). A bank whose ready bound (``QB_BOUND``: the lowest ready cycle of its eligible groups, all
     buses) lies ahead is passed over, and the whole buffer while the lowest of them (``chan[ch,
     C_BOUND_MIN + q]``) does. Returns (request or -1, command, ev, groups visited)."""
-    grp, qbanks, link = gs
+    _grp, qbanks, _link, bank_rows = gs
     if chan[ch, C_BOUND_MIN + q] > clk:     # no group can issue yet
         return -1, -1, min(ev, chan[ch, C_BOUND_MIN + q]), 0
     fin = sel[SEL_WR] if q == BUF_WRITE else sel[SEL_RD]
+    base = ch * nodes_per_ch
     column_first = cfg[K_COLUMN_FIRST] != 0
     cand, cmd = BIG, -1
     row_cand, row_cmd = BIG, -1             # column_first: the oldest ready ACT / PRE
@@ -779,12 +795,16 @@ def _scan_groups(ch, slot, q, clk, ev, cfg, flags, sel, cmd_bus, ready, req_vec,
         if k >= n:
             break
         b = qbanks[ch, q, k, QB_BANK]
-        _group_heads(grp, ch, q, b, bank, req_vec, row_i, link)
+        if qbanks[ch, q, k, QB_BOUND] == 0:     # something that decides its groups changed
+            _group_record(ch, q, k, b, fin, cfg, flags, sel, req_vec, nlev, sizes, row_i, chan, bank, gs)
         bank_low = BIG
-        for g in range(G_HIT, G_OTHER + 1):
-            r, c, t = _group_ready(ch, q, b, g, fin, cfg, flags, sel, ready, req_vec, nlev, sizes, off, nodes_per_ch,
-                                   chan, bank, memo, grp)
-            visited += 1 if r >= 0 else 0
+        for j in range(QB_HIT_REQ, QB_OTHER_REQ + 1, 2):
+            r = qbanks[ch, q, k, j]
+            if r < 0:
+                continue
+            c = qbanks[ch, q, k, j + 1]
+            t = _path_ready(ready, base, bank_rows, b, c)
+            visited += 1
             if t < bank_low:
                 bank_low = t
             if t > clk or cmd_bus[c] != slot:
@@ -865,7 +885,7 @@ def _scan_rw(ch, slot, clk, ev, cfg, flags, sel, cmd_bus, ready, req_vec, nlev, 
                                               rcmd_epoch, rr, older_other, gs[0], gs[2])
         return cand, pos, q, cmd, ev, s
     cand, cmd, ev, s = _scan_groups(ch, slot, q, clk, ev, cfg, flags, sel, cmd_bus, ready, req_vec, nlev, sizes,
-                                    off, nodes_per_ch, row_i, chan, bank, rr[1], gs)
+                                    off, nodes_per_ch, row_i, chan, bank, gs)
     if cand < 0:
         return -1, -1, q, -1, ev, s
     rcmd[cand] = cmd        # its next command at this bank epoch (read back by a CAS continuation)
@@ -1124,7 +1144,7 @@ def _issue(ch, slot, clk, cand, q, pos, cmd, act2, cfg, flags, sel, tm, rq, node
 def _controller_loop(cfg, sizes, off, nodes_per_ch, flags, sel, cons_ptr, cons, cmd_bus, cmd_cycles, req_addr,
                      line_mask, req_vec, req_is_write, req_time, req_bank, rcmd, rcmd_epoch, rready, memo,
                      stat_done, accept, complete, ready, hist, chan, bank, buf, grp, qbanks, link, bus_free, pq_vec,
-                     rank_open, banks_per_l1, older_other, stats, cmd_count, log, st):
+                     rank_open, banks_per_l1, older_other, stats, cmd_count, log, st, bank_rows):
     """The cycle loop of ``simulate`` (see there), resumable: the loop-carried counters live in
     ``st`` = [next frontend request, retired requests, frontend cycle, last completion, log length].
     Compiled without the numba runtime (no reference counting of the many arrays it touches:
@@ -1142,7 +1162,7 @@ def _controller_loop(cfg, sizes, off, nodes_per_ch, flags, sel, cons_ptr, cons, 
     tm = (cons_ptr, cons, cmd_bus, cmd_cycles, ready, hist, off, sizes)       # timing arrays
     rq = (req_vec, req_is_write, req_bank, stat_done, accept, complete)      # per-request arrays
     rr = (rready, memo)                                                       # ready-cycle caches
-    gs = (grp, qbanks, link)                                                  # bank groups (state.G_*, QB_*)
+    gs = (grp, qbanks, link, bank_rows)                                                  # bank groups (state.G_*, QB_*)
     while i <= cfg[K_MAX_CYCLES]:
         if log_enabled and n_log + 2 * nch * nbus + 2 > log.shape[0]:
             status = 1      # the caller grows the log and resumes here
@@ -1214,6 +1234,24 @@ def _request_banks(sizes, req_vec):
 
 
 @njit(cache=True)
+def _bank_rows(sizes, off):
+    """Rows of ``ready`` (within a channel's block) of the nodes on each bank's path, channel first
+    (int64, banks per channel x levels)."""
+    nlev = sizes.shape[0]
+    nb = 1
+    for l in range(1, nlev):
+        nb *= sizes[l]
+    rows = np.zeros((nb, nlev), np.int64)
+    for b in range(nb):
+        idx = b
+        for l in range(nlev - 1, 0, -1):
+            rows[b, l] = off[l] + idx
+            idx //= sizes[l]
+        rows[b, 0] = off[0]
+    return rows
+
+
+@njit(cache=True)
 def simulate(sizes, flags, sel, cons_ptr, cons, cmd_bus, cmd_cycles, cfg, req_addr, line_mask, req_vec,
              req_is_write, req_time):
     """Replay a request trace on all channels.
@@ -1273,6 +1311,7 @@ def simulate(sizes, flags, sel, cons_ptr, cons, cmd_bus, cmd_cycles, cfg, req_ad
     log = np.zeros((6 * n + 1024 if cfg[K_LOG] != 0 else 1, nlev + 5), np.int64)
     st = np.zeros(5, np.int64)
     req_bank = _request_banks(sizes, req_vec)
+    bank_rows = _bank_rows(sizes, off)
     bus_free = np.zeros((nch, cfg[K_N_BUSES]), np.int64)
     older_other = np.zeros(nbanks, np.bool_)       # frfcfs-cap scan scratch
     while True:
@@ -1280,7 +1319,7 @@ def simulate(sizes, flags, sel, cons_ptr, cons, cmd_bus, cmd_cycles, cfg, req_ad
                                   req_addr, line_mask, req_vec, req_is_write, req_time, req_bank, rcmd, rcmd_epoch,
                                   rready, memo, stat_done, accept, complete, ready, hist, chan, bank, buf, grp,
                                   qbanks, link, bus_free, pq_vec, rank_open, nbanks // n_l1, older_other, stats,
-                                  cmd_count, log, st)
+                                  cmd_count, log, st, bank_rows)
         if status == 0:
             break
         if status == 2:

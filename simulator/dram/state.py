@@ -103,7 +103,14 @@ N_GRP = 6
 QB_BANK = 0            # the bank
 QB_BOUND = 1           # a lower bound of the ready cycles of its eligible groups (0: unknown, BIG: none eligible
                        # until its state, its entries or the activations in flight change)
-N_QB = 2
+# while QB_BOUND is not 0 nothing that decides the bank's groups has changed since they were last found, so the
+# slot keeps them: per group (QB_HIT_* the row hits, QB_OTHER_* the others) its oldest entry if the group is
+# eligible (else -1) and its command; a visit then needs only their ready cycles (see core._scan_groups)
+QB_HIT_REQ = 2
+QB_HIT_CMD = 3
+QB_OTHER_REQ = 4
+QB_OTHER_CMD = 5
+N_QB = 6
 
 # ---- statistics: stats[ch, S_*] ---------------------------------------------------------------------------
 (S_ROW_HITS, S_ROW_MISSES, S_ROW_CONFLICTS, S_READ_HITS, S_READ_MISSES, S_READ_CONFLICTS, S_REFRESHES,
