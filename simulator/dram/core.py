@@ -1046,27 +1046,39 @@ def _apply_bank_state(ch, clk, cand, cmd, av, flags, nlev, sizes, row_i, bank, g
 
 
 @njit(cache=True, inline="always")
-def _advance_request(ch, clk, r, q, pos, cmd, act2, cfg, flags, req_vec, req_is_write, req_bank, buf, gs, chan,
-                     bank, accept, complete, stats):
+def _join_active(ch, r, b, fin, ready, nodes_per_ch, gs, buf, chan, bank):
+    """Request ``r`` (to bank ``b``, its next command ``fin``) joins channel ch's active buffer; the
+    buffer's ready bound is lowered to that command's ready cycle."""
+    buf[ch, BUF_ACTIVE, chan[ch, C_N_ACTIVE]] = r
+    chan[ch, C_N_ACTIVE] += 1
+    t = _path_ready(ready, ch * nodes_per_ch, gs[3], b, fin)
+    if t < chan[ch, C_ACTIVE_BOUND]:
+        chan[ch, C_ACTIVE_BOUND] = t
+    bank[ch, b, BK_ACTIVE_REQS] += 1
+
+
+@njit(cache=True, inline="always")
+def _advance_request(ch, clk, r, q, pos, cmd, act2, cfg, flags, sel, ready, nodes_per_ch, req_vec, req_is_write,
+                     req_bank, buf, gs, chan, bank, accept, complete, stats):
     """Move request ``r`` on after its command: ACT2 -> active buffer; ACT -> active buffer, ACT1 ->
     activating buffer (both leave the read/write buffer); a column access retires it (reads complete
-    ``K_READ_LATENCY`` cycles later). Returns its completion cycle, or -1 when it has not retired."""
+    ``K_READ_LATENCY`` cycles later). Returns its completion cycle, or -1 when it has not retired.
+    The active buffer's ready bound (``C_ACTIVE_BOUND``) is lowered to a joining request's ready cycle
+    (``ready`` is up to date with ``cmd``) and kept when one leaves: the lowest ready cycle of fewer
+    entries is no lower."""
     b = req_bank[r]
     f = flags[cmd]
+    fin = sel[SEL_WR] if req_is_write[r] else sel[SEL_RD]     # its command once it is active
     if act2:
         _remove(buf, gs, chan, bank, req_vec, req_bank, ch, BUF_ACTIVATING, pos)
         _forget_bounds(gs, chan, ch, -1)
         bank[ch, b, BK_ACT2_OWNER] = 0
         bank[ch, b, BK_ACT2_DEADLINE] = -1
-        buf[ch, BUF_ACTIVE, chan[ch, C_N_ACTIVE]] = r
-        chan[ch, C_N_ACTIVE] += 1
-        chan[ch, C_ACTIVE_BOUND] = 0
-        bank[ch, b, BK_ACTIVE_REQS] += 1
+        _join_active(ch, r, b, fin, ready, nodes_per_ch, gs, buf, chan, bank)
     elif f & F_DATA:
         bank[ch, b, BK_STREAK] += 1
         _remove(buf, gs, chan, bank, req_vec, req_bank, ch, q, pos)
         if q == BUF_ACTIVE:
-            chan[ch, C_ACTIVE_BOUND] = 0
             bank[ch, b, BK_ACTIVE_REQS] -= 1
             if bank[ch, b, BK_ACTIVE_REQS] == 0:     # its closes become eligible (see _eligible)
                 _forget_bounds(gs, chan, ch, b)
@@ -1086,10 +1098,7 @@ def _advance_request(ch, clk, r, q, pos, cmd, act2, cfg, flags, req_vec, req_is_
             bank[ch, b, BK_ACT2_OWNER] = 1
             bank[ch, b, BK_ACT2_DEADLINE] = clk + cfg[K_AAD_CYCLES]
         else:
-            buf[ch, BUF_ACTIVE, chan[ch, C_N_ACTIVE]] = r
-            chan[ch, C_N_ACTIVE] += 1
-            chan[ch, C_ACTIVE_BOUND] = 0
-            bank[ch, b, BK_ACTIVE_REQS] += 1
+            _join_active(ch, r, b, fin, ready, nodes_per_ch, gs, buf, chan, bank)
     return -1
 
 
@@ -1135,8 +1144,8 @@ def _issue(ch, slot, clk, cand, q, pos, cmd, act2, cfg, flags, sel, tm, rq, node
                     pq_vec[ch, j, l] = pq_vec[ch, j + 1, l]
             chan[ch, C_N_PRIORITY] -= 1
         return n_log, -1
-    return n_log, _advance_request(ch, clk, cand, q, pos, cmd, act2, cfg, flags, req_vec, req_is_write, req_bank,
-                                   buf, gs, chan, bank, accept, complete, stats)
+    return n_log, _advance_request(ch, clk, cand, q, pos, cmd, act2, cfg, flags, sel, ready, nodes_per_ch, req_vec,
+                                   req_is_write, req_bank, buf, gs, chan, bank, accept, complete, stats)
 
 
 # ---------------------------------------------------------------- the cycle loop
