@@ -1261,32 +1261,8 @@ def _bank_rows(sizes, off):
 
 
 @njit(cache=True)
-def simulate(sizes, flags, sel, cons_ptr, cons, cmd_bus, cmd_cycles, cfg, req_addr, line_mask, req_vec,
-             req_is_write, req_time):
-    """Replay a request trace on all channels.
-
-    Standard (``DramStandard.arrays()``): ``sizes`` (int64, n_levels: channels first), ``flags`` and
-    ``sel`` (per-command flags F_*, command selectors SEL_* of :mod:`.state`), the constraint table
-    (``cons_ptr``, ``cons``), ``cmd_bus`` (bus of each command) and ``cmd_cycles`` (cycles it holds the
-    bus). ``cfg`` (int64, N_CFG; :func:`simulator.dram.run.core_config`): read latency, refresh, split
-    activation, WCK, queue sizes and watermarks, frontend width, log switch, cycle limit, and the
-    scheduling and row policies' switches.
-
-    Per request: ``req_addr`` (uint64; two requests address the same line when ``req_addr & line_mask``
-    agree: forwarding and coalescing), ``req_vec`` (int32, n x (levels + 2): channel, levels.., row,
-    column), ``req_is_write``, ``req_time`` (empty: closed loop; else the arrival cycle of each request:
-    timed open-loop replay). Requests are offered in trace order, up to K_REQUESTS_PER_CYCLE per cycle,
-    at the frontend clock ``i`` (the controllers then tick at ``i + 1``); a refused request (its queue is
-    full) is offered again next cycle and blocks the ones behind it.
-
-    Refresh: below the bank level every node of the scope level refreshes (REFab) each interval; at the
-    bank level each node of the refresh-unit level refreshes its next bank (REFpb, round robin).
-
-    Returns (accept, complete, stats, cmd_count, log, end_cycle, open_cycles): accept/complete cycle per
-    request (int64, n), stats (int64, channels x N_STATS, columns S_*), commands issued (channels x
-    commands), the command log (rows: cycle, command, address vector, type 0 read / 1 write / -1
-    refresh), the last completion cycle and, per channel x rank, cycles with a bank open.
-    Raises RuntimeError("priority buffer overflow") when refreshes fall due faster than they issue."""
+def _initial_state(sizes, flags, cons, cfg, req_vec):
+    """The arrays of a run of :func:`simulate` in their initial state (see :func:`_controller_loop`)."""
     nlev = sizes.shape[0]
     nch = sizes[0]
     n = req_vec.shape[0]
@@ -1323,11 +1299,49 @@ def simulate(sizes, flags, sel, cons_ptr, cons, cmd_bus, cmd_cycles, cfg, req_ad
     bank_rows = _bank_rows(sizes, off)
     bus_free = np.zeros((nch, cfg[K_N_BUSES]), np.int64)
     older_other = np.zeros(nbanks, np.bool_)       # frfcfs-cap scan scratch
+    return (off, nodes_per_ch, req_bank, rcmd, rcmd_epoch, rready, memo, stat_done, accept, complete, ready, hist,
+            chan, bank, buf, grp, qbanks, link, bus_free, pq_vec, rank_open, nbanks // n_l1, older_other, stats,
+            cmd_count, log, st, bank_rows)
+
+
+def simulate(sizes, flags, sel, cons_ptr, cons, cmd_bus, cmd_cycles, cfg, req_addr, line_mask, req_vec,
+             req_is_write, req_time):
+    """Replay a request trace on all channels.
+
+    Standard (``DramStandard.arrays()``): ``sizes`` (int64, n_levels: channels first), ``flags`` and
+    ``sel`` (per-command flags F_*, command selectors SEL_* of :mod:`.state`), the constraint table
+    (``cons_ptr``, ``cons``), ``cmd_bus`` (bus of each command) and ``cmd_cycles`` (cycles it holds the
+    bus). ``cfg`` (int64, N_CFG; :func:`simulator.dram.run.core_config`): read latency, refresh, split
+    activation, WCK, queue sizes and watermarks, frontend width, log switch, cycle limit, and the
+    scheduling and row policies' switches.
+
+    Per request: ``req_addr`` (uint64; two requests address the same line when ``req_addr & line_mask``
+    agree: forwarding and coalescing), ``req_vec`` (int32, n x (levels + 2): channel, levels.., row,
+    column), ``req_is_write``, ``req_time`` (empty: closed loop; else the arrival cycle of each request:
+    timed open-loop replay). Requests are offered in trace order, up to K_REQUESTS_PER_CYCLE per cycle,
+    at the frontend clock ``i`` (the controllers then tick at ``i + 1``); a refused request (its queue is
+    full) is offered again next cycle and blocks the ones behind it.
+
+    Refresh: below the bank level every node of the scope level refreshes (REFab) each interval; at the
+    bank level each node of the refresh-unit level refreshes its next bank (REFpb, round robin).
+
+    Returns (accept, complete, stats, cmd_count, log, end_cycle, open_cycles): accept/complete cycle per
+    request (int64, n), stats (int64, channels x N_STATS, columns S_*), commands issued (channels x
+    commands), the command log (rows: cycle, command, address vector, type 0 read / 1 write / -1
+    refresh), the last completion cycle and, per channel x rank, cycles with a bank open.
+    Raises RuntimeError("priority buffer overflow") when refreshes fall due faster than they issue.
+
+    A plain Python function: the compiled cycle loop is called from here, not from compiled code, so that
+    the numba cache keeps it as compiled on its own (a copy linked into a compiled caller and optimised
+    again with it ran about a third slower when loaded from the cache)."""
+    (off, nodes_per_ch, req_bank, rcmd, rcmd_epoch, rready, memo, stat_done, accept, complete, ready, hist, chan,
+     bank, buf, grp, qbanks, link, bus_free, pq_vec, rank_open, banks_per_l1, older_other, stats, cmd_count, log, st,
+     bank_rows) = _initial_state(sizes, flags, cons, cfg, req_vec)
     while True:
         status = _controller_loop(cfg, sizes, off, nodes_per_ch, flags, sel, cons_ptr, cons, cmd_bus, cmd_cycles,
                                   req_addr, line_mask, req_vec, req_is_write, req_time, req_bank, rcmd, rcmd_epoch,
                                   rready, memo, stat_done, accept, complete, ready, hist, chan, bank, buf, grp,
-                                  qbanks, link, bus_free, pq_vec, rank_open, nbanks // n_l1, older_other, stats,
+                                  qbanks, link, bus_free, pq_vec, rank_open, banks_per_l1, older_other, stats,
                                   cmd_count, log, st, bank_rows)
         if status == 0:
             break
@@ -1338,8 +1352,8 @@ def simulate(sizes, flags, sel, cons_ptr, cons, cmd_bus, cmd_cycles, cfg, req_ad
         log = grown
     last_done = st[3]
     # banks still open at the end count as open until the last completion
-    for ch in range(nch):
-        for r1 in range(n_l1):
+    for ch in range(rank_open.shape[0]):
+        for r1 in range(rank_open.shape[1]):
             if rank_open[ch, r1, RO_OPEN_BANKS] > 0 and last_done > rank_open[ch, r1, RO_SINCE]:
                 rank_open[ch, r1, RO_CYCLES] += last_done - rank_open[ch, r1, RO_SINCE]
     return accept, complete, stats, cmd_count, log[:st[4]], last_done, rank_open[:, :, RO_CYCLES].copy()
