@@ -42,10 +42,14 @@ oldest first and the oldest of each group (``grp``, :mod:`.state` G_*), found ag
 state changes, and the winner is the oldest head among the ready eligible groups (a row-hit cap and FCFS
 keep the entry scan: their choice is not per group). Each bank with entries keeps a lower bound of its
 groups' ready cycles (``QB_BOUND``; ready cycles only grow), each buffer one of those (``C_BOUND_MIN``) and
-the active buffer one of its entries' (``C_ACTIVE_BOUND``), so a scan passes over banks, or whole buffers,
-whose bound lies ahead; a ready cycle computed for one (bank, command) is shared while the channel's timing
-state is unchanged (``memo``, ``C_TIMING_EPOCH``); the forwarding check keeps its answer for the request
-refused by a full queue until the write queue changes (``C_WQ_VERSION``).
+the active buffer one of its entries' (``C_ACTIVE_BOUND``, lowered to a joining entry's ready cycle, kept
+when one leaves), so a scan passes over banks, or whole buffers, whose bound lies ahead; while a bank's bound
+is known its slot also keeps its eligible groups' heads and commands (``QB_HIT_*``, ``QB_OTHER_*``), so a
+visit only takes their ready cycles along the bank's path (``bank_rows``); elsewhere a ready cycle computed
+for one (bank, command) is shared while the channel's timing state is unchanged (``memo``,
+``C_TIMING_EPOCH``); the forwarding check keeps its answer for the request refused by a full queue until
+the write queue changes (``C_WQ_VERSION``). The cycle loop is called from Python (:func:`simulate`): a copy
+linked into a compiled caller, loaded from the numba cache, ran up to a third slower.
 """
 
 from __future__ import annotations
@@ -312,7 +316,7 @@ def _group_join(gs, ch, q, r, b, bank, req_vec, chan):
     """Request ``r`` (to bank ``b``) joins the end of channel ch's read or write buffer ``q``: it is
     chained after the bank's youngest entry and heads its group if that was empty; the buffer's ready
     bound is forgotten when it heads a group (younger entries change no group's command, ready cycle or
-    eligibility). ``gs`` = (grp, qbanks, link), see :mod:`.state` (G_*, QB_*)."""
+    eligibility). ``gs`` = (grp, qbanks, link, bank_rows), see :mod:`.state` (G_*, QB_*), :func:`_bank_rows`."""
     grp, qbanks, link, _rows = gs
     link[r] = -1
     tail = grp[ch, q, b, G_TAIL]
@@ -1171,7 +1175,7 @@ def _controller_loop(cfg, sizes, off, nodes_per_ch, flags, sel, cons_ptr, cons, 
     tm = (cons_ptr, cons, cmd_bus, cmd_cycles, ready, hist, off, sizes)       # timing arrays
     rq = (req_vec, req_is_write, req_bank, stat_done, accept, complete)      # per-request arrays
     rr = (rready, memo)                                                       # ready-cycle caches
-    gs = (grp, qbanks, link, bank_rows)                                                  # bank groups (state.G_*, QB_*)
+    gs = (grp, qbanks, link, bank_rows)                                       # bank groups (state.G_*, QB_*)
     while i <= cfg[K_MAX_CYCLES]:
         if log_enabled and n_log + 2 * nch * nbus + 2 > log.shape[0]:
             status = 1      # the caller grows the log and resumes here
