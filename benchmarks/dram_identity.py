@@ -4,7 +4,7 @@ Replays the same seeded traces on both trees, each in its own process (PYTHONPAT
 compares a SHA-256 of every run's command log, per-request accept and completion cycles and last
 completion cycle. Cases: presets x traces (uniform random lines, 30% writes; row-hit-heavy runs of
 16 sequential lines with repeats, 40% writes) x controllers (default, frfcfs-cap, fcfs, frfcfs-ramulator2,
-closed and closed-after-4 row policies, a 4-wide frontend with 8-entry queues) x closed loop / timed
+closed and closed-after-4 row policies, FR-FCFS with column_first, a 4-wide frontend with 8-entry queues) x closed loop / timed
 arrivals. A controller setting the older tree does not know is reported as skipped, not as equal.
 
     python benchmarks/dram_identity.py --before /path/to/old/checkout [--presets ddr4-3200,hbm2] [--requests 6000]
@@ -24,6 +24,7 @@ PRESETS = "ddr4-3200,lpddr5-6400,hbm2,gddr6-16000,ddr4-3200-ramulator2,lpddr5-64
 CONTROLLERS = {"default": {}, "frfcfs-cap": {"scheduler": "frfcfs-cap"}, "fcfs": {"scheduler": "fcfs"},
                "frfcfs-ramulator2": {"scheduler": "frfcfs-ramulator2"}, "closed": {"row_policy": "closed"},
                "closed-after-4": {"row_policy": "closed-after-4"},
+               "column-first": {"scheduler": "frfcfs-column-first"},
                "wide-frontend": {"requests_per_cycle": 4, "read_queue": 8, "write_queue": 8}}
 
 
@@ -47,6 +48,11 @@ def _child(presets, n):
 
     from simulator.dram.run import ControllerConfig, run_trace
     from simulator.dram.standard import load_standard
+    try:        # the column-first switch, registered as a user would (a tree without it skips the case)
+        from simulator.dram.policies import Scheduler, register_scheduler
+        register_scheduler("frfcfs-column-first", Scheduler(open_row_rule=True, column_first=True))
+    except (ImportError, TypeError):
+        pass
     out = {}
     for p in presets:
         std = load_standard(p)
@@ -57,7 +63,7 @@ def _child(presets, n):
                     key = f"{p}/{tn}/{cn}/{mode}"
                     try:
                         ctrl = ControllerConfig(**kw)
-                    except TypeError as exc:
+                    except (TypeError, ValueError) as exc:
                         out[key] = f"skipped: {exc}"
                         continue
                     r = run_trace(std, addrs, writes, controller=ctrl, log=True, arrival_cycle=arr)

@@ -48,8 +48,11 @@ is known its slot also keeps its eligible groups' heads and commands (``QB_HIT_*
 visit only takes their ready cycles along the bank's path (``bank_rows``); elsewhere a ready cycle computed
 for one (bank, command) is shared while the channel's timing state is unchanged (``memo``,
 ``C_TIMING_EPOCH``); the forwarding check keeps its answer for the request refused by a full queue until
-the write queue changes (``C_WQ_VERSION``). The cycle loop is called from Python (:func:`simulate`): a copy
-linked into a compiled caller, loaded from the numba cache, ran up to a third slower.
+the write queue changes (``C_WQ_VERSION``). The constraint table is regrouped once per run
+(``_timing_program``: per level and command, plain / sibling / windowed rows), so an issued command's update
+tests no row flags, and keeps and shifts a node's issue history only where a windowed row reads it, only as
+deep as it reads. The cycle loop is called from Python (:func:`simulate`): a copy linked into a compiled
+caller, loaded from the numba cache, ran up to a third slower.
 """
 
 from __future__ import annotations
@@ -79,6 +82,8 @@ BIG = np.int64(BIG_CYCLE)
 
 # where a slot's candidate came from (_choose)
 SRC_CAS_CONTINUATION, SRC_URGENT_ACT2, SRC_SCHEDULER = 0, 1, 2
+# a (level, command)'s entries in the regrouped constraint table (_timing_program): row kinds, history depth
+T_PLAIN, T_SIBLING, T_WINDOWED, T_HISTORY, T_END = range(5)
 
 
 @njit(cache=True, inline="always")
@@ -122,47 +127,88 @@ def _ready_time(ready, base, off, sizes, nlev, cmd, a):
 
 @njit(cache=True)
 def _update_timing(ready, hist, base, off, sizes, nlev, ncmd, cons_ptr, cons, cmd, a, clk):
+    """Apply the constraint rows of ``cmd`` issued at ``clk`` at address ``a`` to channel ``base``'s
+    nodes. ``cons_ptr``/``cons`` is the table regrouped by :func:`_timing_program`: per (level, cmd)
+    its plain rows (``ready >= clk + latency`` at the touched nodes), sibling rows (the same at the
+    other children of the touched node's parent, where the address selects one child), windowed rows
+    (``ready >= (w-th latest issue of cmd at the node) + latency``, from the issue history ``hist``)
+    and the depth that history is kept and shifted to (0: no windowed row reads it)."""
     lo = 0
     hi = 1
-    W = hist.shape[2]
     for l in range(nlev):
-        k = l * ncmd + cmd
-        c0 = cons_ptr[k]
-        c1 = cons_ptr[k + 1]
+        k = (l * ncmd + cmd) * T_END
         if l > 0:
             s = sizes[l]
             if a[l] >= 0:
                 parent = lo
                 lo = parent * s + a[l]
                 hi = lo + 1
-                # siblings: other children of the same parent
-                for ci in range(c0, c1):
-                    if cons[ci, 3] == 1:
-                        f = cons[ci, 0]
-                        v = clk + cons[ci, 1]
-                        for sib in range(base + off[l] + parent * s, base + off[l] + parent * s + s):
-                            if v > ready[sib, f] and sib != base + off[l] + lo:
-                                ready[sib, f] = v
+                first = base + off[l] + parent * s
+                for ci in range(cons_ptr[k + T_SIBLING], cons_ptr[k + T_WINDOWED]):
+                    f = cons[ci, 0]
+                    v = clk + cons[ci, 1]
+                    for sib in range(first, first + s):
+                        if v > ready[sib, f] and sib != first + a[l]:
+                            ready[sib, f] = v
             else:
                 lo = lo * s
                 hi = hi * s
-        if c1 == c0:
+        c0 = cons_ptr[k + T_PLAIN]
+        c1 = cons_ptr[k + T_SIBLING]
+        w0 = cons_ptr[k + T_WINDOWED]
+        depth = cons_ptr[k + T_HISTORY]
+        if c1 == c0 and depth == 0:
             continue
         for n in range(lo, hi):
             g = base + off[l] + n
-            for w in range(W - 1, 0, -1):
-                hist[g, cmd, w] = hist[g, cmd, w - 1]
-            hist[g, cmd, 0] = clk
             for ci in range(c0, c1):
-                if cons[ci, 3] == 1:
-                    continue
-                past = hist[g, cmd, cons[ci, 2] - 1]
-                if past < 0:
-                    continue
                 f = cons[ci, 0]
-                v = past + cons[ci, 1]
+                v = clk + cons[ci, 1]
                 if v > ready[g, f]:
                     ready[g, f] = v
+            if depth > 0:
+                for w in range(depth - 1, 0, -1):
+                    hist[g, cmd, w] = hist[g, cmd, w - 1]
+                hist[g, cmd, 0] = clk
+                for ci in range(w0, cons_ptr[k + T_END]):
+                    past = hist[g, cmd, cons[ci, 2] - 1]
+                    if past >= 0 and past + cons[ci, 1] > ready[g, cons[ci, 0]]:
+                        ready[g, cons[ci, 0]] = past + cons[ci, 1]
+
+
+@njit(cache=True)
+def _timing_program(sizes, cons_ptr, cons, ncmd):
+    """The constraint table (rows: target command, latency, window, sibling, per (level, command) from
+    ``cons_ptr``) regrouped for :func:`_update_timing`: returns (``ptr``, ``rows``); for k = (level *
+    ncmd + cmd) * T_END, rows ``ptr[k + T_PLAIN] .. ptr[k + T_SIBLING]`` are the plain rows (window 1),
+    ``.. ptr[k + T_WINDOWED]`` the sibling rows at a level with more than one child (the window does
+    not apply to them), ``.. ptr[k + T_END]`` the windowed rows; ``ptr[k + T_HISTORY]`` holds the depth
+    of the issue history those read (0: none; a level's history is read only by its windowed rows).
+    ``rows`` keep the table's columns."""
+    nlev = sizes.shape[0]
+    nk = nlev * ncmd
+    ptr = np.zeros(nk * T_END + 1, np.int64)
+    rows = np.zeros((cons.shape[0], 4), np.int64)
+    n = 0
+    for kk in range(nk):
+        k = kk * T_END
+        depth = 0
+        for kind in (T_PLAIN, T_SIBLING, T_WINDOWED):
+            ptr[k + kind] = n
+            for ci in range(cons_ptr[kk], cons_ptr[kk + 1]):
+                sib = cons[ci, 3] == 1
+                if sib:
+                    take = kind == T_SIBLING and sizes[kk // ncmd] > 1
+                else:
+                    take = kind == (T_PLAIN if cons[ci, 2] == 1 else T_WINDOWED)
+                    if cons[ci, 2] > 1 and cons[ci, 2] > depth:
+                        depth = cons[ci, 2]
+                if take:
+                    rows[n] = cons[ci]
+                    n += 1
+        ptr[k + T_HISTORY] = depth
+        ptr[k + T_END] = n
+    return ptr, rows
 
 
 @njit(cache=True, inline="always")
@@ -1265,12 +1311,14 @@ def _bank_rows(sizes, off):
 
 
 @njit(cache=True)
-def _initial_state(sizes, flags, cons, cfg, req_vec):
-    """The arrays of a run of :func:`simulate` in their initial state (see :func:`_controller_loop`)."""
+def _initial_state(sizes, flags, cons_ptr, cons, cfg, req_vec):
+    """The arrays of a run of :func:`simulate` in their initial state (see :func:`_controller_loop`), the
+    constraint table regrouped (:func:`_timing_program`) first."""
     nlev = sizes.shape[0]
     nch = sizes[0]
     n = req_vec.shape[0]
     off, cnt_l, nodes_per_ch, ready, hist = _timing_state(sizes, cons, flags.shape[0])
+    cons_ptr, cons = _timing_program(sizes, cons_ptr, cons, flags.shape[0])
     nbanks = cnt_l[nlev - 1]
     n_l1 = cnt_l[1] if nlev > 1 else 1
     rank_open = np.zeros((nch, n_l1, N_RANK_OPEN), np.int64)
@@ -1303,7 +1351,7 @@ def _initial_state(sizes, flags, cons, cfg, req_vec):
     bank_rows = _bank_rows(sizes, off)
     bus_free = np.zeros((nch, cfg[K_N_BUSES]), np.int64)
     older_other = np.zeros(nbanks, np.bool_)       # frfcfs-cap scan scratch
-    return (off, nodes_per_ch, req_bank, rcmd, rcmd_epoch, rready, memo, stat_done, accept, complete, ready, hist,
+    return (cons_ptr, cons, off, nodes_per_ch, req_bank, rcmd, rcmd_epoch, rready, memo, stat_done, accept, complete, ready, hist,
             chan, bank, buf, grp, qbanks, link, bus_free, pq_vec, rank_open, nbanks // n_l1, older_other, stats,
             cmd_count, log, st, bank_rows)
 
@@ -1338,9 +1386,9 @@ def simulate(sizes, flags, sel, cons_ptr, cons, cmd_bus, cmd_cycles, cfg, req_ad
     A plain Python function: the compiled cycle loop is called from here, not from compiled code, so that
     the numba cache keeps it as compiled on its own (a copy linked into a compiled caller and optimised
     again with it ran about a third slower when loaded from the cache)."""
-    (off, nodes_per_ch, req_bank, rcmd, rcmd_epoch, rready, memo, stat_done, accept, complete, ready, hist, chan,
-     bank, buf, grp, qbanks, link, bus_free, pq_vec, rank_open, banks_per_l1, older_other, stats, cmd_count, log, st,
-     bank_rows) = _initial_state(sizes, flags, cons, cfg, req_vec)
+    (cons_ptr, cons, off, nodes_per_ch, req_bank, rcmd, rcmd_epoch, rready, memo, stat_done, accept, complete, ready,
+     hist, chan, bank, buf, grp, qbanks, link, bus_free, pq_vec, rank_open, banks_per_l1, older_other, stats, cmd_count,
+     log, st, bank_rows) = _initial_state(sizes, flags, cons_ptr, cons, cfg, req_vec)
     while True:
         status = _controller_loop(cfg, sizes, off, nodes_per_ch, flags, sel, cons_ptr, cons, cmd_bus, cmd_cycles,
                                   req_addr, line_mask, req_vec, req_is_write, req_time, req_bank, rcmd, rcmd_epoch,
@@ -1378,6 +1426,7 @@ def simulate_stream(sizes, flags, sel, cons_ptr, cons, refresh_interval, cmds, a
     n = cmds.shape[0]
     addr = addr.astype(np.int32)     # the helpers are compiled for int32 address vectors (as in simulate)
     off, cnt_l, nodes_per_ch, ready, hist = _timing_state(sizes, cons, flags.shape[0])
+    cons_ptr, cons = _timing_program(sizes, cons_ptr, cons, flags.shape[0])
     last = np.zeros(nch, np.int64)
     next_ref = np.full(nch, refresh_interval if refresh_interval > 0 else BIG, np.int64)
     refab = sel[SEL_REFAB]
