@@ -40,7 +40,7 @@ def configs(rng):
             levels = d["organization"]["levels"]
             ranks = (2, 4, 1)[rnd % 3] if "rank" in levels else None
             scopes = ["default"]
-            if any(c["role"] == "refresh_bank" for c in d["commands"].values()):
+            if any("refresh" in c["flags"] and "all_banks" not in c["flags"] for c in d["commands"].values()):
                 scopes.append("bank")
             for scope in scopes:
                 yield name, d, ranks, int(rng.choice([1, 2, 4, 8])), scope
