@@ -342,6 +342,17 @@ def _held(a0, a1=None, a2=None, a3=None, a4=None, a5=None, a6=None):
     """No-op: the unconditional last use of a helper's arrays (see the note above)."""
 
 
+@njit(cache=True, inline="always")
+def _long_short(counts, rec, nrec, i, t, last_l, need_l, rule_l, last_s, need_s, rule_s):
+    """A _L / _S pair (tRRD, tCCD, tWTR): ``need_l`` cycles after ``last_l`` (same bank group), else
+    ``need_s`` after ``last_s`` (same rank); one violation at most, the long rule's first."""
+    if t - last_l < need_l:
+        _flag(counts, rec, nrec, i, rule_l, last_l, need_l, t - last_l)
+    elif t - last_s < need_s:
+        _flag(counts, rec, nrec, i, rule_s, last_s, need_s, t - last_s)
+    _held(counts, rec, nrec)
+
+
 @njit(cache=True)
 def _check_kernel(log, order, nlev, sizes, kind, scope, bus, cyc, nbus, tm, dom_lvl, bus_lvl, bg_lvl,
                   refpb_faw, bl_wtr_l, maxrec):
@@ -500,10 +511,7 @@ def _activate(counts, rec, nrec, i, bank, doms, groups, k, lo, hi, dom, bgi, t, 
     """ACT, ACT-1 (LPDDR5): tRRD_L / tRRD_S (JESD79-4 timing table; bank group, rank) and tPBR2ACT; with
     ACTab (PIM, one command: no tRRD) opens ``r_row`` in [lo, hi)."""
     if k == _ACT or k == _ACT1:
-        if t - groups[bgi, G_ACT] < rrd_l:
-            _flag(counts, rec, nrec, i, V_TRRD_L, groups[bgi, G_ACT], rrd_l, t - groups[bgi, G_ACT])
-        elif t - doms[dom, D_ACT] < rrd_s:
-            _flag(counts, rec, nrec, i, V_TRRD_S, doms[dom, D_ACT], rrd_s, t - doms[dom, D_ACT])
+        _long_short(counts, rec, nrec, i, t, groups[bgi, G_ACT], rrd_l, V_TRRD_L, doms[dom, D_ACT], rrd_s, V_TRRD_S)
         if pbr2act >= 0 and t - doms[dom, D_REFPB] < pbr2act:
             _flag(counts, rec, nrec, i, V_TPBR2ACT, doms[dom, D_REFPB], pbr2act, t - doms[dom, D_REFPB])
         doms[dom, D_ACT] = t
@@ -640,14 +648,8 @@ def _cas_read(counts, rec, nrec, i, doms, groups, k, dom, bgi, t, ccd_l, ccd_s, 
     """RD / RDA: tCCD_L / tCCD_S after the last RD of the bank group / rank (JESD79-4 timing table),
     tWTR_L / tWTR_S from the end of write data (JESD79-4 'Write to Read': WL + BL/2 + tWTR_S/_L)."""
     if k == _RD or k == _RDA:
-        if t - groups[bgi, G_RD] < ccd_l:
-            _flag(counts, rec, nrec, i, V_TCCD_L, groups[bgi, G_RD], ccd_l, t - groups[bgi, G_RD])
-        elif t - doms[dom, D_RD] < ccd_s:
-            _flag(counts, rec, nrec, i, V_TCCD_S, doms[dom, D_RD], ccd_s, t - doms[dom, D_RD])
-        if t - groups[bgi, G_WR] < wtr_l:
-            _flag(counts, rec, nrec, i, V_TWTR_L, groups[bgi, G_WR], wtr_l, t - groups[bgi, G_WR])
-        elif t - doms[dom, D_WR] < wtr_s:
-            _flag(counts, rec, nrec, i, V_TWTR_S, doms[dom, D_WR], wtr_s, t - doms[dom, D_WR])
+        _long_short(counts, rec, nrec, i, t, groups[bgi, G_RD], ccd_l, V_TCCD_L, doms[dom, D_RD], ccd_s, V_TCCD_S)
+        _long_short(counts, rec, nrec, i, t, groups[bgi, G_WR], wtr_l, V_TWTR_L, doms[dom, D_WR], wtr_s, V_TWTR_S)
         groups[bgi, G_RD] = t
         doms[dom, D_RD] = t
     _held(counts, rec, nrec, doms, groups)
@@ -657,10 +659,7 @@ def _cas_read(counts, rec, nrec, i, doms, groups, k, dom, bgi, t, ccd_l, ccd_s, 
 def _cas_write(counts, rec, nrec, i, doms, groups, k, dom, bgi, t, ccd_l, ccd_s):
     """WR / WRA: tCCD_L_WR / tCCD_S_WR after the last WR of the bank group / rank (as tCCD_L / tCCD_S)."""
     if k == _WR or k == _WRA:
-        if t - groups[bgi, G_WR] < ccd_l:
-            _flag(counts, rec, nrec, i, V_TCCD_L, groups[bgi, G_WR], ccd_l, t - groups[bgi, G_WR])
-        elif t - doms[dom, D_WR] < ccd_s:
-            _flag(counts, rec, nrec, i, V_TCCD_S, doms[dom, D_WR], ccd_s, t - doms[dom, D_WR])
+        _long_short(counts, rec, nrec, i, t, groups[bgi, G_WR], ccd_l, V_TCCD_L, doms[dom, D_WR], ccd_s, V_TCCD_S)
         groups[bgi, G_WR] = t
         doms[dom, D_WR] = t
     _held(counts, rec, nrec, doms, groups)
