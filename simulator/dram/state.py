@@ -106,6 +106,8 @@ QB_BOUND = 1           # a lower bound of the ready cycles of its eligible group
 # while QB_BOUND is not 0 nothing that decides the bank's groups has changed since they were last found, so the
 # slot keeps them: per group (QB_HIT_* the row hits, QB_OTHER_* the others) its oldest entry if the group is
 # eligible (else -1) and its command; a visit then needs only their ready cycles (see core._scan_groups)
+# (layout relied on by core._group_record / _scan_groups: a group's command follows its request, and the
+# other group's pair follows the hits' pair)
 QB_HIT_REQ = 2
 QB_HIT_CMD = 3
 QB_OTHER_REQ = 4
