@@ -80,7 +80,7 @@ def main() -> int:
             if not _same(ref, results[name]):
                 sys.exit(f"{preset} x{nch} ({what}): the replay by channel ({name}) differs from the whole replay")
         w = best["whole"]
-        print(f"| {preset} x{nch}, {what} | {n:,} | {results['jobs'].alone_until_cycle:,} of {ref.cycles:,} | "
+        print(f"| {preset} x{nch}, {what} | {n:,} | {results['jobs'].alone_cycles:,} of {ref.cycles:,} | "
               f"{w:.2f} | {best['1']:.2f} ({w / best['1']:.2f}x) | {best['jobs']:.2f} ({w / best['jobs']:.2f}x) |",
               flush=True)
     return 0

@@ -59,7 +59,7 @@ def _cmd_dram(args) -> int:
         "avg_read_latency_cycles": res.avg_read_latency_cycles,
         "avg_read_latency_ns": res.avg_read_latency_cycles * std.tck_ns,
         "refreshes": res.refreshes, "energy_pj": en.as_dict(),
-        "channels_alone_until_cycle": res.alone_until_cycle,
+        "channels_alone_cycles": res.alone_cycles,
         "energy_pj_per_bit": en.total_pj / bits if bits else 0.0,
         "commands": res.command_counts,
     }

@@ -13,7 +13,8 @@ import pytest
 import simulator.dram.channels as channels
 import simulator.dram.run as run_mod
 from simulator.dram.run import ControllerConfig, run_trace
-from simulator.dram.standard import load_standard, list_standards
+from simulator.dram.standard import list_standards, load_standard
+from simulator.dram.state import C_CAS_REQ, C_FWD_REQ, C_N_BANKS_QUEUED, K_REQUESTS_PER_CYCLE
 from dram_traffic import mixed_traffic
 
 FIELDS = ("cycles", "row_hits", "row_misses", "row_conflicts", "read_row_hits", "refreshes", "forwarded_reads",
@@ -50,7 +51,7 @@ def test_split_replay_equals_whole_replay(monkeypatch, name, gap):
     res = run_trace(std, addrs, writes, log=True, arrival_cycle=arrival, jobs=2)
     _same(ref, res)
     if gap is None and name.startswith("ddr4"):        # queues fill: the rest was replayed whole
-        assert 0 < res.alone_until_cycle < res.accept_cycle.max()
+        assert 0 < res.alone_cycles < res.accept_cycle.max()
 
 
 @pytest.mark.parametrize("scheduler,row_policy", [("frfcfs-cap", None), ("fcfs", None), ("frfcfs", "closed")])
@@ -72,14 +73,15 @@ def test_light_load_is_replayed_channel_by_channel_to_the_end(monkeypatch):
     ref = _whole(monkeypatch, std, addrs, writes, log=True, arrival_cycle=arrival)
     res = run_trace(std, addrs, writes, log=True, arrival_cycle=arrival, jobs=2)
     _same(ref, res)
-    assert res.alone_until_cycle > res.accept_cycle.max()
+    # together for the first chunk only (a replay always starts so), then on their own to the end
+    assert res.alone_cycles + channels.FIRST_CHUNK_CYCLES > res.accept_cycle.max()
 
 
 def test_more_arrivals_in_a_cycle_than_the_frontend_takes_replays_whole():
     std = load_standard("ddr4-3200").with_channels(2)
     addrs = np.arange(8, dtype=np.uint64) * 64
     res = run_trace(std, addrs, np.zeros(8, bool), arrival_cycle=np.zeros(8, np.int64), jobs=2)
-    assert res.alone_until_cycle == 0
+    assert res.alone_cycles == 0
     assert list(res.accept_cycle) == list(range(8))    # one per cycle, in order: the frontend's width is 1
 
 
@@ -99,19 +101,20 @@ def test_channel_without_requests_refreshes_to_the_end(monkeypatch):
 
 
 def test_going_back_while_a_refresh_waits(monkeypatch):
-    """The split is made to fail in its second chunk, so the whole replay goes on from the first snapshot, taken
-    just as the first refresh fell due (it waits for the precharges): the pending refresh must go on in its own
-    channel."""
+    """The whole replay's first chunk ends half a refresh interval in; the channels, split off then, run on their
+    own for another half, to the cycle at which the first refresh falls due (it waits for the precharges), and
+    are made to fail in their next chunk, so the whole replay goes on from there: the refresh pending in each
+    channel's own replay must go on in its channel (and so on, each time the channels are split off)."""
     std = load_standard("ddr4-3200").with_channels(2)
     addrs, writes = mixed_traffic(std, 3000, seed=11, hot_frac=0.8)
     arrival = np.arange(len(addrs), dtype=np.int64) * 10       # 30,000 cycles: two refresh intervals
-    first = std.refresh_interval      # the first chunk ends at frontend cycle interval - 1: refresh due at clk
-    monkeypatch.setattr(channels, "FIRST_CHUNK_CYCLES", first)
+    first = std.refresh_interval      # frontend cycle interval - 1: the refresh falls due at clk = interval
+    monkeypatch.setattr(channels, "FIRST_CHUNK_CYCLES", first // 2)
     advance = channels._Part.advance
     monkeypatch.setattr(channels._Part, "advance", lambda self, upto: advance(self, upto) and upto < first)
     ref = _whole(monkeypatch, std, addrs, writes, log=True, arrival_cycle=arrival)
     res = run_trace(std, addrs, writes, log=True, arrival_cycle=arrival, jobs=2)
-    assert res.alone_until_cycle == first
+    assert res.alone_cycles == first // 2
     refs = res.log[res.log[:, 1] == std.commands.index("REFab")]
     assert refs[0, 0] > first and set(refs[:2, 2]) == {0, 1}       # both channels' first REFab after the merge
     _same(ref, res)
@@ -129,4 +132,48 @@ def test_cli_jobs_option(tmp_path, capsys):
         assert main(["dram", str(trace), "--standard", "ddr4-3200", "--channels", "2", "--jobs", jobs, "--json"]) == 0
         outs.append(json.loads(capsys.readouterr().out))
     assert outs[0] == outs[1]
-    assert outs[0]["channels_alone_until_cycle"] > 10 * 399      # light load: alone to the end
+    assert outs[0]["channels_alone_cycles"] > 0      # light load: on their own after the first chunk
+
+
+@pytest.mark.parametrize("name", ["lpddr5-6400", "hbm2", "ddr4-3200"])
+def test_split_then_merge_gives_back_the_same_state(name):
+    """At every cycle of a whole replay's first few hundred, splitting it into the channels' replays and merging
+    them back must give back every array of its state (request numbers translated there and back: queues, bank
+    groups, chains, the LPDDR5 CAS continuation; pending refreshes; per-request values)."""
+    import simulator.dram.core as core
+    from simulator.dram.run import core_config
+    from simulator.dram.mapping import map_addresses
+    std = load_standard(name).with_channels(2)
+    addrs, writes = mixed_traffic(std, 400, seed=2, hot_frac=0.6)
+    arr = std.arrays()
+    cfg = core_config(std, arr, ControllerConfig(), log=True)
+    cfg[K_REQUESTS_PER_CYCLE] = 2
+    vec = map_addresses(addrs, std, "RoBaRaCoCh", dtype=np.int32)
+    req_time = np.zeros(0, np.int64)
+    args = (arr["sizes"], arr["cmd_flags"], arr["sel"], arr["cmd_bus"], arr["cmd_cycles"], addrs,
+            np.uint64(~np.uint64(std.tx_bytes - 1)), vec, writes, req_time)
+    arrival = np.arange(len(addrs), dtype=np.int64) // 2
+    whole = channels._Whole(core.start(arr["sizes"], arr["cmd_flags"], arr["cons_ptr"], arr["cons"], cfg, vec),
+                            cfg.copy(), args, arrival, False)
+    parts = channels._parts(arr["sizes"], arr["cmd_flags"], arr["sel"], arr["cons_ptr"], arr["cons"],
+                            arr["cmd_bus"], arr["cmd_cycles"], cfg, addrs, args[6], vec, writes, arrival)
+    cas = 0
+    for _ in range(300):
+        if whole.advance(1, 1 << 40):
+            break
+        before = {k: np.copy(getattr(whole.run, k)) for k in core.Run.NAMES}
+        cas += int((whole.run.chan[:, C_CAS_REQ] >= 0).any())
+        whole.split(parts)
+        whole.merge(parts)
+        for k in core.Run.NAMES:
+            a, b = before[k], getattr(whole.run, k)
+            if k == "chan":
+                a, b = np.delete(a, C_FWD_REQ, axis=1), np.delete(b, C_FWD_REQ, axis=1)
+            if k == "log":
+                a, b = a[:before["st"][4]], b[:whole.run.st[4]]
+            if k == "qbanks":       # only the slots in use (the others hold whatever was there)
+                used = np.arange(a.shape[2]) < before["chan"][:, C_N_BANKS_QUEUED:][:, :2, None]
+                a, b = a[used], b[used]
+            assert np.array_equal(a, b), k
+    if name == "lpddr5-6400":
+        assert cas > 0          # the CAS continuation was split and merged at least once

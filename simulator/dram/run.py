@@ -68,7 +68,7 @@ class DramResult:
                                       # and fcfs) the scheduler visited (a speed counter)
     command_counts: dict              # command name -> count
     open_cycles: np.ndarray           # per channel x rank: cycles with >= 1 bank open
-    alone_until_cycle: int = 0        # frontend cycle up to which each channel was replayed on its own (same
+    alone_cycles: int = 0             # frontend cycles in which each channel was replayed on its own (same
                                       # result, faster; see dram.channels)
     log: np.ndarray = field(repr=False, default=None)   # cycle, cmd, ch, levels.., row, col, type
 
@@ -189,8 +189,8 @@ def run_trace(std: DramStandard, addrs, is_write, mapping="RoBaRaCoCh", controll
     read latency is counted from the arrival cycle (queueing delay included).
 
     ``jobs`` (threads, >= 1): a replay on several channels runs each channel on its own, this many at a time,
-    for as long as that is exact (no request waits for room in its queue), then all together (:mod:`.channels`;
-    ``DramResult.alone_until_cycle`` says for how long). The results are the same either way."""
+    while that is exact (no request waits for room in its queue), else all together (:mod:`.channels`;
+    ``DramResult.alone_cycles`` says for how long). The results are the same either way."""
     ctrl = (controller or ControllerConfig()).validate()
     n = len(addrs)
     if arrival_cycle is None:
@@ -213,9 +213,9 @@ def run_trace(std: DramStandard, addrs, is_write, mapping="RoBaRaCoCh", controll
     try:
         out = simulate_channels(*core_args, jobs=check_int("run_trace", "jobs", jobs, 1, 4096))
         if out is None:
-            out, alone_until_cycle = simulate(*core_args), 0
+            out, alone_cycles = simulate(*core_args), 0
         else:
-            out, alone_until_cycle = out
+            out, alone_cycles = out
     except RuntimeError as exc:
         if "priority buffer overflow" not in str(exc):
             raise
@@ -233,5 +233,5 @@ def run_trace(std: DramStandard, addrs, is_write, mapping="RoBaRaCoCh", controll
     counts = {name: int(cmd_count[:, i].sum()) for i, name in enumerate(std.commands)}
     t = {k: int(v) for k, v in zip(_STAT_FIELDS, tot)}
     return DramResult(standard=std, accept_cycle=accept, complete_cycle=complete, cycles=int(end), **t,
-                      command_counts=counts, open_cycles=open_cycles, alone_until_cycle=alone_until_cycle,
+                      command_counts=counts, open_cycles=open_cycles, alone_cycles=alone_cycles,
                       log=lg if log else None)

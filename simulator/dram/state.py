@@ -120,7 +120,7 @@ N_QB = 6
 (S_ROW_HITS, S_ROW_MISSES, S_ROW_CONFLICTS, S_READ_HITS, S_READ_MISSES, S_READ_CONFLICTS, S_REFRESHES,
  S_FORWARDED_READS, S_COALESCED_WRITES, S_SUM_READ_LATENCY, S_READS_DONE, S_EVALUATED_CYCLES,
  S_SCANNED_ENTRIES) = range(13)
-N_STATS = 13       # S_EVALUATED_CYCLES and S_SCANNED_ENTRIES count in the channel 0 row only
+N_STATS = 13       # S_EVALUATED_CYCLES, S_SCANNED_ENTRIES: in the channel 0 row (dram.channels: also each channel's own)
 # S_SCANNED_ENTRIES: active-buffer entries, read/write entries (frfcfs-cap, fcfs) or bank groups (G_*) visited
 
 PRIORITY_DEPTH = 64     # refresh requests a channel may hold pending
