@@ -1,11 +1,11 @@
 """Channels replayed on their own (simulator.dram.channels) versus the whole replay, side by side.
 
 For each case, a multi-channel trace is replayed three ways in one process, interleaved, ``--runs`` times (the
-minimum is kept): the whole replay (every channel in one cycle loop), each channel on its own on one thread, and
-on ``--jobs`` threads. All three must give the same result (accept and completion cycles, commands, refreshes);
-the script stops with an error when they do not. Printed: wall time of each (simulation only; the first, compiling
-or cache-loading run is not counted), the speed-up over the whole replay, and the frontend cycle up to which the
-channels ran on their own (the rest is replayed whole, from the last snapshot).
+minimum is kept): the whole replay only (every channel in one cycle loop), and with the channels split off
+whenever that is exact, on one thread and on ``--jobs`` threads. All three must give the same result (accept and
+completion cycles, commands, refreshes); the script stops with an error when they do not. Printed: wall time of
+each (the replay only; a first, compiling or cache-loading run is not counted), the speed-up over the whole
+replay, and the frontend cycles in which the channels ran on their own (the others were replayed whole).
 
     python benchmarks/dram_channels.py [--requests 1e6] [--runs 3] [--jobs 2]
 """
@@ -57,7 +57,7 @@ def main() -> int:
     n = int(args.requests)
     if n < 1 or args.runs < 1 or args.jobs < 1:
         sys.exit("--requests, --runs and --jobs must be >= 1")
-    print(f"| case | requests | on their own until cycle | whole replay s | 1 thread s | {args.jobs} threads s |")
+    print(f"| case | requests | cycles on their own, of all | whole replay s | 1 thread s | {args.jobs} threads s |")
     print("|---|---|---|---|---|---|")
     for preset, nch, gap, what in CASES:
         std = load_standard(preset).with_channels(nch)

@@ -119,7 +119,8 @@ def _alone(parts, pool, limit):
     while not all(p.done for p in parts) and upto < limit:
         upto = min(limit, upto + chunk)
         chunk = min(2 * chunk, MAX_CHUNK_CYCLES)
-        if not all(list(pool.map(lambda p: p.advance(upto), parts))):     # list: wait for every one
+        going = [p for p in parts if not p.done]
+        if not all(list(pool.map(lambda p: p.advance(upto), going))):     # list: wait for every one
             for p in parts:
                 p.back()
             return False
