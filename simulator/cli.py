@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from pathlib import Path
 
@@ -38,7 +39,8 @@ def _cmd_dram(args) -> int:
                             requests_per_cycle=args.requests_per_cycle, scheduler=args.scheduler,
                             row_hit_cap=args.row_hit_cap or ControllerConfig.row_hit_cap, row_policy=args.row_policy)
     res = run_trace(std, addrs, writes, mapping=args.mapping, controller=ctrl,
-                    log=bool(args.commands or args.check), arrival_cycle=tr.arrival_cycle)
+                    log=bool(args.commands or args.check), arrival_cycle=tr.arrival_cycle,
+                    jobs=args.jobs or len(os.sched_getaffinity(0)))
     en = energy_of(res)
     bits = res.transferred_bytes * 8
     out = {
@@ -57,6 +59,7 @@ def _cmd_dram(args) -> int:
         "avg_read_latency_cycles": res.avg_read_latency_cycles,
         "avg_read_latency_ns": res.avg_read_latency_cycles * std.tck_ns,
         "refreshes": res.refreshes, "energy_pj": en.as_dict(),
+        "channels_alone_cycles": res.alone_cycles,
         "energy_pj_per_bit": en.total_pj / bits if bits else 0.0,
         "commands": res.command_counts,
     }
@@ -454,6 +457,10 @@ def _add_dram(sub):
     d.add_argument("--commands", metavar="OUT.csv", type=out_file, help="write the command log as CSV")
     d.add_argument("--check", action="store_true", help="verify the command log with the independent checker")
     d.add_argument("--json", action="store_true", help="print the results as JSON")
+    d.add_argument("--jobs", type=int_in(1, 1024), default=None,
+                   help="threads: with several channels each is replayed on its own, this many at a time, for as "
+                        "long as no request waits for room in its queue (the results are the same; default: all "
+                        "cores)")
     d.set_defaults(func=_cmd_dram)
 
 

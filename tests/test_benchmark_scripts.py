@@ -20,3 +20,11 @@ def test_dram_fuzz_runs_every_preset_without_violations():
     # YAML lists where Ramulator 2 departs from the standard, e.g. LPDDR5's rank-to-rank turnarounds)
     line = next(x for x in p.stdout.splitlines() if x.startswith("violations on the default presets"))
     assert line.rstrip().endswith(": 0"), line
+
+
+def test_dram_channels_benchmark_finds_the_replays_identical():
+    p = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "dram_channels.py"), "--requests", "2e4",
+                        "--runs", "1"], capture_output=True, text=True, cwd=ROOT, timeout=600)
+    assert p.returncode == 0, p.stderr[-2000:]      # it exits with an error when a replay differs
+    rows = [x for x in p.stdout.splitlines() if x.startswith("| ") and " x8, " in x]
+    assert len(rows) == 4, p.stdout

@@ -71,8 +71,8 @@ from .state import (BIG_CYCLE, C_ACTIVE_BOUND, BK_ACT2_DEADLINE, BK_ACT2_OWNER, 
                     QB_BANK, QB_BOUND, QB_HIT_REQ, QB_OTHER_REQ, N_QB, K_CLOSE_AFTER, K_CLOSE_WITHOUT_HIT,
                     K_COLUMN_FIRST, K_LOG, K_MAX_CYCLES, K_N_BUSES, K_OLDEST_ONLY, K_OPEN_ROW_RULE,
                     K_PER_BANK_REFRESH, K_READ_LATENCY, K_REFRESH_INTERVAL, K_REFRESH_SCOPE,
-                    K_REFRESH_UNIT_LEVEL, K_REQUESTS_PER_CYCLE, K_ROW_HIT_CAP, K_RQ_CAP, K_WCK_ENABLED,
-                    K_WCK_READ_CYCLES, K_WCK_WRITE_CYCLES, K_WQ_CAP, K_WRITE_HIGH, K_WRITE_LOW, N_BANK,
+                    K_REFRESH_UNIT_LEVEL, K_REQUESTS_PER_CYCLE, K_ROW_HIT_CAP, K_RQ_CAP, K_RUN_UNTIL,
+                    K_WCK_ENABLED, K_WCK_READ_CYCLES, K_WCK_WRITE_CYCLES, K_WQ_CAP, K_WRITE_HIGH, K_WRITE_LOW, N_BANK,
                     N_BUF, N_CHAN, N_GRP, N_RANK_OPEN, N_STATS, PRIORITY_DEPTH, RO_CYCLES, RO_OPEN_BANKS, RO_SINCE,
                     S_COALESCED_WRITES, S_EVALUATED_CYCLES, S_FORWARDED_READS, S_READ_HITS, S_READS_DONE, S_ROW_HITS,
                     S_REFRESHES, S_SCANNED_ENTRIES, S_SUM_READ_LATENCY, SEL_ACT, SEL_ACT1, SEL_ACT2, SEL_PRE,
@@ -1199,7 +1199,7 @@ def _issue(ch, slot, clk, cand, q, pos, cmd, act2, cfg, flags, sel, tm, rq, node
 
 
 # ---------------------------------------------------------------- the cycle loop
-@njit(cache=True, _nrt=False)
+@njit(cache=True, _nrt=False, nogil=True)
 def _controller_loop(cfg, sizes, off, nodes_per_ch, flags, sel, cons_ptr, cons, cmd_bus, cmd_cycles, req_addr,
                      line_mask, req_vec, req_is_write, req_time, req_bank, rcmd, rcmd_epoch, rready, memo,
                      stat_done, accept, complete, ready, hist, chan, bank, buf, grp, qbanks, link, bus_free, pq_vec,
@@ -1207,8 +1207,9 @@ def _controller_loop(cfg, sizes, off, nodes_per_ch, flags, sel, cons_ptr, cons, 
     """The cycle loop of ``simulate`` (see there), resumable: the loop-carried counters live in
     ``st`` = [next frontend request, retired requests, frontend cycle, last completion, log length].
     Compiled without the numba runtime (no reference counting of the many arrays it touches:
-    it allocates nothing). Returns 0 when done (or past K_MAX_CYCLES), 1 when the log needs more
-    rows (the caller grows it and calls again), 2 on a priority-buffer overflow."""
+    it allocates nothing). Returns 0 when done (every request retired and frontend cycle K_RUN_UNTIL
+    reached) or past K_MAX_CYCLES, 1 when the log needs more rows (the caller grows it and calls
+    again), 2 on a priority-buffer overflow."""
     n = req_vec.shape[0]
     nch = sizes[0]
     nlev = sizes.shape[0]
@@ -1269,7 +1270,7 @@ def _controller_loop(cfg, sizes, off, nodes_per_ch, flags, sel, cons_ptr, cons, 
                     retired += 1
                     if done > last_done:
                         last_done = done
-        if retired == n and next_req == n:
+        if retired == n and next_req == n and i >= cfg[K_RUN_UNTIL]:
             break
         # nothing issued: skip to the earliest cycle something can change (see _skip_cycles)
         i += 1 if issued_any else _skip_cycles(ev, clk, i, next_req, cfg, req_time, req_vec, req_is_write,
@@ -1310,7 +1311,7 @@ def _bank_rows(sizes, off):
     return rows
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _initial_state(sizes, flags, cons_ptr, cons, cfg, req_vec):
     """The arrays of a run of :func:`simulate` in their initial state (see :func:`_controller_loop`), the
     constraint table regrouped (:func:`_timing_program`) first."""
@@ -1386,29 +1387,61 @@ def simulate(sizes, flags, sel, cons_ptr, cons, cmd_bus, cmd_cycles, cfg, req_ad
     A plain Python function: the compiled cycle loop is called from here, not from compiled code, so that
     the numba cache keeps it as compiled on its own (a copy linked into a compiled caller and optimised
     again with it ran about a third slower when loaded from the cache)."""
-    (cons_ptr, cons, off, nodes_per_ch, req_bank, rcmd, rcmd_epoch, rready, memo, stat_done, accept, complete, ready,
-     hist, chan, bank, buf, grp, qbanks, link, bus_free, pq_vec, rank_open, banks_per_l1, older_other, stats, cmd_count,
-     log, st, bank_rows) = _initial_state(sizes, flags, cons_ptr, cons, cfg, req_vec)
+    run = start(sizes, flags, cons_ptr, cons, cfg, req_vec)
+    advance(run, cfg, sizes, flags, sel, cmd_bus, cmd_cycles, req_addr, line_mask, req_vec, req_is_write, req_time)
+    return finish(run, run.st[3])
+
+
+class Run:
+    """The arrays of one replay (see :func:`_controller_loop`), between calls of its cycle loop."""
+
+    NAMES = ("cons_ptr", "cons", "off", "nodes_per_ch", "req_bank", "rcmd", "rcmd_epoch", "rready", "memo",
+             "stat_done", "accept", "complete", "ready", "hist", "chan", "bank", "buf", "grp", "qbanks", "link",
+             "bus_free", "pq_vec", "rank_open", "banks_per_l1", "older_other", "stats", "cmd_count", "log", "st",
+             "bank_rows")
+
+    def __init__(self, arrays):
+        for name, a in zip(self.NAMES, arrays):
+            setattr(self, name, a)
+
+
+def start(sizes, flags, cons_ptr, cons, cfg, req_vec):
+    """A replay in its initial state (:class:`Run`); arguments as :func:`simulate`'s."""
+    return Run(_initial_state(sizes, flags, cons_ptr, cons, cfg, req_vec))
+
+
+def advance(run, cfg, sizes, flags, sel, cmd_bus, cmd_cycles, req_addr, line_mask, req_vec, req_is_write, req_time):
+    """Run the cycle loop of ``run`` (:func:`start`) from where it stopped until every request has retired and
+    the frontend cycle ``cfg[K_RUN_UNTIL]`` is reached, or past ``cfg[K_MAX_CYCLES]``; grows the command log as
+    needed. Raises RuntimeError("priority buffer overflow") when refreshes fall due faster than they issue.
+    Releases the GIL while it runs (replays on their own channels may run in threads)."""
+    r = run
     while True:
-        status = _controller_loop(cfg, sizes, off, nodes_per_ch, flags, sel, cons_ptr, cons, cmd_bus, cmd_cycles,
-                                  req_addr, line_mask, req_vec, req_is_write, req_time, req_bank, rcmd, rcmd_epoch,
-                                  rready, memo, stat_done, accept, complete, ready, hist, chan, bank, buf, grp,
-                                  qbanks, link, bus_free, pq_vec, rank_open, banks_per_l1, older_other, stats,
-                                  cmd_count, log, st, bank_rows)
+        status = _controller_loop(cfg, sizes, r.off, r.nodes_per_ch, flags, sel, r.cons_ptr, r.cons, cmd_bus,
+                                  cmd_cycles, req_addr, line_mask, req_vec, req_is_write, req_time, r.req_bank,
+                                  r.rcmd, r.rcmd_epoch, r.rready, r.memo, r.stat_done, r.accept, r.complete,
+                                  r.ready, r.hist, r.chan, r.bank, r.buf, r.grp, r.qbanks, r.link, r.bus_free,
+                                  r.pq_vec, r.rank_open, r.banks_per_l1, r.older_other, r.stats, r.cmd_count,
+                                  r.log, r.st, r.bank_rows)
         if status == 0:
-            break
+            return
         if status == 2:
             raise RuntimeError("priority buffer overflow")
-        grown = np.zeros((2 * log.shape[0], log.shape[1]), np.int64)
-        grown[:st[4]] = log[:st[4]]
-        log = grown
-    last_done = st[3]
-    # banks still open at the end count as open until the last completion
+        grown = np.zeros((2 * r.log.shape[0], r.log.shape[1]), np.int64)
+        grown[:r.st[4]] = r.log[:r.st[4]]
+        r.log = grown
+
+
+def finish(run, last_done):
+    """:func:`simulate`'s results of ``run``, with banks still open counted as open until ``last_done`` (the
+    last completion cycle of the whole replay)."""
+    rank_open = run.rank_open
     for ch in range(rank_open.shape[0]):
         for r1 in range(rank_open.shape[1]):
             if rank_open[ch, r1, RO_OPEN_BANKS] > 0 and last_done > rank_open[ch, r1, RO_SINCE]:
                 rank_open[ch, r1, RO_CYCLES] += last_done - rank_open[ch, r1, RO_SINCE]
-    return accept, complete, stats, cmd_count, log[:st[4]], last_done, rank_open[:, :, RO_CYCLES].copy()
+    return (run.accept, run.complete, run.stats, run.cmd_count, run.log[:run.st[4]], last_done,
+            rank_open[:, :, RO_CYCLES].copy())
 
 
 @njit(cache=True)

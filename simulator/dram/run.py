@@ -8,6 +8,7 @@ import numpy as np
 
 from ..config_io import check_choice, check_float, check_int
 from ..errors import ConfigError
+from .channels import simulate_channels
 from .core import simulate
 from .mapping import map_addresses
 from . import state as S
@@ -67,6 +68,8 @@ class DramResult:
                                       # and fcfs) the scheduler visited (a speed counter)
     command_counts: dict              # command name -> count
     open_cycles: np.ndarray           # per channel x rank: cycles with >= 1 bank open
+    alone_cycles: int = 0             # frontend cycles in which each channel was replayed on its own (same
+                                      # result, faster; see dram.channels)
     log: np.ndarray = field(repr=False, default=None)   # cycle, cmd, ch, levels.., row, col, type
 
     @property
@@ -177,13 +180,17 @@ def core_config(std: DramStandard, arr: dict, ctrl: ControllerConfig, log=False,
 
 
 def run_trace(std: DramStandard, addrs, is_write, mapping="RoBaRaCoCh", controller=None,
-              log=False, max_cycles=None, arrival_cycle=None) -> DramResult:
+              log=False, max_cycles=None, arrival_cycle=None, jobs=1) -> DramResult:
     """Replay a trace (byte addresses + write flags) on ``std``.
 
     ``arrival_cycle`` (non-decreasing, per request, in command-clock cycles) makes the
     replay timed and open loop: a request enters its queue at that cycle or, when the
     queue is full, as soon as there is room. Without it the replay is closed loop. With it,
-    read latency is counted from the arrival cycle (queueing delay included)."""
+    read latency is counted from the arrival cycle (queueing delay included).
+
+    ``jobs`` (threads, >= 1): a replay on several channels runs each channel on its own, this many at a time,
+    while that is exact (no request waits for room in its queue), else all together (:mod:`.channels`;
+    ``DramResult.alone_cycles`` says for how long). The results are the same either way."""
     ctrl = (controller or ControllerConfig()).validate()
     n = len(addrs)
     if arrival_cycle is None:
@@ -201,9 +208,14 @@ def run_trace(std: DramStandard, addrs, is_write, mapping="RoBaRaCoCh", controll
         req_addr, line_mask = addrs // np.uint64(tx), np.uint64(~np.uint64(0))
     arr = std.arrays()
     cfg = core_config(std, arr, ctrl, log, max_cycles)
+    core_args = (arr["sizes"], arr["cmd_flags"], arr["sel"], arr["cons_ptr"], arr["cons"], arr["cmd_bus"],
+                 arr["cmd_cycles"], cfg, req_addr, line_mask, vec, np.asarray(is_write, np.bool_), req_time)
     try:
-        out = simulate(arr["sizes"], arr["cmd_flags"], arr["sel"], arr["cons_ptr"], arr["cons"], arr["cmd_bus"],
-                       arr["cmd_cycles"], cfg, req_addr, line_mask, vec, np.asarray(is_write, np.bool_), req_time)
+        out = simulate_channels(*core_args, jobs=check_int("run_trace", "jobs", jobs, 1, 4096))
+        if out is None:
+            out, alone_cycles = simulate(*core_args), 0
+        else:
+            out, alone_cycles = out
     except RuntimeError as exc:
         if "priority buffer overflow" not in str(exc):
             raise
@@ -221,5 +233,5 @@ def run_trace(std: DramStandard, addrs, is_write, mapping="RoBaRaCoCh", controll
     counts = {name: int(cmd_count[:, i].sum()) for i, name in enumerate(std.commands)}
     t = {k: int(v) for k, v in zip(_STAT_FIELDS, tot)}
     return DramResult(standard=std, accept_cycle=accept, complete_cycle=complete, cycles=int(end), **t,
-                      command_counts=counts,
-        open_cycles=open_cycles, log=lg if log else None)
+                      command_counts=counts, open_cycles=open_cycles, alone_cycles=alone_cycles,
+                      log=lg if log else None)

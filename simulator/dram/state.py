@@ -47,11 +47,13 @@ SELECTOR_RULES = {
  K_AAD_CYCLES, K_WCK_ENABLED, K_WCK_READ_CYCLES, K_WCK_WRITE_CYCLES, K_N_BUSES,
  K_RQ_CAP, K_WQ_CAP, K_WRITE_HIGH, K_WRITE_LOW, K_REQUESTS_PER_CYCLE, K_LOG, K_MAX_CYCLES,
  K_OPEN_ROW_RULE, K_ROW_HIT_CAP, K_OLDEST_ONLY, K_COLUMN_FIRST,
- K_CLOSE_WITHOUT_HIT, K_CLOSE_AFTER) = range(23)
-N_CFG = 23
+ K_CLOSE_WITHOUT_HIT, K_CLOSE_AFTER, K_RUN_UNTIL) = range(24)
+N_CFG = 24
 # K_WRITE_HIGH: enter write mode when the write queue holds more than this many entries
 # K_WRITE_LOW: leave it when the write queue holds fewer than this many (and reads wait)
 # K_ROW_HIT_CAP, K_CLOSE_AFTER: -1 = off
+# K_RUN_UNTIL: the cycle loop goes on (refreshing) until this frontend cycle even when every request has retired
+# (0 in a plain run; a channel replayed on its own runs on to the last cycle of the others, see dram.channels)
 
 # ---- per-channel state: chan[ch, C_*] ------------------------------------------------------------------
 # C_N_READ .. C_N_ACTIVATING are the fill counts of the buffers BUF_READ .. BUF_ACTIVATING (same index)
@@ -118,7 +120,7 @@ N_QB = 6
 (S_ROW_HITS, S_ROW_MISSES, S_ROW_CONFLICTS, S_READ_HITS, S_READ_MISSES, S_READ_CONFLICTS, S_REFRESHES,
  S_FORWARDED_READS, S_COALESCED_WRITES, S_SUM_READ_LATENCY, S_READS_DONE, S_EVALUATED_CYCLES,
  S_SCANNED_ENTRIES) = range(13)
-N_STATS = 13       # S_EVALUATED_CYCLES and S_SCANNED_ENTRIES count in the channel 0 row only
+N_STATS = 13       # S_EVALUATED_CYCLES, S_SCANNED_ENTRIES: in the channel 0 row (dram.channels: also each channel's own)
 # S_SCANNED_ENTRIES: active-buffer entries, read/write entries (frfcfs-cap, fcfs) or bank groups (G_*) visited
 
 PRIORITY_DEPTH = 64     # refresh requests a channel may hold pending

@@ -1,0 +1,333 @@
+"""A multi-channel replay run as one replay per channel, in threads, for as long as that is exact, then on
+together from the last point known to be exact.
+
+Channels share nothing but the frontend: it offers requests in trace order, at most ``requests_per_cycle`` per
+cycle, and a request refused by its full queue holds back every later request, of every channel. So while, in
+the replays on their own channels, every request enters its queue at its arrival cycle (closed loop: request r at
+cycle r // requests_per_cycle, as the frontend offers them while no queue is full), and no cycle has more
+arrivals than the frontend's width, the whole replay's frontend accepts each at that same cycle, and each channel
+sees the same requests at the same cycles: its commands are the same. (Evaluating a channel at more cycles, as the
+whole replay does when another channel is busy, changes nothing: a skipped cycle is one in which nothing
+changes.) The channels advance chunk by chunk; after each chunk the acceptance cycles are checked and every
+channel's state is kept (:class:`_Snapshot`). When a chunk shows a request that waited for room, every channel
+goes back to the last snapshot, their states are put together into one replay (:meth:`_Whole.merge`:
+per-channel rows stacked, request numbers translated) and that replay goes on with all channels, as
+:func:`.core.simulate` would have from there; in a timed replay, once no request waits any more, it is split
+into the channels' replays again (:meth:`_Whole.split`).
+
+The one other link is the end: the whole replay stops when the last request of any channel retires, and until
+then every channel keeps refreshing; each channel on its own is therefore run on to that cycle.
+"""
+
+from __future__ import annotations
+
+from concurrent.futures import ThreadPoolExecutor
+
+import numpy as np
+
+from . import core
+from .state import (C_CAS_REQ, C_FWD_REQ, C_N_PRIORITY, G_HEAD, G_OTHER, K_MAX_CYCLES,
+                    K_REQUESTS_PER_CYCLE, K_RUN_UNTIL, N_BUF, QB_HIT_REQ, QB_OTHER_REQ)
+
+# core.Run arrays: one value per request (with their initial values), one row per channel, one block of node rows
+# per channel; the rest are the same for every channel
+_PER_REQUEST = {"rcmd": 0, "rcmd_epoch": -1, "rready": 0, "stat_done": False, "accept": -1, "complete": -1,
+                "link": -1}
+_PER_CHANNEL = ("memo", "chan", "bank", "buf", "grp", "qbanks", "bus_free", "pq_vec", "rank_open", "stats",
+                "cmd_count")
+_NODE_ROWS = ("ready", "hist")
+FIRST_CHUNK_CYCLES = 1 << 10     # frontend cycles of the first chunk; each next one is twice as long, up to
+MAX_CHUNK_CYCLES = 1 << 16       # this: a short first chunk finds a saturated replay at little cost
+
+
+def simulate_channels(sizes, flags, sel, cons_ptr, cons, cmd_bus, cmd_cycles, cfg, req_addr, line_mask, req_vec,
+                      req_is_write, req_time, jobs):
+    """:func:`.core.simulate`'s replay (same arguments and results) of a trace on ``sizes[0] > 1`` channels:
+    together, chunk by chunk, and whenever no request waits for room (closed loop: none has yet), one replay
+    per channel on ``jobs`` threads for as long as that stays exact (see the module's docstring). Returns
+    (results, frontend cycles replayed channel by channel), or None for one channel, or when some cycle has more
+    timed arrivals than the frontend's width. Raises what :func:`.core.simulate` raises.
+
+    Counters: ``S_EVALUATED_CYCLES`` and ``S_SCANNED_ENTRIES`` count in each channel's row what its own
+    replay evaluated, in row 0 what the whole replay did (their sum is the total)."""
+    nch = int(sizes[0])
+    n = req_vec.shape[0]
+    width = int(cfg[K_REQUESTS_PER_CYCLE])
+    if nch < 2 or n == 0:
+        return None
+    timed = req_time.shape[0] > 0
+    if timed and np.unique(req_time, return_counts=True)[1].max() > width:
+        return None          # some cycle has more arrivals than the frontend takes
+    # closed loop: request r arrives at cycle r // width while no queue has been full
+    arrival = req_time if timed else np.arange(n, dtype=np.int64) // width
+    args = (sizes, flags, sel, cmd_bus, cmd_cycles, req_addr, line_mask, req_vec, req_is_write, req_time)
+    whole = _Whole(core.start(sizes, flags, cons_ptr, cons, cfg, req_vec), cfg.copy(), args, arrival, timed)
+    limit = int(cfg[K_MAX_CYCLES])
+    parts = None
+    alone_cycles, whole_chunk = 0, FIRST_CHUNK_CYCLES
+    with ThreadPoolExecutor(max_workers=max(1, min(jobs, nch))) as pool:
+        while not whole.advance(whole_chunk, limit):
+            if not whole.arrival_ahead():
+                whole_chunk = min(2 * whole_chunk, MAX_CHUNK_CYCLES)
+                continue
+            parts = parts or _parts(sizes, flags, sel, cons_ptr, cons, cmd_bus, cmd_cycles, cfg, req_addr,
+                                    line_mask, req_vec, req_is_write, arrival)
+            whole.split(parts)
+            first = parts[0].frontend_cycle
+            exact = _alone(parts, pool, limit)
+            if exact and all(p.done for p in parts):
+                end = _end(parts)        # every channel refreshes until the last request retired
+                list(pool.map(lambda p: p.run_on(end), parts))
+                alone_cycles += end + 1 - first
+            else:
+                alone_cycles += (limit + 1 if exact else parts[0].frontend_cycle) - first
+            # after a short stretch on their own, stay together for longer next time
+            long_stretch = parts[0].frontend_cycle - first >= MAX_CHUNK_CYCLES
+            whole_chunk = FIRST_CHUNK_CYCLES if long_stretch else min(2 * whole_chunk, MAX_CHUNK_CYCLES)
+            whole.merge(parts)
+            if exact:
+                break                    # done, or stopped at the cycle limit
+    return core.finish(whole.run, whole.run.st[3]), alone_cycles
+
+
+def _parts(sizes, flags, sel, cons_ptr, cons, cmd_bus, cmd_cycles, cfg, req_addr, line_mask, req_vec, req_is_write,
+           arrival):
+    """One :class:`_Part` per channel, in its initial state: its requests, numbered from 0, in channel 0 of a
+    one-channel replay."""
+    one = sizes.copy()
+    one[0] = 1
+    parts = []
+    for ch in range(int(sizes[0])):
+        idx = np.flatnonzero(req_vec[:, 0] == ch)
+        vec = req_vec[idx]
+        vec[:, 0] = 0
+        parts.append(_Part(idx, (cfg.copy(), one, flags, sel, cmd_bus, cmd_cycles, req_addr[idx], line_mask, vec,
+                                 req_is_write[idx], arrival[idx]), core.start(one, flags, cons_ptr, cons, cfg, vec)))
+    return parts
+
+
+def _end(parts):
+    """The frontend cycle at which the last request of any channel retired."""
+    return max(p.frontend_cycle for p in parts)
+
+
+def _alone(parts, pool, limit):
+    """Advance every channel on its own, chunk by chunk (each twice the last, up to MAX_CHUNK_CYCLES), keeping
+    each one's state after each chunk, until all have finished or the cycle ``limit`` is passed (True), or
+    until a request had to wait for room in its queue (False: every channel is back at its last kept state)."""
+    upto, chunk = parts[0].frontend_cycle - 1, FIRST_CHUNK_CYCLES
+    while not all(p.done for p in parts) and upto < limit:
+        upto = min(limit, upto + chunk)
+        chunk = min(2 * chunk, MAX_CHUNK_CYCLES)
+        going = [p for p in parts if not p.done]
+        if not all(list(pool.map(lambda p: p.advance(upto), going))):     # list: wait for every one
+            for p in parts:
+                p.back()
+            return False
+        for p in parts:
+            p.keep(upto + 1)
+    return True
+
+
+def _queued(run, ch):
+    """The requests in channel ch's queues of ``run`` (request numbers)."""
+    return np.concatenate([run.buf[ch, q, :run.chan[ch, q]] for q in range(N_BUF)])
+
+
+def _translated(table):
+    """Translation of request numbers by ``table`` (numbers -> numbers); -1 (none) stays -1, as does any
+    number when the table is empty (a channel without requests)."""
+    if len(table) == 0:
+        return lambda x: np.minimum(x, -1)
+    return lambda x: np.where(x >= 0, table[np.clip(x, 0, len(table) - 1)], x)
+
+
+class _Snapshot:
+    """A channel's replay state to go back to: its per-channel arrays, and the per-request values of the
+    requests in its queues (``queued``): those retired no longer change, those not yet accepted (from ``hi`` on)
+    still have their initial values."""
+
+    def __init__(self, run, resume):
+        self.arrays = {name: getattr(run, name).copy() for name in _PER_CHANNEL + _NODE_ROWS}
+        self.st = run.st.copy()
+        self.hi = int(run.st[0])
+        self.queued = _queued(run, 0)
+        self.requests = {name: getattr(run, name)[self.queued] for name in _PER_REQUEST}
+        self.resume = resume      # the frontend cycle the replay goes on from
+
+
+class _Part:
+    """One channel's replay: its requests' positions in the trace (``idx``), :func:`.core.advance`'s arguments
+    (its own ``cfg`` first, its arrival cycles last) and its :class:`.core.Run`; what changed in it since it was
+    last split from the whole replay (requests then queued, ``split_queued``, or accepted since, from
+    ``split_next`` on)."""
+
+    def __init__(self, idx, args, run):
+        self.idx, self.args, self.run = idx, args, run
+        self.checked = 0         # requests known to have entered their queue at their arrival cycle
+        self.snapshot = _Snapshot(run, 0)
+        self.split_next, self.split_queued = 0, np.zeros(0, np.int64)
+
+    @property
+    def done(self):
+        return self.run.st[1] == self.idx.shape[0] and self.run.st[0] == self.idx.shape[0]
+
+    @property
+    def frontend_cycle(self):
+        return int(self.run.st[2])
+
+    def changed(self):
+        """Its requests whose values may have changed since it was split off (local numbers)."""
+        return np.concatenate([self.split_queued, np.arange(self.split_next, self.run.st[0])])
+
+    def advance(self, upto):
+        """Replay up to frontend cycle ``upto``; False when a request had to wait for room in its queue."""
+        self.args[0][K_MAX_CYCLES] = upto
+        core.advance(self.run, *self.args)
+        accepted = int(self.run.st[0])
+        arrival = self.args[-1]
+        if not (self.run.accept[self.checked:accepted] == arrival[self.checked:accepted]).all():
+            return False
+        self.checked = accepted
+        # the next request, once its cycle has been evaluated, was refused by a full queue
+        return accepted == arrival.shape[0] or arrival[accepted] >= self.run.st[2]
+
+    def keep(self, resume):
+        """Keep the state (exact up to here) to go back to; the replay goes on from frontend cycle ``resume``."""
+        self.snapshot = _Snapshot(self.run, resume)
+
+    def back(self):
+        """Go back to the state kept last."""
+        s, run = self.snapshot, self.run
+        for name, a in s.arrays.items():
+            getattr(run, name)[...] = a
+        for name, initial in _PER_REQUEST.items():
+            values = getattr(run, name)
+            values[s.queued] = s.requests[name]
+            values[s.hi:] = initial
+        run.st[:] = s.st
+        run.st[2] = s.resume
+        self.checked = s.hi
+
+    def run_on(self, end):
+        """Go on (refreshing) to frontend cycle ``end``, after the cycle at which its last request retired."""
+        if self.run.st[2] >= end:
+            return
+        cfg = self.args[0]
+        cfg[K_RUN_UNTIL] = end
+        cfg[K_MAX_CYCLES] = end
+        self.run.st[2] += 1      # its last cycle was evaluated
+        core.advance(self.run, *self.args)
+
+
+class _Whole:
+    """The replay of all channels together (:class:`.core.Run` ``run``, its own ``cfg``, :func:`.core.advance`'s
+    other arguments ``args``), and what changed in it since the channels' states were last merged into it
+    (requests then queued, ``merged_queued``, or accepted since, from ``merged_next`` on)."""
+
+    def __init__(self, run, cfg, args, arrival, timed):
+        self.run, self.cfg, self.args, self.arrival, self.timed = run, cfg, args, arrival, timed
+        self.merged_next, self.merged_queued = 0, np.zeros(0, np.int64)
+        self.checked = 0         # closed loop: requests known to have entered their queue at their arrival cycle
+        self.local_of = None     # trace position -> number in its channel (set at the first split)
+
+    def advance(self, cycles, limit):
+        """Replay ``cycles`` more frontend cycles (None: to the end); True when done or past ``limit``."""
+        run = self.run
+        self.cfg[K_MAX_CYCLES] = limit if cycles is None else min(limit, int(run.st[2]) + cycles - 1)
+        core.advance(run, self.cfg, *self.args)
+        n = run.accept.shape[0]
+        return (run.st[0] == n and run.st[1] == n) or run.st[2] > limit
+
+    def arrival_ahead(self):
+        """Is no request waiting for room (the next one's arrival cycle not yet evaluated)? In a closed-loop
+        replay: has none ever (each entered its queue at cycle r // width)? Once one has, never again."""
+        run, arrival = self.run, self.arrival
+        accepted = int(run.st[0])
+        if not self.timed:
+            if self.checked < 0 or not (run.accept[self.checked:accepted] == arrival[self.checked:accepted]).all():
+                self.checked = -1
+                return False
+            self.checked = accepted
+        return accepted < arrival.shape[0] and arrival[accepted] >= run.st[2]
+
+    def merge(self, parts):
+        """Put the per-channel replays ``parts`` (channel order) together into ``run``: per-channel rows and
+        node-row blocks stacked, per-request values of the requests that changed put back in trace order,
+        request numbers (queues, bank groups, chains, the CAS continuation) translated to trace positions,
+        command logs appended in the whole replay's order (by cycle, then channel). The loop's counters: requests
+        accepted and retired added up, the latest completion, the frontend cycle to go on from (the latest)."""
+        run = self.run
+        rows = run.ready.shape[0] // len(parts)
+        logs = [run.log[:run.st[4]]]
+        for ch, p in enumerate(parts):
+            pr, trace_pos = p.run, _translated(p.idx)
+            for name in _PER_CHANNEL:
+                getattr(run, name)[ch] = getattr(pr, name)[0]
+            for name in _NODE_ROWS:
+                getattr(run, name)[ch * rows:(ch + 1) * rows] = getattr(pr, name)
+            local = p.changed()
+            for name in _PER_REQUEST:
+                getattr(run, name)[p.idx[local]] = getattr(pr, name)[local]
+            run.link[p.idx[local]] = trace_pos(pr.link[local])
+            for q in range(N_BUF):
+                m = int(pr.chan[0, q])
+                run.buf[ch, q, :m] = trace_pos(pr.buf[0, q, :m])
+            run.grp[ch, :, :, G_HEAD:G_OTHER + 1] = trace_pos(pr.grp[0, :, :, G_HEAD:G_OTHER + 1])
+            for j in (QB_HIT_REQ, QB_OTHER_REQ):
+                run.qbanks[ch, :, :, j] = trace_pos(pr.qbanks[0, :, :, j])
+            run.chan[ch, C_CAS_REQ] = trace_pos(pr.chan[0, C_CAS_REQ])
+            run.chan[ch, C_FWD_REQ] = -1                 # a cache: found again
+            run.pq_vec[ch, :pr.chan[0, C_N_PRIORITY], 0] = ch
+            lg = pr.log[:pr.st[4]].copy()
+            lg[:, 2] = ch
+            logs.append(lg)
+        new = np.concatenate(logs[1:])
+        n_log = len(logs[0]) + len(new)
+        if run.log.shape[0] < n_log + 1024:
+            room = 6 * run.accept.shape[0] + 1024 if n_log else 1024    # as core.start's (core.advance grows it)
+            grown = np.zeros((max(room, 2 * n_log), run.log.shape[1]), np.int64)
+            grown[:len(logs[0])] = logs[0]
+            run.log = grown
+        run.log[len(logs[0]):n_log] = new[np.argsort(new[:, 0], kind="stable")]   # channel order within a cycle
+        st = np.array([p.run.st for p in parts])
+        run.st[:] = (st[:, 0].sum(), st[:, 1].sum(), st[:, 2].max(), st[:, 3].max(), n_log)
+        self.merged_next = int(run.st[0])
+        self.merged_queued = np.concatenate([_queued(run, ch) for ch in range(len(parts))])
+
+    def split(self, parts):
+        """The inverse of :meth:`merge`: each channel's replay takes its rows, node rows and the per-request
+        values that changed since the merge from ``run``, request numbers translated to its own; its log starts
+        empty (what ``run`` logged so far stays there)."""
+        run = self.run
+        rows = run.ready.shape[0] // len(parts)
+        changed = np.concatenate([self.merged_queued, np.arange(self.merged_next, run.st[0])])
+        if self.local_of is None:
+            self.local_of = np.empty(run.accept.shape[0], np.int64)
+            for p in parts:
+                self.local_of[p.idx] = np.arange(len(p.idx))
+        channel = self.args[7][changed, 0]           # req_vec's channel column
+        own, local_pos = self.local_of, _translated(self.local_of)
+        for ch, p in enumerate(parts):
+            pr = p.run
+            for name in _PER_CHANNEL:
+                getattr(pr, name)[0] = getattr(run, name)[ch]
+            for name in _NODE_ROWS:
+                getattr(pr, name)[...] = getattr(run, name)[ch * rows:(ch + 1) * rows]
+            mine = changed[channel == ch]
+            for name in _PER_REQUEST:
+                getattr(pr, name)[own[mine]] = getattr(run, name)[mine]
+            pr.link[own[mine]] = local_pos(run.link[mine])
+            for q in range(N_BUF):
+                m = int(run.chan[ch, q])
+                pr.buf[0, q, :m] = local_pos(run.buf[ch, q, :m])
+            pr.grp[0, :, :, G_HEAD:G_OTHER + 1] = local_pos(run.grp[ch, :, :, G_HEAD:G_OTHER + 1])
+            for j in (QB_HIT_REQ, QB_OTHER_REQ):
+                pr.qbanks[0, :, :, j] = local_pos(run.qbanks[ch, :, :, j])
+            pr.chan[0, C_CAS_REQ] = local_pos(run.chan[ch, C_CAS_REQ])
+            pr.chan[0, C_FWD_REQ] = -1
+            accepted = int(np.searchsorted(p.idx, run.st[0]))
+            pr.st[:] = (accepted, accepted - len(_queued(pr, 0)), run.st[2], run.st[3], 0)
+            p.checked = p.split_next = accepted
+            p.split_queued = _queued(pr, 0)
+            p.keep(int(run.st[2]))
