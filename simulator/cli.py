@@ -19,6 +19,11 @@ from .dram.policies import ROW_POLICIES, SCHEDULERS
 from .errors import ConfigError
 
 
+def _usable_cores() -> int:
+    """Cores this process may run on (its CPU affinity where the OS has one, else all)."""
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+
+
 def _cmd_dram(args) -> int:
     from .dram.checker import check_result, summarize
     from .dram.energy import energy_of
@@ -40,7 +45,7 @@ def _cmd_dram(args) -> int:
                             row_hit_cap=args.row_hit_cap or ControllerConfig.row_hit_cap, row_policy=args.row_policy)
     res = run_trace(std, addrs, writes, mapping=args.mapping, controller=ctrl,
                     log=bool(args.commands or args.check), arrival_cycle=tr.arrival_cycle,
-                    jobs=args.jobs or len(os.sched_getaffinity(0)))
+                    jobs=args.jobs or _usable_cores())
     en = energy_of(res)
     bits = res.transferred_bytes * 8
     out = {
