@@ -177,3 +177,20 @@ def test_split_then_merge_gives_back_the_same_state(name):
             assert np.array_equal(a, b), k
     if name == "lpddr5-6400":
         assert cas > 0          # the CAS continuation was split and merged at least once
+
+
+def test_cycle_limit_stops_the_split_replay_as_the_whole_one(monkeypatch):
+    monkeypatch.setattr(channels, "FIRST_CHUNK_CYCLES", 64)
+    std = load_standard("ddr4-3200").with_channels(2)
+    addrs, writes = mixed_traffic(std, 2000, seed=4, hot_frac=0.5)
+    arrival = np.arange(len(addrs), dtype=np.int64) * 12
+    for limit in (5000, 30000):          # stops on the way (an error in both) / finishes in both
+        try:
+            ref = _whole(monkeypatch, std, addrs, writes, log=True, arrival_cycle=arrival, max_cycles=limit)
+        except RuntimeError as e:
+            with pytest.raises(RuntimeError, match="max_cycles"):
+                run_trace(std, addrs, writes, log=True, arrival_cycle=arrival, max_cycles=limit, jobs=2)
+            assert "max_cycles" in str(e) and limit == 5000
+            continue
+        assert limit == 30000
+        _same(ref, run_trace(std, addrs, writes, log=True, arrival_cycle=arrival, max_cycles=limit, jobs=2))
