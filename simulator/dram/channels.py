@@ -1,5 +1,4 @@
-"""A multi-channel replay run as one replay per channel, in threads, for as long as that is exact, then on
-together from the last point known to be exact.
+"""A multi-channel replay run, wherever that is exact, as one replay per channel in threads, else together.
 
 Channels share nothing but the frontend: it offers requests in trace order, at most ``requests_per_cycle`` per
 cycle, and a request refused by its full queue holds back every later request, of every channel. So while, in
@@ -8,12 +7,13 @@ cycle r // requests_per_cycle, as the frontend offers them while no queue is ful
 arrivals than the frontend's width, the whole replay's frontend accepts each at that same cycle, and each channel
 sees the same requests at the same cycles: its commands are the same. (Evaluating a channel at more cycles, as the
 whole replay does when another channel is busy, changes nothing: a skipped cycle is one in which nothing
-changes.) The channels advance chunk by chunk; after each chunk the acceptance cycles are checked and every
-channel's state is kept (:class:`_Snapshot`). When a chunk shows a request that waited for room, every channel
-goes back to the last snapshot, their states are put together into one replay (:meth:`_Whole.merge`:
-per-channel rows stacked, request numbers translated) and that replay goes on with all channels, as
-:func:`.core.simulate` would have from there; in a timed replay, once no request waits any more, it is split
-into the channels' replays again (:meth:`_Whole.split`).
+changes.) The replay starts whole (:class:`_Whole`), chunk by chunk; after a chunk with no request waiting for
+room (closed loop: none has yet) it is split into the channels' replays (:meth:`_Whole.split`: per-channel rows,
+request numbers translated), which advance chunk by chunk; after each chunk their acceptance cycles are checked
+and every channel's state is kept (:class:`_Snapshot`). When a chunk shows a request that waited for room, every
+channel goes back to its last snapshot, their states are put together again (:meth:`_Whole.merge`) and the whole
+replay goes on, as :func:`.core.simulate` would have from there, until the next chunk end with no request
+waiting (timed replay; a closed-loop one stays whole).
 
 The one other link is the end: the whole replay stops when the last request of any channel retires, and until
 then every channel keeps refreshing; each channel on its own is therefore run on to that cycle.
