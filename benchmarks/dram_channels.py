@@ -26,7 +26,7 @@ from simulator.dram.standard import load_standard  # noqa: E402
 # (preset, channels, cycles between arrivals or None for closed loop, what it shows)
 CASES = [
     ("ddr4-3200", 8, 6, "timed, light: no queue fills"),
-    ("ddr4-3200", 8, 3, "timed, heavier: queues fill after a while"),
+    ("ddr4-3200", 8, 3, "timed, heavier: queues fill now and then"),
     ("hbm2", 8, 2, "timed, HBM2 (two command buses)"),
     ("gddr6-16000", 8, None, "closed loop: queues fill at once"),
 ]

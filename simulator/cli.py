@@ -101,6 +101,8 @@ def _print_dram_table(o):
         ("read latency", f"{o['avg_read_latency_cycles']:.1f} cycles = {o['avg_read_latency_ns']:.1f} ns (average)"
                          if o["reads"] else "n/a (no reads)"),
         ("refreshes", str(o["refreshes"])),
+        *([("channels alone", f"{o['channels_alone_cycles']} of {o['cycles']} cycles replayed one channel per "
+                              f"thread (--jobs)")] if o["channels"] > 1 else []),
         ("energy", f"{o['energy_pj']['total_pj'] / 1e6:.3f} uJ = {o['energy_pj_per_bit']:.2f} pJ/bit moved "
                    f"(act {o['energy_pj']['activate_pj'] / 1e6:.3f}, rd {o['energy_pj']['read_pj'] / 1e6:.3f}, "
                    f"wr {o['energy_pj']['write_pj'] / 1e6:.3f}, ref {o['energy_pj']['refresh_pj'] / 1e6:.3f}, "

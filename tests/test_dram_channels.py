@@ -77,12 +77,29 @@ def test_light_load_is_replayed_channel_by_channel_to_the_end(monkeypatch):
     assert res.alone_cycles + channels.FIRST_CHUNK_CYCLES > res.accept_cycle.max()
 
 
-def test_more_arrivals_in_a_cycle_than_the_frontend_takes_replays_whole():
+@pytest.mark.parametrize("width", [1, 2, 3])
+def test_frontend_cycles_by_hand(width):
+    # arrivals 0,0,0,0,5,5,6,20 taken at most `width` per cycle, in order, none before its arrival
+    by_hand = {1: [0, 1, 2, 3, 5, 6, 7, 20], 2: [0, 0, 1, 1, 5, 5, 6, 20], 3: [0, 0, 0, 1, 5, 5, 6, 20]}
+    t = np.array([0, 0, 0, 0, 5, 5, 6, 20], np.int64)
+    assert list(channels.frontend_cycles(t, width)) == by_hand[width]
+    assert list(channels._frontend_cycles(t, width)) == by_hand[width]        # the general loop, also at 1
+
+
+@pytest.mark.parametrize("width", [1, 2])
+def test_more_arrivals_in_a_cycle_than_the_frontend_takes(monkeypatch, width):
+    """Bursts of 3 requests per arrival cycle: the frontend spreads them over later cycles, and the channels are
+    still replayed on their own (with those cycles) while no queue fills."""
+    monkeypatch.setattr(channels, "FIRST_CHUNK_CYCLES", 64)
     std = load_standard("ddr4-3200").with_channels(2)
-    addrs = np.arange(8, dtype=np.uint64) * 64
-    res = run_trace(std, addrs, np.zeros(8, bool), arrival_cycle=np.zeros(8, np.int64), jobs=2)
-    assert res.alone_cycles == 0
-    assert list(res.accept_cycle) == list(range(8))    # one per cycle, in order: the frontend's width is 1
+    addrs, writes = mixed_traffic(std, 3000, seed=9, hot_frac=0.3)
+    arrival = np.arange(len(addrs), dtype=np.int64) // 3 * 60      # light: no queue fills, even in a refresh
+    ctrl = ControllerConfig(requests_per_cycle=width)
+    ref = _whole(monkeypatch, std, addrs, writes, controller=ctrl, log=True, arrival_cycle=arrival)
+    res = run_trace(std, addrs, writes, controller=ctrl, log=True, arrival_cycle=arrival, jobs=2)
+    _same(ref, res)
+    assert (res.accept_cycle > arrival).any() == (width < 3)       # the spreading happened
+    assert res.alone_cycles > res.accept_cycle.max() // 2
 
 
 def test_channel_without_requests_refreshes_to_the_end(monkeypatch):

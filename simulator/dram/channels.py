@@ -2,10 +2,11 @@
 
 Channels share nothing but the frontend: it offers requests in trace order, at most ``requests_per_cycle`` per
 cycle, and a request refused by its full queue holds back every later request, of every channel. So while, in
-the replays on their own channels, every request enters its queue at its arrival cycle (closed loop: request r at
-cycle r // requests_per_cycle, as the frontend offers them while no queue is full), and no cycle has more
-arrivals than the frontend's width, the whole replay's frontend accepts each at that same cycle, and each channel
-sees the same requests at the same cycles: its commands are the same. (Evaluating a channel at more cycles, as the
+the replays on their own channels, every request enters its queue at the cycle the whole replay's frontend would
+take it if no queue were ever full (:func:`frontend_cycles`: its arrival cycle, later where more requests arrive
+in a cycle than the frontend's width; closed loop: request r at cycle r // requests_per_cycle), the whole
+replay's frontend takes each at that same cycle, and each channel sees the same requests at the same cycles: its
+commands are the same. (Evaluating a channel at more cycles, as the
 whole replay does when another channel is busy, changes nothing: a skipped cycle is one in which nothing
 changes.) The replay starts whole (:class:`_Whole`), chunk by chunk; after a chunk with no request waiting for
 room (closed loop: none has yet) it is split into the channels' replays (:meth:`_Whole.split`: per-channel rows,
@@ -24,6 +25,7 @@ from __future__ import annotations
 from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
+from numba import njit
 
 from . import core
 from .state import (C_CAS_REQ, C_FWD_REQ, C_N_PRIORITY, G_HEAD, G_OTHER, K_MAX_CYCLES,
@@ -43,10 +45,10 @@ MAX_CHUNK_CYCLES = 1 << 16       # this: a short first chunk finds a saturated r
 def simulate_channels(sizes, flags, sel, cons_ptr, cons, cmd_bus, cmd_cycles, cfg, req_addr, line_mask, req_vec,
                       req_is_write, req_time, jobs):
     """:func:`.core.simulate`'s replay (same arguments and results) of a trace on ``sizes[0] > 1`` channels:
-    together, chunk by chunk, and whenever no request waits for room (closed loop: none has yet), one replay
-    per channel on ``jobs`` threads for as long as that stays exact (see the module's docstring). Returns
-    (results, frontend cycles replayed channel by channel), or None for one channel, or when some cycle has more
-    timed arrivals than the frontend's width. Raises what :func:`.core.simulate` raises.
+    together, chunk by chunk, and whenever no request waits for room (closed loop, or timed arrivals the
+    frontend's width spreads over later cycles: while none has yet), one replay per channel on ``jobs`` threads
+    for as long as that stays exact (see the module's docstring). Returns (results, frontend cycles replayed
+    channel by channel), or None for one channel. Raises what :func:`.core.simulate` raises.
 
     Counters: ``S_EVALUATED_CYCLES`` and ``S_SCANNED_ENTRIES`` count in each channel's row what its own
     replay evaluated, in row 0 what the whole replay did (their sum is the total)."""
@@ -55,13 +57,12 @@ def simulate_channels(sizes, flags, sel, cons_ptr, cons, cmd_bus, cmd_cycles, cf
     width = int(cfg[K_REQUESTS_PER_CYCLE])
     if nch < 2 or n == 0:
         return None
-    timed = req_time.shape[0] > 0
-    if timed and np.unique(req_time, return_counts=True)[1].max() > width:
-        return None          # some cycle has more arrivals than the frontend takes
-    # closed loop: request r arrives at cycle r // width while no queue has been full
-    arrival = req_time if timed else np.arange(n, dtype=np.int64) // width
+    arrival = frontend_cycles(req_time if req_time.shape[0] else np.zeros(n, np.int64), width)
+    # while the arrival cycles hold, the whole replay may be split again after a wait; else only while none
+    # has waited (closed loop, or arrivals the frontend's width spreads: later ones depend on the waits)
+    again = req_time.shape[0] > 0 and bool((arrival == req_time).all())
     args = (sizes, flags, sel, cmd_bus, cmd_cycles, req_addr, line_mask, req_vec, req_is_write, req_time)
-    whole = _Whole(core.start(sizes, flags, cons_ptr, cons, cfg, req_vec), cfg.copy(), args, arrival, timed)
+    whole = _Whole(core.start(sizes, flags, cons_ptr, cons, cfg, req_vec), cfg.copy(), args, arrival, again)
     limit = int(cfg[K_MAX_CYCLES])
     parts = None
     alone_cycles, whole_chunk = 0, FIRST_CHUNK_CYCLES
@@ -88,6 +89,31 @@ def simulate_channels(sizes, flags, sel, cons_ptr, cons, cmd_bus, cmd_cycles, cf
             if exact:
                 break                    # done, or stopped at the cycle limit
     return core.finish(whole.run, whole.run.st[3]), alone_cycles
+
+
+def frontend_cycles(req_time, width):
+    """The frontend cycle at which each request enters its queue while none waits for room (int64, n): in trace
+    order, at most ``width`` per cycle, none before its arrival cycle ``req_time`` (non-decreasing; all 0 in a
+    closed-loop replay, which gives r // width) nor before the request ahead of it."""
+    n = req_time.shape[0]
+    if width == 1:      # r + the largest (arrival - position) so far
+        return np.arange(n, dtype=np.int64) + np.maximum.accumulate(req_time - np.arange(n, dtype=np.int64))
+    return _frontend_cycles(req_time, width)
+
+
+@njit(cache=True)
+def _frontend_cycles(req_time, width):
+    """:func:`frontend_cycles` for any width, one request after the other."""
+    out = np.empty(req_time.shape[0], np.int64)
+    cycle, taken = -1, 0
+    for r in range(req_time.shape[0]):
+        if req_time[r] > cycle:
+            cycle, taken = req_time[r], 0
+        elif taken == width:
+            cycle, taken = cycle + 1, 0
+        out[r] = cycle
+        taken += 1
+    return out
 
 
 def _parts(sizes, flags, sel, cons_ptr, cons, cmd_bus, cmd_cycles, cfg, req_addr, line_mask, req_vec, req_is_write,
@@ -225,8 +251,8 @@ class _Whole:
     other arguments ``args``), and what changed in it since the channels' states were last merged into it
     (requests then queued, ``merged_queued``, or accepted since, from ``merged_next`` on)."""
 
-    def __init__(self, run, cfg, args, arrival, timed):
-        self.run, self.cfg, self.args, self.arrival, self.timed = run, cfg, args, arrival, timed
+    def __init__(self, run, cfg, args, arrival, again):
+        self.run, self.cfg, self.args, self.arrival, self.again = run, cfg, args, arrival, again
         self.merged_next, self.merged_queued = 0, np.zeros(0, np.int64)
         self.checked = 0         # closed loop: requests known to have entered their queue at their arrival cycle
         self.local_of = None     # trace position -> number in its channel (set at the first split)
@@ -240,11 +266,12 @@ class _Whole:
         return (run.st[0] == n and run.st[1] == n) or run.st[2] > limit
 
     def arrival_ahead(self):
-        """Is no request waiting for room (the next one's arrival cycle not yet evaluated)? In a closed-loop
-        replay: has none ever (each entered its queue at cycle r // width)? Once one has, never again."""
+        """Is no request waiting for room (the next one's arrival cycle not yet evaluated)? Unless a split may
+        come again after a wait (``again``): has none ever (each entered its queue at its cycle in ``arrival``)?
+        Once one has, never again."""
         run, arrival = self.run, self.arrival
         accepted = int(run.st[0])
-        if not self.timed:
+        if not self.again:
             if self.checked < 0 or not (run.accept[self.checked:accepted] == arrival[self.checked:accepted]).all():
                 self.checked = -1
                 return False

@@ -4,7 +4,8 @@ Run by the Makefile's set-up stamp (after ``pip install``), so that the first ``
 dram`` (and ``make test`` / ``make demo``) loads compiled code instead of compiling it
 (about 15-40 s cold, depending on the machine). It replays a 64-request trace closed loop
 with the command log (``--commands`` / ``--check`` path), timed open loop without it, checks
-the log with the physical checker, and runs a short PIM-style command stream; every call
+the log with the physical checker, and runs a short PIM-style command stream (and the frontend cycles of a
+replay split by channel); every call
 uses the argument types the CLI uses, so it fills exactly the specialisations a user hits.
 Prints the wall time. Errors: none expected; a failure here is a bug (traceback).
 """
@@ -20,6 +21,7 @@ import numpy as np
 def warm() -> float:
     """Compile or load every numba entry point of the DRAM core; returns wall seconds."""
     t = time.perf_counter()
+    from .channels import frontend_cycles
     from .checker import check_result
     from .core import simulate_stream
     from .run import run_trace
@@ -32,6 +34,7 @@ def warm() -> float:
     res = run_trace(std, addrs, writes, log=True)
     check_result(res)
     run_trace(std, addrs, writes, arrival_cycle=np.arange(n, dtype=np.int64) * 4)
+    frontend_cycles(np.zeros(n, np.int64), 2)         # a frontend wider than one request per cycle
     arr = std.arrays()
     simulate_stream(arr["sizes"], arr["cmd_flags"], arr["sel"], arr["cons_ptr"], arr["cons"],
                     arr["refresh_interval"], res.log[:8, 1].copy(), np.ascontiguousarray(res.log[:8, 2:-1]))
