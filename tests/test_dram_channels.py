@@ -211,3 +211,28 @@ def test_cycle_limit_stops_the_split_replay_as_the_whole_one(monkeypatch):
             continue
         assert limit == 30000
         _same(ref, run_trace(std, addrs, writes, log=True, arrival_cycle=arrival, max_cycles=limit, jobs=2))
+
+
+def test_channel_done_early_refreshes_until_a_later_wait(monkeypatch):
+    """Channel 0's few requests retire within the first cycles; channel 1's requests are sparse until a burst of
+    row conflicts fills its queue after the first refresh interval. Channel 0 must refresh while it waits for the
+    others: at the fallback its replay is resumed from the last kept state, which must include those refreshes
+    (a channel that had finished once skipped them)."""
+    from simulator.dram.mapping import compose_address
+    monkeypatch.setattr(channels, "FIRST_CHUNK_CYCLES", 64)
+    monkeypatch.setattr(channels, "MAX_CHUNK_CYCLES", 512)
+    std = load_standard("ddr4-3200").with_channels(2)
+    late = std.refresh_interval + 2000
+    reqs = [(compose_address([0, 0, 0, 0, row, 0], std), 10 * row) for row in range(20)]            # channel 0
+    reqs += [(compose_address([1, 0, 1, 2, row, 3], std), 500 + 600 * row) for row in range(late // 600)]
+    reqs += [(compose_address([1, 0, 2, 1, 100 + k, 0], std), late + k) for k in range(64)]       # the burst
+    reqs.sort(key=lambda x: x[1])
+    addrs = np.array([a for a, _t in reqs], np.uint64)
+    arrival = np.array([t for _a, t in reqs], np.int64)
+    writes = np.zeros(len(addrs), bool)
+    ref = _whole(monkeypatch, std, addrs, writes, log=True, arrival_cycle=arrival)
+    res = run_trace(std, addrs, writes, log=True, arrival_cycle=arrival, jobs=2)
+    assert 0 < res.alone_cycles < res.cycles           # it fell back after channel 0 had finished
+    refab = std.commands.index("REFab")
+    assert ((ref.log[:, 1] == refab) & (ref.log[:, 2] == 0)).sum() >= 1     # channel 0 refreshed meanwhile
+    _same(ref, res)

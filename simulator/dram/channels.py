@@ -77,8 +77,8 @@ def simulate_channels(sizes, flags, sel, cons_ptr, cons, cmd_bus, cmd_cycles, cf
             first = parts[0].frontend_cycle
             exact = _alone(parts, pool, limit)
             if exact and all(p.done for p in parts):
-                end = _end(parts)        # every channel refreshes until the last request retired
-                list(pool.map(lambda p: p.run_on(end), parts))
+                end = max(p.retired_at for p in parts)     # every channel refreshes until the last request retired
+                list(pool.map(lambda p: p.run_to(end, end), parts))
                 alone_cycles += end + 1 - first
             else:
                 alone_cycles += (limit + 1 if exact else parts[0].frontend_cycle) - first
@@ -132,11 +132,6 @@ def _parts(sizes, flags, sel, cons_ptr, cons, cmd_bus, cmd_cycles, cfg, req_addr
     return parts
 
 
-def _end(parts):
-    """The frontend cycle at which the last request of any channel retired."""
-    return max(p.frontend_cycle for p in parts)
-
-
 def _alone(parts, pool, limit):
     """Advance every channel on its own, chunk by chunk (each twice the last, up to MAX_CHUNK_CYCLES), keeping
     each one's state after each chunk, until all have finished or the cycle ``limit`` is passed (True), or
@@ -150,6 +145,10 @@ def _alone(parts, pool, limit):
             for p in parts:
                 p.back()
             return False
+        if all(p.done for p in parts):
+            break               # the caller runs the finished ones on to the last retirement
+        # some request retires after upto: the channels done (before or in this chunk) refresh until then
+        list(pool.map(lambda p: p.run_to(upto, upto + 1), [p for p in parts if p.done]))
         for p in parts:
             p.keep(upto + 1)
     return True
@@ -173,7 +172,8 @@ class _Snapshot:
     requests in its queues (``queued``): those retired no longer change, those not yet accepted (from ``hi`` on)
     still have their initial values."""
 
-    def __init__(self, run, resume):
+    def __init__(self, run, resume, retired_at):
+        self.retired_at = retired_at
         self.arrays = {name: getattr(run, name).copy() for name in _PER_CHANNEL + _NODE_ROWS}
         self.st = run.st.copy()
         self.hi = int(run.st[0])
@@ -191,7 +191,8 @@ class _Part:
     def __init__(self, idx, args, run):
         self.idx, self.args, self.run = idx, args, run
         self.checked = 0         # requests known to have entered their queue at their arrival cycle
-        self.snapshot = _Snapshot(run, 0)
+        self.retired_at = -1     # the frontend cycle at which its last request retired (once done on its own)
+        self.snapshot = _Snapshot(run, 0, -1)
         self.split_next, self.split_queued = 0, np.zeros(0, np.int64)
 
     @property
@@ -209,7 +210,10 @@ class _Part:
     def advance(self, upto):
         """Replay up to frontend cycle ``upto``; False when a request had to wait for room in its queue."""
         self.args[0][K_MAX_CYCLES] = upto
+        self.args[0][K_RUN_UNTIL] = 0
         core.advance(self.run, *self.args)
+        if self.done:
+            self.retired_at = int(self.run.st[2]) - 1      # it stopped after that cycle
         accepted = int(self.run.st[0])
         arrival = self.args[-1]
         if not (self.run.accept[self.checked:accepted] == arrival[self.checked:accepted]).all():
@@ -220,7 +224,7 @@ class _Part:
 
     def keep(self, resume):
         """Keep the state (exact up to here) to go back to; the replay goes on from frontend cycle ``resume``."""
-        self.snapshot = _Snapshot(self.run, resume)
+        self.snapshot = _Snapshot(self.run, resume, self.retired_at)
 
     def back(self):
         """Go back to the state kept last."""
@@ -233,16 +237,14 @@ class _Part:
             values[s.hi:] = initial
         run.st[:] = s.st
         run.st[2] = s.resume
-        self.checked = s.hi
+        self.checked, self.retired_at = s.hi, s.retired_at
 
-    def run_on(self, end):
-        """Go on (refreshing) to frontend cycle ``end``, after the cycle at which its last request retired."""
-        if self.run.st[2] >= end:
-            return
+    def run_to(self, upto, until):
+        """Every request retired: go on (refreshing) through frontend cycle ``upto``; ``until`` (the loop's
+        K_RUN_UNTIL): ``upto`` to stop there for good, ``upto + 1`` to go on later."""
         cfg = self.args[0]
-        cfg[K_RUN_UNTIL] = end
-        cfg[K_MAX_CYCLES] = end
-        self.run.st[2] += 1      # its last cycle was evaluated
+        cfg[K_RUN_UNTIL] = until
+        cfg[K_MAX_CYCLES] = upto
         core.advance(self.run, *self.args)
 
 
@@ -357,4 +359,5 @@ class _Whole:
             pr.st[:] = (accepted, accepted - len(_queued(pr, 0)), run.st[2], run.st[3], 0)
             p.checked = p.split_next = accepted
             p.split_queued = _queued(pr, 0)
+            p.retired_at = -1    # a channel done already retired its last request before the split
             p.keep(int(run.st[2]))

@@ -1205,7 +1205,8 @@ def _controller_loop(cfg, sizes, off, nodes_per_ch, flags, sel, cons_ptr, cons, 
                      stat_done, accept, complete, ready, hist, chan, bank, buf, grp, qbanks, link, bus_free, pq_vec,
                      rank_open, banks_per_l1, older_other, stats, cmd_count, log, st, bank_rows):
     """The cycle loop of ``simulate`` (see there), resumable: the loop-carried counters live in
-    ``st`` = [next frontend request, retired requests, frontend cycle, last completion, log length].
+    ``st`` = [next frontend request, retired requests, next frontend cycle to evaluate, last completion, log
+    length].
     Compiled without the numba runtime (no reference counting of the many arrays it touches:
     it allocates nothing). Returns 0 when done (every request retired and frontend cycle K_RUN_UNTIL
     reached) or past K_MAX_CYCLES, 1 when the log needs more rows (the caller grows it and calls
@@ -1271,6 +1272,7 @@ def _controller_loop(cfg, sizes, off, nodes_per_ch, flags, sel, cons_ptr, cons, 
                     if done > last_done:
                         last_done = done
         if retired == n and next_req == n and i >= cfg[K_RUN_UNTIL]:
+            i += 1          # st keeps the next cycle to evaluate
             break
         # nothing issued: skip to the earliest cycle something can change (see _skip_cycles)
         i += 1 if issued_any else _skip_cycles(ev, clk, i, next_req, cfg, req_time, req_vec, req_is_write,
