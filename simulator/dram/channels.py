@@ -159,6 +159,41 @@ def _queued(run, ch):
     return np.concatenate([run.buf[ch, q, :run.chan[ch, q]] for q in range(N_BUF)])
 
 
+def _since(queued, next_req, run):
+    """Requests whose values may have changed in ``run`` since a moment when ``queued`` were in its queues and
+    ``next_req`` was the next to be accepted: those, and the ones accepted since."""
+    return np.concatenate([queued, np.arange(next_req, run.st[0])])
+
+
+def _on_time(run, arrival, checked):
+    """Did the requests ``run`` accepted from number ``checked`` on enter their queue at their cycle in
+    ``arrival``? Returns how many it has accepted in all, or -1 when one did not."""
+    accepted = int(run.st[0])
+    return accepted if (run.accept[checked:accepted] == arrival[checked:accepted]).all() else -1
+
+
+def _copy_channel(dst, dc, src, sc, rows, dst_req, src_req, translate):
+    """Copy channel ``sc`` of replay ``src`` into channel ``dc`` of replay ``dst`` (both :class:`.core.Run`):
+    its per-channel rows, its block of ``rows`` node rows, the per-request values of requests ``src_req``
+    (``src``'s numbers) into ``dst_req``, request numbers (queues, bank groups, chains, the CAS continuation)
+    translated by ``translate``; the forwarding cache is dropped (it is found again)."""
+    for name in _PER_CHANNEL:
+        getattr(dst, name)[dc] = getattr(src, name)[sc]
+    for name in _NODE_ROWS:
+        getattr(dst, name)[dc * rows:(dc + 1) * rows] = getattr(src, name)[sc * rows:(sc + 1) * rows]
+    for name in _PER_REQUEST:
+        getattr(dst, name)[dst_req] = getattr(src, name)[src_req]
+    dst.link[dst_req] = translate(src.link[src_req])
+    for q in range(N_BUF):
+        m = int(src.chan[sc, q])
+        dst.buf[dc, q, :m] = translate(src.buf[sc, q, :m])
+    dst.grp[dc, :, :, G_HEAD:G_OTHER + 1] = translate(src.grp[sc, :, :, G_HEAD:G_OTHER + 1])
+    for j in (QB_HIT_REQ, QB_OTHER_REQ):
+        dst.qbanks[dc, :, :, j] = translate(src.qbanks[sc, :, :, j])
+    dst.chan[dc, C_CAS_REQ] = translate(src.chan[sc, C_CAS_REQ])
+    dst.chan[dc, C_FWD_REQ] = -1
+
+
 def _translated(table):
     """Translation of request numbers by ``table`` (numbers -> numbers); -1 (none) stays -1, as does any
     number when the table is empty (a channel without requests)."""
@@ -203,10 +238,6 @@ class _Part:
     def frontend_cycle(self):
         return int(self.run.st[2])
 
-    def changed(self):
-        """Its requests whose values may have changed since it was split off (local numbers)."""
-        return np.concatenate([self.split_queued, np.arange(self.split_next, self.run.st[0])])
-
     def advance(self, upto):
         """Replay up to frontend cycle ``upto``; False when a request had to wait for room in its queue."""
         self.args[0][K_MAX_CYCLES] = upto
@@ -214,9 +245,9 @@ class _Part:
         core.advance(self.run, *self.args)
         if self.done:
             self.retired_at = int(self.run.st[2]) - 1      # it stopped after that cycle
-        accepted = int(self.run.st[0])
         arrival = self.args[-1]
-        if not (self.run.accept[self.checked:accepted] == arrival[self.checked:accepted]).all():
+        accepted = _on_time(self.run, arrival, self.checked)
+        if accepted < 0:
             return False
         self.checked = accepted
         # the next request, once its cycle has been evaluated, was refused by a full queue
@@ -260,9 +291,9 @@ class _Whole:
         self.local_of = None     # trace position -> number in its channel (set at the first split)
 
     def advance(self, cycles, limit):
-        """Replay ``cycles`` more frontend cycles (None: to the end); True when done or past ``limit``."""
+        """Replay ``cycles`` more frontend cycles; True when done or past ``limit``."""
         run = self.run
-        self.cfg[K_MAX_CYCLES] = limit if cycles is None else min(limit, int(run.st[2]) + cycles - 1)
+        self.cfg[K_MAX_CYCLES] = min(limit, int(run.st[2]) + cycles - 1)
         core.advance(run, self.cfg, *self.args)
         n = run.accept.shape[0]
         return (run.st[0] == n and run.st[1] == n) or run.st[2] > limit
@@ -274,10 +305,9 @@ class _Whole:
         run, arrival = self.run, self.arrival
         accepted = int(run.st[0])
         if not self.again:
-            if self.checked < 0 or not (run.accept[self.checked:accepted] == arrival[self.checked:accepted]).all():
-                self.checked = -1
+            self.checked = -1 if self.checked < 0 else _on_time(run, arrival, self.checked)
+            if self.checked < 0:
                 return False
-            self.checked = accepted
         return accepted < arrival.shape[0] and arrival[accepted] >= run.st[2]
 
     def merge(self, parts):
@@ -290,34 +320,16 @@ class _Whole:
         rows = run.ready.shape[0] // len(parts)
         logs = [run.log[:run.st[4]]]
         for ch, p in enumerate(parts):
-            pr, trace_pos = p.run, _translated(p.idx)
-            for name in _PER_CHANNEL:
-                getattr(run, name)[ch] = getattr(pr, name)[0]
-            for name in _NODE_ROWS:
-                getattr(run, name)[ch * rows:(ch + 1) * rows] = getattr(pr, name)
-            local = p.changed()
-            for name in _PER_REQUEST:
-                getattr(run, name)[p.idx[local]] = getattr(pr, name)[local]
-            run.link[p.idx[local]] = trace_pos(pr.link[local])
-            for q in range(N_BUF):
-                m = int(pr.chan[0, q])
-                run.buf[ch, q, :m] = trace_pos(pr.buf[0, q, :m])
-            run.grp[ch, :, :, G_HEAD:G_OTHER + 1] = trace_pos(pr.grp[0, :, :, G_HEAD:G_OTHER + 1])
-            for j in (QB_HIT_REQ, QB_OTHER_REQ):
-                run.qbanks[ch, :, :, j] = trace_pos(pr.qbanks[0, :, :, j])
-            run.chan[ch, C_CAS_REQ] = trace_pos(pr.chan[0, C_CAS_REQ])
-            run.chan[ch, C_FWD_REQ] = -1                 # a cache: found again
-            run.pq_vec[ch, :pr.chan[0, C_N_PRIORITY], 0] = ch
-            lg = pr.log[:pr.st[4]].copy()
+            local = _since(p.split_queued, p.split_next, p.run)
+            _copy_channel(run, ch, p.run, 0, rows, p.idx[local], local, _translated(p.idx))
+            run.pq_vec[ch, :p.run.chan[0, C_N_PRIORITY], 0] = ch
+            lg = p.run.log[:p.run.st[4]].copy()
             lg[:, 2] = ch
             logs.append(lg)
         new = np.concatenate(logs[1:])
         n_log = len(logs[0]) + len(new)
         if run.log.shape[0] < n_log + 1024:
-            room = 6 * run.accept.shape[0] + 1024 if n_log else 1024    # as core.start's (core.advance grows it)
-            grown = np.zeros((max(room, 2 * n_log), run.log.shape[1]), np.int64)
-            grown[:len(logs[0])] = logs[0]
-            run.log = grown
+            core.grow_log(run, 2 * n_log + 1024)
         run.log[len(logs[0]):n_log] = new[np.argsort(new[:, 0], kind="stable")]   # channel order within a cycle
         st = np.array([p.run.st for p in parts])
         run.st[:] = (st[:, 0].sum(), st[:, 1].sum(), st[:, 2].max(), st[:, 3].max(), n_log)
@@ -330,31 +342,17 @@ class _Whole:
         empty (what ``run`` logged so far stays there)."""
         run = self.run
         rows = run.ready.shape[0] // len(parts)
-        changed = np.concatenate([self.merged_queued, np.arange(self.merged_next, run.st[0])])
+        changed = _since(self.merged_queued, self.merged_next, run)
         if self.local_of is None:
             self.local_of = np.empty(run.accept.shape[0], np.int64)
             for p in parts:
                 self.local_of[p.idx] = np.arange(len(p.idx))
         channel = self.args[7][changed, 0]           # req_vec's channel column
-        own, local_pos = self.local_of, _translated(self.local_of)
+        to_local = _translated(self.local_of)
         for ch, p in enumerate(parts):
-            pr = p.run
-            for name in _PER_CHANNEL:
-                getattr(pr, name)[0] = getattr(run, name)[ch]
-            for name in _NODE_ROWS:
-                getattr(pr, name)[...] = getattr(run, name)[ch * rows:(ch + 1) * rows]
             mine = changed[channel == ch]
-            for name in _PER_REQUEST:
-                getattr(pr, name)[own[mine]] = getattr(run, name)[mine]
-            pr.link[own[mine]] = local_pos(run.link[mine])
-            for q in range(N_BUF):
-                m = int(run.chan[ch, q])
-                pr.buf[0, q, :m] = local_pos(run.buf[ch, q, :m])
-            pr.grp[0, :, :, G_HEAD:G_OTHER + 1] = local_pos(run.grp[ch, :, :, G_HEAD:G_OTHER + 1])
-            for j in (QB_HIT_REQ, QB_OTHER_REQ):
-                pr.qbanks[0, :, :, j] = local_pos(run.qbanks[ch, :, :, j])
-            pr.chan[0, C_CAS_REQ] = local_pos(run.chan[ch, C_CAS_REQ])
-            pr.chan[0, C_FWD_REQ] = -1
+            _copy_channel(p.run, 0, run, ch, rows, self.local_of[mine], mine, to_local)
+            pr = p.run
             accepted = int(np.searchsorted(p.idx, run.st[0]))
             pr.st[:] = (accepted, accepted - len(_queued(pr, 0)), run.st[2], run.st[3], 0)
             p.checked = p.split_next = accepted

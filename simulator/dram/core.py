@@ -1429,9 +1429,14 @@ def advance(run, cfg, sizes, flags, sel, cmd_bus, cmd_cycles, req_addr, line_mas
             return
         if status == 2:
             raise RuntimeError("priority buffer overflow")
-        grown = np.zeros((2 * r.log.shape[0], r.log.shape[1]), np.int64)
-        grown[:r.st[4]] = r.log[:r.st[4]]
-        r.log = grown
+        grow_log(r, 2 * r.log.shape[0])
+
+
+def grow_log(run, rows):
+    """Give ``run`` a command log of ``rows`` rows, keeping the ``run.st[4]`` it holds."""
+    grown = np.zeros((rows, run.log.shape[1]), np.int64)
+    grown[:run.st[4]] = run.log[:run.st[4]]
+    run.log = grown
 
 
 def finish(run, last_done):
