@@ -185,15 +185,57 @@ def test_refresh_waits_trp_after_every_precharge(name):
 
 
 # ---------------------------------------------------------------- per-bank refresh
-def test_f3_lpddr5_per_bank_refresh_at_nrefipb_is_a_load_error(tmp_path):
-    """LPDDR5 REFpb refreshes a bank pair every tREFIpb (391 cycles); this model refreshes
-    one bank per REFpb, so 16 banks x 391 = 6256 > nREFI 3125 would leave banks unrefreshed:
-    a load-time error naming the file and refresh.interval (was a RuntimeError traceback)."""
+def test_f3_lpddr5_per_bank_refresh_at_nrefipb_refreshes_bank_pairs(tmp_path):
+    """The user's file: lpddr5-6400 with refresh {scope: bank, interval: nREFIpb}. JESD209-5: in BG mode
+    a REFpb refreshes a bank pair, banks n and n + 8 of the rank (bank groups g and g + 2, same bank),
+    and tREFIpb = tREFI / 8 = 488.3 ns = 390.6 tCK, rounded down to 390 (an interval's maximum). So one
+    REFpb every 390 cycles, never a REFab, the 8 pairs in turn: each bank is refreshed every
+    8 x 390 = 3120 <= nREFI 3125 cycles. Neither bank of a pair takes an ACT1 within nRFCpb = 96
+    cycles after its REFpb, nor may be open when it issues. (Was a RuntimeError traceback, then a
+    load error advising an interval of 195: twice JEDEC's per-bank refreshes.)"""
     p = tmp_path / "lp5pb.yaml"
     p.write_text("extends: lpddr5-6400\nrefresh: {scope: bank, interval: nREFIpb}\n")
+    std = load_standard(p)
+    assert std.refresh_interval == 390
+    rng = np.random.default_rng(3)
+    n = 6000
+    addrs = (rng.integers(0, 1 << 24, n) * std.tx_bytes).astype(np.uint64)
+    res = run_trace(std, addrs, rng.random(n) < 0.3, log=True)
+    log = res.command_log()
+    assert (log.command == "REFab").sum() == 0
+    refs = log[log.command == "REFpb"]
+    due = res.cycles // 390
+    assert due - 1 <= len(refs) <= due
+    # each REFpb names one bank of its pair (the one precharged last); the pair is {(g, b), (g ^ 2, b)}
+    pairs = [(int(r.bankgroup) % 2, int(r.bank)) for r in refs.itertuples(index=False)]
+    assert len(set(pairs[:8])) == 8 and pairs[8] == pairs[0]
+    acts = log[log.command == "ACT1"]
+    for r in refs.itertuples(index=False):
+        for g in (r.bankgroup, r.bankgroup ^ 2):
+            same = acts[(acts.bankgroup == g) & (acts.bank == r.bank)]
+            after = same.cycle[same.cycle > r.cycle]
+            assert after.empty or after.min() >= r.cycle + 96, (r, g)
+    from simulator.dram.physcheck import physical_check
+    assert physical_check(std, res.log).total == 0
+
+
+def test_per_bank_refresh_interval_too_long_is_a_load_error(tmp_path):
+    """LPDDR5: 8 paired REFpb per round; 400 x 8 = 3200 > nREFI 3125 leaves banks unrefreshed past
+    tREFI: a load-time error naming the file and refresh.interval, and the longest interval (390)."""
+    p = tmp_path / "lp5pb.yaml"
+    p.write_text("extends: lpddr5-6400\nrefresh: {scope: bank, interval: 400}\n")
     with pytest.raises(ConfigError) as e:
         load_standard(p)
-    assert str(p) in str(e.value) and "refresh.interval" in str(e.value) and "195" in str(e.value)
+    assert str(p) in str(e.value) and "refresh.interval" in str(e.value) and "nREFI // 8 = 390" in str(e.value)
+
+
+@pytest.mark.parametrize("flags,scope", [("[refresh, bank_pair, all_banks]", "rank"), ("[refresh, bank_pair]", "rank"),
+                                         ("[opens, bank_pair]", "bank")])
+def test_bank_pair_flag_only_on_a_per_bank_refresh(tmp_path, flags, scope):
+    p = tmp_path / "bad.yaml"
+    p.write_text(f"extends: lpddr5-6400\ncommands:\n  REFpb: {{scope: {scope}, flags: {flags}}}\n")
+    with pytest.raises(ConfigError, match="commands.REFpb.flags.*bank_pair"):
+        load_standard(p)
 
 
 @pytest.mark.parametrize("name", ["ddr4-3200", "ddr5-4800", "hbm2"])
@@ -212,13 +254,14 @@ def test_refresh_interval_shorter_than_trfc_is_a_load_error(tmp_path):
         load_standard(p)
 
 
-@pytest.mark.parametrize("name,unit_banks", [("lpddr5-6400", 16), ("gddr6-16000", 16)])
+@pytest.mark.parametrize("name,unit_banks", [("gddr6-16000", 16), ("lpddr4x-4266", 8)])
 def test_per_bank_refresh_issues_refpb_round_robin(name, unit_banks):
-    """scope bank, interval nREFI // 16: LPDDR5 195 cycles, GDDR6-16000 3800 // 16 = 237.
-    Each interval one REFpb (never a REFab) to the next bank in turn, so each bank is
-    refreshed every 16 intervals (<= nREFI); no ACT to a bank within nRFCpb after its REFpb."""
-    std = _std(name, refresh={"scope": "bank", "interval": "nREFI // 16"})
-    interval = std.timing["nREFI"] // 16
+    """scope bank, interval nREFI // banks: GDDR6-16000 3800 // 16 = 237, LPDDR4X 8324 // 8 = 1040.
+    Each interval one REFpb (never a REFab) to the next bank in turn (one bank each: GDDR6, JESD250;
+    LPDDR4X, JESD209-4), so each bank is refreshed every `banks` intervals (<= nREFI); no ACT to a bank
+    within nRFCpb after its REFpb."""
+    std = _std(name, refresh={"scope": "bank", "interval": f"nREFI // {unit_banks}"})
+    interval = std.timing["nREFI"] // unit_banks
     rng = np.random.default_rng(3)
     n = 4000
     addrs = (rng.integers(0, 1 << 24, n) * std.tx_bytes).astype(np.uint64)

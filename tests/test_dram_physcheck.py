@@ -164,7 +164,22 @@ LP5_CASES = {
         ([lp(0, "REFpb", row=-1, col=-1), lp(5, "ACT1", bank=1)], "tPBR2ACT"),
     "ACT1 95 after REFpb of the same bank (tRFCpb 96)":
         ([lp(0, "REFpb", row=-1, col=-1), lp(95, "ACT1")], "tRFCpb"),
+    # JESD209-5, BG mode: REFpb to bank 0 of BG0 also refreshes bank 0 of BG2 (banks n and n + 8)
+    "ACT1 95 after REFpb to the pair's other bank (tRFCpb 96)":
+        ([lp(0, "REFpb", row=-1, col=-1), lp(95, "ACT1", bg=2)], "tRFCpb"),
+    "REFpb while the pair's other bank is open":
+        ([lp(0, "ACT1", bg=2), lp(1, "ACT2", bg=2), lp(100, "REFpb", row=-1, col=-1)], "bank-state"),
+    "REFpb 14 after the pair's other bank's PREpb (tRP 15)":
+        ([lp(0, "ACT1", bg=2), lp(1, "ACT2", bg=2), lp(60, "PREpb", bg=2), lp(74, "REFpb", row=-1, col=-1)],
+         "refresh-after-precharge"),
 }
+
+
+def test_lpddr5_refpb_pair_leaves_other_banks_alone():
+    """The pair of bank 0 / BG0 is bank 0 / BG2: BG1 and BG3 (and bank 1 of BG2) take an ACT1 right after
+    tPBR2ACT (6) and tRRD (4) apart."""
+    rows = [lp(0, "REFpb", row=-1, col=-1), lp(6, "ACT1", bg=1), lp(10, "ACT1", bg=3), lp(14, "ACT1", bg=2, bank=1)]
+    assert _rules(load_standard("lpddr5-6400"), rows) == {}
 
 
 @pytest.mark.parametrize("case", list(LP5_CASES))
@@ -415,11 +430,12 @@ def test_check_result_runs_both_layers():
     assert len(both) == phys.total + len(check_result(res, physical=False))
 
 
-@pytest.mark.parametrize("name,banks", [("lpddr5-6400", 16), ("lpddr5x-8533", 16), ("lpddr4x-4266", 8),
-                                        ("gddr6-16000", 16), ("hbm2-ramulator2", 16)])
-def test_core_per_bank_refresh_is_physically_clean(name, banks):
-    """REFpb to one bank at a time, every bank of a rank (pseudo-channel, channel) once per tREFI."""
-    std = _std(name, refresh={"scope": "bank", "interval": f"nREFI // {banks}"})
+@pytest.mark.parametrize("name,commands", [("lpddr5-6400", 8), ("lpddr5x-8533", 8), ("lpddr4x-4266", 8),
+                                           ("gddr6-16000", 16), ("hbm2-ramulator2", 16)])
+def test_core_per_bank_refresh_is_physically_clean(name, commands):
+    """REFpb to one bank at a time (LPDDR5: a bank pair), every bank of a rank (pseudo-channel, channel)
+    once per tREFI: ``commands`` REFpb per round."""
+    std = _std(name, refresh={"scope": "bank", "interval": f"nREFI // {commands}"})
     res = run_trace(std, *_fuzz(std, n=3000), log=True)
     rep = physical_check(std, res.log)
     assert res.command_counts["REFpb"] > 0 and rep.total == 0, rep.summary()

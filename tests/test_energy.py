@@ -43,3 +43,16 @@ def test_random_costs_more_per_bit_than_sequential(name):
     assert e_rnd.activate_pj > 10 * e_seq.activate_pj
     assert e_rnd.total_pj > e_seq.total_pj
     assert e_rnd.read_pj == pytest.approx(e_seq.read_pj)
+
+
+def test_paired_per_bank_refresh_counts_two_banks(tmp_path):
+    """LPDDR5 per-bank refresh (one x16 device, 16 banks): a REFpb refreshes a bank pair, so each costs
+    VDD (IDD5B - IDD3N) tRFCpb x 2/16 = 1.05 V x 100 mA x 96 x 1.25 ns / 8 = 1575 pJ."""
+    p = tmp_path / "lp5pb.yaml"
+    p.write_text("extends: lpddr5-6400\nrefresh: {scope: bank, interval: nREFIpb}\n")
+    std = load_standard(p)
+    n = 3000
+    res = run_trace(std, (np.arange(n) * std.tx_bytes).astype(np.uint64), np.zeros(n, bool))
+    refs = res.command_counts["REFpb"]
+    assert refs > 0 and res.command_counts.get("REFab", 0) == 0
+    assert energy_of(res).refresh_pj == pytest.approx(refs * 1.05 * 100 * 96 * 1.25 / 8)

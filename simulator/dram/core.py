@@ -66,8 +66,9 @@ from .state import (BIG_CYCLE, C_ACTIVE_BOUND, BK_ACT2_DEADLINE, BK_ACT2_OWNER, 
                     BUF_WRITE, C_CAS_BUF, C_CAS_REQ, C_N_ACTIVATING, C_N_ACTIVE, C_N_PRIORITY, C_N_READ,
                     C_N_WRITE, C_NEXT_REF,
                     C_REF_RR, C_TIMING_EPOCH, C_BOUND_MIN, C_WQ_VERSION, C_FWD_REQ, C_FWD_VERSION, C_FWD_HIT,
-                    C_N_BANKS_QUEUED, C_WCK_EXPIRY, C_WRITE_MODE, F_ALL_BANKS, F_CLOSES, F_DATA, F_OPEN_BEGIN,
-                    F_OPENS, F_REFRESH, F_WRITE, G_EPOCH, G_HEAD, G_HIT, G_OTHER, G_SLOT, G_TAIL, K_AAD_CYCLES,
+                    C_N_BANKS_QUEUED, C_WCK_EXPIRY, C_WRITE_MODE, F_ALL_BANKS, F_BANK_PAIR, F_CLOSES, F_DATA,
+                    F_OPEN_BEGIN, F_OPENS, F_REFRESH, F_WRITE, G_EPOCH, G_HEAD, G_HIT, G_OTHER, G_SLOT, G_TAIL,
+                    K_AAD_CYCLES,
                     QB_BANK, QB_BOUND, QB_HIT_REQ, QB_OTHER_REQ, N_QB, K_CLOSE_AFTER, K_CLOSE_WITHOUT_HIT,
                     K_COLUMN_FIRST, K_LOG, K_MAX_CYCLES, K_N_BUSES, K_OLDEST_ONLY, K_OPEN_ROW_RULE,
                     K_PER_BANK_REFRESH, K_READ_LATENCY, K_REFRESH_INTERVAL, K_REFRESH_SCOPE,
@@ -126,13 +127,14 @@ def _ready_time(ready, base, off, sizes, nlev, cmd, a):
 
 
 @njit(cache=True)
-def _update_timing(ready, hist, base, off, sizes, nlev, ncmd, cons_ptr, cons, cmd, a, clk):
+def _update_timing(ready, hist, base, off, sizes, nlev, ncmd, cons_ptr, cons, cmd, a, clk, first):
     """Apply the constraint rows of ``cmd`` issued at ``clk`` at address ``a`` to channel ``base``'s
-    nodes. ``cons_ptr``/``cons`` is the table regrouped by :func:`_timing_program`: per (level, cmd)
-    its plain rows (``ready >= clk + latency`` at the touched nodes), sibling rows (the same at the
-    other children of the touched node's parent, where the address selects one child), windowed rows
-    (``ready >= (w-th latest issue of cmd at the node) + latency``, from the issue history ``hist``)
-    and the depth that history is kept and shifted to (0: no windowed row reads it)."""
+    nodes at levels ``first`` and below (``first`` > 0: the second bank of a paired refresh, whose levels
+    above the first bank's update covered). ``cons_ptr``/``cons`` is the table regrouped by
+    :func:`_timing_program`: per (level, cmd) its plain rows (``ready >= clk + latency`` at the touched
+    nodes), sibling rows (the same at the other children of the touched node's parent, where the address
+    selects one child), windowed rows (``ready >= (w-th latest issue of cmd at the node) + latency``, from
+    the issue history ``hist``) and the depth that history is kept and shifted to (0: no windowed row reads it)."""
     lo = 0
     hi = 1
     for l in range(nlev):
@@ -143,16 +145,18 @@ def _update_timing(ready, hist, base, off, sizes, nlev, ncmd, cons_ptr, cons, cm
                 parent = lo
                 lo = parent * s + a[l]
                 hi = lo + 1
-                first = base + off[l] + parent * s
-                for ci in range(cons_ptr[k + T_SIBLING], cons_ptr[k + T_WINDOWED]):
+                s0 = base + off[l] + parent * s
+                for ci in range(cons_ptr[k + T_SIBLING], cons_ptr[k + T_WINDOWED] if l >= first else 0):
                     f = cons[ci, 0]
                     v = clk + cons[ci, 1]
-                    for sib in range(first, first + s):
-                        if v > ready[sib, f] and sib != first + a[l]:
+                    for sib in range(s0, s0 + s):
+                        if v > ready[sib, f] and sib != s0 + a[l]:
                             ready[sib, f] = v
             else:
                 lo = lo * s
                 hi = hi * s
+        if l < first:
+            continue
         c0 = cons_ptr[k + T_PLAIN]
         c1 = cons_ptr[k + T_SIBLING]
         w0 = cons_ptr[k + T_WINDOWED]
@@ -621,10 +625,11 @@ def _skip_cycles(ev, clk, i, next_req, cfg, req_time, req_vec, req_is_write, req
 
 
 @njit(cache=True, inline="always")
-def _refresh_due(ch, clk, cfg, sizes, chan, pq_vec):
+def _refresh_due(ch, clk, cfg, sizes, flags, sel, chan, pq_vec):
     """All-bank refresh: one request per refresh node of the scope level when the interval elapses;
-    per-bank refresh: one per refresh unit, for its next bank (round robin). Returns False when the
-    priority buffer overflows."""
+    per-bank refresh: one per refresh unit, for its next bank (round robin; a paired refresh,
+    ``F_BANK_PAIR``, goes round the unit's first half, each bank with its partner). Returns False when
+    the priority buffer overflows."""
     if clk != chan[ch, C_NEXT_REF]:
         return True
     chan[ch, C_NEXT_REF] += cfg[K_REFRESH_INTERVAL]
@@ -649,8 +654,39 @@ def _refresh_due(ch, clk, cfg, sizes, chan, pq_vec):
             rem //= sizes[l]
         chan[ch, C_N_PRIORITY] = m + 1
     if per_bank:
-        chan[ch, C_REF_RR] = (chan[ch, C_REF_RR] + 1) % banks_per_unit
+        paired = flags[sel[SEL_REFPB]] & F_BANK_PAIR != 0
+        chan[ch, C_REF_RR] = (chan[ch, C_REF_RR] + 1) % (banks_per_unit // 2 if paired else banks_per_unit)
     return True
+
+
+@njit(cache=True, inline="always")
+def _refresh_partner(cfg, sizes, v):
+    """The paired refresh (``F_BANK_PAIR``) of the bank at address ``v`` (one digit per level) also
+    refreshes the bank half its refresh unit's banks away (LPDDR5: banks n and n + 8 of a rank, JESD209-5
+    per-bank refresh in BG and 16-bank mode). Returns (v's bank, the partner bank: flat indices within
+    the channel; the first level at which their addresses differ)."""
+    nlev = sizes.shape[0]
+    b, _hi = _node_range(sizes, v, nlev - 1)
+    unit = 1
+    for l in range(cfg[K_REFRESH_UNIT_LEVEL] + 1, nlev):
+        unit *= sizes[l]
+    p = b - b % unit + (b % unit + unit // 2) % unit
+    first = nlev - 1
+    x, y = b, p
+    for l in range(nlev - 1, 0, -1):
+        if x % sizes[l] != y % sizes[l]:
+            first = l
+        x //= sizes[l]
+        y //= sizes[l]
+    return b, p, first
+
+
+@njit(cache=True, inline="always")
+def _set_bank_address(v, b, sizes):
+    """Write bank ``b``'s digits (flat index within the channel) into address ``v``, levels 1 and below."""
+    for l in range(sizes.shape[0] - 1, 0, -1):
+        v[l] = b % sizes[l]
+        b //= sizes[l]
 
 
 # ---------------------------------------------------------------- choosing a slot's command
@@ -718,18 +754,29 @@ def _scan_active(ch, slot, clk, ev, req_is_write, sel, cmd_bus, ready, req_vec, 
 
 @njit(cache=True, inline="always")
 def _priority_head(ch, slot, clk, ev, flags, sel, cfg, cmd_bus, ready, nlev, sizes, off, nodes_per_ch, chan,
-                   bank, pq_vec):
+                   bank, pq_vec, bank_rows):
     """The priority (refresh) buffer's head: its next command (the precharge while a target bank is
     open) if it is ready on this bus and closes no row the active buffer or an activation holds.
-    Returns (command or -1, ev)."""
+    A paired refresh (``F_BANK_PAIR``, :func:`_refresh_partner`) covers two banks: while its bank is
+    closed and the partner open, the head's address becomes the partner's (the pair is the same either
+    way) so that its precharge goes first; it is ready when both banks are. Returns (command or -1, ev)."""
     pv = pq_vec[ch, 0]
     per_bank = cfg[K_PER_BANK_REFRESH] != 0
-    c = _refresh_preq(sel[SEL_REFPB] if per_bank else sel[SEL_REFAB], sel[SEL_PRE] if per_bank else sel[SEL_PREA],
-                      pv, nlev, sizes, bank, ch)
+    final = sel[SEL_REFPB] if per_bank else sel[SEL_REFAB]
+    c = _refresh_preq(final, sel[SEL_PRE] if per_bank else sel[SEL_PREA], pv, nlev, sizes, bank, ch)
+    partner = -1
+    if per_bank and flags[final] & F_BANK_PAIR:
+        b, partner, _first = _refresh_partner(cfg, sizes, pv)
+        if c == final and bank[ch, partner, BK_STATE] != BK_CLOSED:
+            _set_bank_address(pv, partner, sizes)
+            c, partner = sel[SEL_PRE], b
     if (cmd_bus[c] != slot or _would_close_active(c, pv, ch, nlev, sizes, flags, bank, chan)
-            or _blocks_activating(c, pv, ch, nlev, sizes, flags, bank, chan)):
+            or _blocks_activating(c, pv, ch, nlev, sizes, flags, bank, chan)
+            or (c == final and partner >= 0 and bank[ch, partner, BK_ACT2_OWNER] != 0)):
         return -1, ev
     t = _ready_time(ready, ch * nodes_per_ch, off, sizes, nlev, c, pv)
+    if c == final and partner >= 0:
+        t = max(t, _path_ready(ready, ch * nodes_per_ch, bank_rows, partner, c))
     if t < ev:
         ev = t
     return (c if t <= clk else -1), ev
@@ -978,7 +1025,7 @@ def _choose(ch, slot, clk, ev, cfg, flags, sel, cmd_bus, ready, req_vec, req_is_
                                       rr, accept)
     if cand < 0 and chan[ch, C_N_PRIORITY] > 0:
         cmd, ev = _priority_head(ch, slot, clk, ev, flags, sel, cfg, cmd_bus, ready, nlev, sizes, off, nodes_per_ch,
-                                 chan, bank, pq_vec)
+                                 chan, bank, pq_vec, gs[3])
         if cmd >= 0:
             cand = -2
     if cand == -1 and chan[ch, C_N_PRIORITY] == 0:      # not while a refresh waits
@@ -1018,7 +1065,7 @@ def _wck_sync(ch, slot, clk, cand, q, pos, cmd, cfg, flags, sel, tm, req_vec, re
     if _req_ready(ready, req_vec, cand, cas, nlev, sizes, off, nodes_per_ch) > clk:
         return 1, cand, pos, False, n_log
     _update_timing(ready, hist, ch * nodes_per_ch, off, sizes, nlev, cmd_count.shape[1], cons_ptr, cons, cas,
-                   req_vec[cand], clk)
+                   req_vec[cand], clk, 0)
     chan[ch, C_TIMING_EPOCH] += 1
     cmd_count[ch, cas] += 1
     if cfg[K_LOG] != 0:
@@ -1178,7 +1225,7 @@ def _issue(ch, slot, clk, cand, q, pos, cmd, act2, cfg, flags, sel, tm, rq, node
         if e > chan[ch, C_WCK_EXPIRY]:
             chan[ch, C_WCK_EXPIRY] = e
     _update_timing(ready, hist, ch * nodes_per_ch, off, sizes, nlev, cmd_count.shape[1], cons_ptr, cons, cmd, av,
-                   clk)
+                   clk, 0)
     chan[ch, C_TIMING_EPOCH] += 1
     bus_free[ch, slot] = clk + cmd_cycles[cmd]
     cmd_count[ch, cmd] += 1
@@ -1187,6 +1234,13 @@ def _issue(ch, slot, clk, cand, q, pos, cmd, act2, cfg, flags, sel, tm, rq, node
     _apply_bank_state(ch, clk, cand, cmd, av, flags, nlev, sizes, row_i, bank, gs, chan, req_bank, rank_open,
                       banks_per_l1)
     if cand == -2:
+        if f & F_BANK_PAIR:
+            # the partner bank's own levels (those above were updated with the first bank)
+            b, partner, first = _refresh_partner(cfg, sizes, av)
+            _set_bank_address(av, partner, sizes)
+            _update_timing(ready, hist, ch * nodes_per_ch, off, sizes, nlev, cmd_count.shape[1], cons_ptr, cons,
+                           cmd, av, clk, first)
+            _set_bank_address(av, b, sizes)
         if f & F_REFRESH:
             stats[ch, S_REFRESHES] += 1
             for j in range(chan[ch, C_N_PRIORITY] - 1):
@@ -1239,7 +1293,7 @@ def _controller_loop(cfg, sizes, off, nodes_per_ch, flags, sel, cons_ptr, cons, 
                 ev = chan[ch, C_NEXT_REF]
             if chan[ch, C_N_ACTIVATING] > 0:
                 ev = clk + 1      # a pending ACT2 issues as soon as nothing else does
-            if not _refresh_due(ch, clk, cfg, sizes, chan, pq_vec):
+            if not _refresh_due(ch, clk, cfg, sizes, flags, sel, chan, pq_vec):
                 return 2          # the caller raises: priority buffer overflow
             # one command per command bus per cycle, buses in the order the standard lists them
             for slot in range(nbus):
@@ -1483,12 +1537,13 @@ def simulate_stream(sizes, flags, sel, cons_ptr, cons, refresh_interval, cmds, a
             while max(last[ch] + 1, _ready_time(ready, base, off, sizes, nlev, c, a)) >= next_ref[ch]:
                 ref_vec[0] = ch
                 tr = max(last[ch] + 1, _ready_time(ready, base, off, sizes, nlev, refab, ref_vec))
-                _update_timing(ready, hist, base, off, sizes, nlev, flags.shape[0], cons_ptr, cons, refab, ref_vec, tr)
+                _update_timing(ready, hist, base, off, sizes, nlev, flags.shape[0], cons_ptr, cons, refab, ref_vec, tr,
+                               0)
                 log, n_log = _log_append(log, n_log, tr, refab, ref_vec, -1)
                 last[ch] = tr
                 next_ref[ch] += refresh_interval
         t = max(last[ch] + 1, _ready_time(ready, base, off, sizes, nlev, c, a))
-        _update_timing(ready, hist, base, off, sizes, nlev, flags.shape[0], cons_ptr, cons, c, a, t)
+        _update_timing(ready, hist, base, off, sizes, nlev, flags.shape[0], cons_ptr, cons, c, a, t, 0)
         last[ch] = t
         log, n_log = _log_append(log, n_log, t, c, a, 2)
     return log[:n_log], last.max()

@@ -5,7 +5,8 @@ Per rank (or pseudo-channel) with ``devices_per_rank`` devices at VDD:
 * ACT+PRE pair: ``VDD * (IDD0*tRC - IDD3N*tRAS - IDD2N*(tRC - tRAS))``
 * read / write burst: ``VDD * (IDD4R|IDD4W - IDD3N) * tBurst``
 * refresh: ``VDD * (IDD5B - IDD3N) * tRFC`` (REFpb: over tRFCpb, divided by the banks
-  of the rank: an estimate, IDD5PB is not in the presets)
+  of the rank and times the banks it refreshes, two for a bank pair: an estimate, IDD5PB is not in the
+  presets)
 * background: ``VDD * (IDD3N * t_any_bank_open + IDD2N * t_all_closed)``
 * I/O: ``io_pj_per_bit`` per data bit moved (RD/WR bursts on the bus; requests served
   from the controller's queue move none)
@@ -17,7 +18,7 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass
 
-from .state import F_ALL_BANKS, F_DATA, F_OPENS, F_PIM, F_READ, F_REFRESH, F_WRITE
+from .state import F_ALL_BANKS, F_BANK_PAIR, F_DATA, F_OPENS, F_PIM, F_READ, F_REFRESH, F_WRITE
 
 _NEEDED = ("vdd_v", "idd0_ma", "idd2n_ma", "idd3n_ma", "idd4r_ma", "idd4w_ma", "idd5b_ma")
 
@@ -91,7 +92,7 @@ def energy_of(res) -> DramEnergy:
     reads = count(F_READ | F_DATA, F_PIM)           # RD and RDA bursts
     writes = count(F_WRITE | F_DATA, F_PIM)
     refs = count(F_REFRESH | F_ALL_BANKS)
-    refs_pb = count(F_REFRESH, F_ALL_BANKS)
+    refs_pb = count(F_REFRESH, F_ALL_BANKS) + count(F_REFRESH | F_BANK_PAIR, F_ALL_BANKS)   # a pair: two banks
     e = std.energy
     tck = std.tck_ns
     n_units = res.open_cycles.size            # ranks or pseudo-channels, all channels

@@ -30,6 +30,7 @@ Rules (each a rule name in the violations; JEDEC clauses cited at
   :data:`WTR_L_BL_MAX`), ``tPPD`` (precharge to precharge).
 * refresh: every covered bank precharged at least tRP (tRPab) before REFab or
   REFpb (``refresh-after-precharge``) and tRC after its last ACT (``tRC``);
+  an LPDDR5 REFpb covers a bank pair (:data:`REFPB_BANK_PAIR`);
   nothing to the covered banks for ``tRFC`` (REFab) / ``tRFCpb`` (REFpb)
   after; per-bank refresh spacing ``tRREFD``/``tPBR2PBR`` and ``tPBR2ACT``;
   ``refresh-rate``: no bank goes more than 9 x tREFI without a refresh (8 may
@@ -117,6 +118,11 @@ assert _TNAMES == ["CL", "CWL", "BL", "RCD_RD", "RCD_WR", "RP", "RP_AB", "RAS", 
 # GDDR6 counts a per-bank refresh as an activate in the tFAW window (JESD250C
 # 'Per-bank refresh': a REFpb counts as an activate in the tFAW window).
 REFPB_IN_FAW = {"GDDR6"}
+
+# LPDDR5 (and LPDDR5X) in BG and 16-bank mode: a per-bank refresh covers a bank pair, banks n and n + 8 of
+# the rank (JESD209-5 'Per Bank Refresh'; DRAMPower's LPDDR5 model: REFP2B, bank_id + 8 mod 16); in 8-bank
+# mode one bank. Family -> banks per rank of the paired modes.
+REFPB_BANK_PAIR = {"LPDDR5": 16}
 
 # LPDDR5 in bank-group mode: a write to read of the same bank group waits WL + BL/n_max + tWTR_L,
 # BL/n_max (nBL_max) being the column array cycle time, not the burst's BL/n_min on the bus
@@ -217,12 +223,14 @@ def physical_check(std, log, max_records=1000) -> PhysicalReport:
     bus_lvl = 1 if nlev > 2 and names[1] == "pseudochannel" else 0
     bg_lvl = names.index("bankgroup") if "bankgroup" in names else nlev - 1
     refpb_faw = any(std.family.upper().startswith(f) for f in REFPB_IN_FAW)
+    banks_per_rank = int(np.prod(sizes[dom_lvl + 1:]))
+    refpb_pair = any(std.family.upper().startswith(f) and banks_per_rank == n for f, n in REFPB_BANK_PAIR.items())
     bl_wtr_l = std.timing["nBL_max"] if any(std.family.upper().startswith(f) for f in WTR_L_BL_MAX) \
         and "nBL_max" in std.timing else tm["BL"]
     _check_ranges(std, arr)
     order = np.argsort(arr[:, 0], kind="stable")
     counts, rec = _check_kernel(arr, order, nlev, sizes, kind, scope, bus, cyc, len(bus_names), tvec,
-                                dom_lvl, bus_lvl, bg_lvl, refpb_faw, bl_wtr_l,
+                                dom_lvl, bus_lvl, bg_lvl, refpb_faw, refpb_pair, bl_wtr_l,
                                 min(max_records, len(arr) * N_RULES))     # at most one record per rule and command
     viol = [Violation(int(i), int(arr[i, 0]), std.commands[arr[i, 1]], RULES[r], _detail(RULES[r], ref, need, got))
             for i, r, ref, need, got in rec]
@@ -355,9 +363,10 @@ def _long_short(counts, rec, nrec, i, t, last_l, need_l, rule_l, last_s, need_s,
 
 @njit(cache=True)
 def _check_kernel(log, order, nlev, sizes, kind, scope, bus, cyc, nbus, tm, dom_lvl, bus_lvl, bg_lvl,
-                  refpb_faw, bl_wtr_l, maxrec):
+                  refpb_faw, refpb_pair, bl_wtr_l, maxrec):
     """Judge every row of ``log`` in cycle order (``order``): (violations per rule, records (n, 5) of
-    row, rule, reference cycle, cycles needed, cycles got). One pass, O(1) state per bank and rank."""
+    row, rule, reference cycle, cycles needed, cycles got). One pass, O(1) state per bank and rank.
+    ``refpb_pair``: a REFpb also covers the bank half its rank's banks away (:data:`REFPB_BANK_PAIR`)."""
     # the helpers take timings as scalars, not the array (no reference counting, held in registers)
     CL, CWL, BL, RP, RP_AB, RAS, RTP = tm[T_CL], tm[T_CWL], tm[T_BL], tm[T_RP], tm[T_RP_AB], tm[T_RAS], tm[T_RTP]
     WR_TO_PRE = CWL + BL + tm[T_WR]                      # end of write data + tWR
@@ -396,15 +405,21 @@ def _check_kernel(log, order, nlev, sizes, kind, scope, bus, cyc, nbus, tm, dom_
         r_row = log[i, 2 + nlev]
         lo, hi = _covered_banks(log, i, nlev, sizes, scope[c])
         dom = lo // per_dom
+        # the paired bank of a REFpb: [plo, phi), an empty range for every other command
+        plo = lo - lo % per_dom + (lo % per_dom + per_dom // 2) % per_dom
+        phi = plo + 1 if k == _REFPB and refpb_pair else plo
         bgi = lo // per_bg
         t = _command_bus(counts, rec, nrec, i, cmd_busy, ch * nbus + bus[c], log[i, 0], cyc[c])
         _refresh_busy(counts, rec, nrec, i, bank, k, lo, hi, t)
+        _refresh_busy(counts, rec, nrec, i, bank, k, plo, phi, t)
         _closed_and_ready(counts, rec, nrec, i, bank, k, lo, hi, t, tm[T_RC])
+        _closed_and_ready(counts, rec, nrec, i, bank, k, plo, phi, t, tm[T_RC])
         _activate(counts, rec, nrec, i, bank, doms, groups, k, lo, hi, dom, bgi, t, r_row, tm[T_RRD_L], tm[T_RRD_S],
                   tm[T_PBR2ACT])
         _refresh_per_bank(counts, rec, nrec, i, doms, k, dom, t, tm[T_PBR2PBR])
         _four_activate_window(counts, rec, nrec, i, doms, k, dom, t, refpb_faw, tm[T_FAW])
         _refresh(counts, rec, nrec, i, bank, k, lo, hi, t, max_ref_gap, tm[T_RFC_AB] if k == _REFAB else tm[T_RFC_PB])
+        _refresh(counts, rec, nrec, i, bank, k, plo, phi, t, max_ref_gap, tm[T_RFC_PB])
         _activate2(counts, rec, nrec, i, bank, k, lo, t, r_row, tm[T_AAD])
         _precharge(counts, rec, nrec, i, bank, doms, k, lo, hi, dom, t, RP if k == _PRE else RP_AB, tm[T_PPD], RAS,
                    RTP, WR_TO_PRE)

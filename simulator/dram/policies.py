@@ -102,4 +102,4 @@ def register_row_policy(name: str, spec: RowPolicy) -> RowPolicy:
 
 
 # Bump when the controller's semantics change (result caches key on it).
-CORE_VERSION = 4
+CORE_VERSION = 5

@@ -390,7 +390,7 @@ def parse_standard(d: dict, src) -> DramStandard:
     cmd_names, flags, scopes, sel = _parse_commands(src, d["commands"], names)
     buses, bus_names, cyc = _parse_command_buses(src, d, cmd_names)
     cons = _parse_constraints(src, d["constraints"], names, cmd_names, tvals, cyc)
-    rscope, rint = _parse_refresh(src, d["refresh"], names, sizes, sel, scopes, tvals)
+    rscope, rint = _parse_refresh(src, d["refresh"], names, sizes, sel, scopes, flags, tvals)
     ctrl = _parse_controller(src, d.get("controller", {}) or {}, tvals, sel)
     energy = _parse_energy(src, d.get("energy", {}) or {})
     return DramStandard(
@@ -514,7 +514,7 @@ def _issue_distance_groups(prec, foll, lat, cyc):
     return groups
 
 
-def _parse_refresh(src, ref, names, sizes, sel, scopes, tvals):
+def _parse_refresh(src, ref, names, sizes, sel, scopes, flags, tvals):
     """(refresh scope level index, refresh interval in cycles; 0 = off) from the ``refresh`` block:
     ``interval`` and the refresh manager (policies.REFRESH_MANAGERS) by ``manager`` or implied by
     ``scope`` (bank: per-bank, else all-bank). All-bank refresh works at the level of the all-bank
@@ -541,7 +541,7 @@ def _parse_refresh(src, ref, names, sizes, sel, scopes, tvals):
     rint = eval_expr(src, "refresh.interval", ref["interval"], tvals)
     check_int(src, "refresh.interval", rint, 0, 100_000_000)
     if per_bank and rint > 0:
-        _check_per_bank_refresh(src, key, names, sizes, sel, tvals, rint, refab)
+        _check_per_bank_refresh(src, key, names, sizes, sel, flags, tvals, rint, refab)
     elif rint > 0:
         rfc = next((k for k in ("nRFC", "nRFCab") if k in tvals), None)
         if rfc and rint <= tvals[rfc]:
@@ -606,6 +606,9 @@ def _parse_commands(src, cmds, names):
             raise ConfigError(src, f"{key}.flags", f"must be a non-empty list of distinct flags from "
                               f"{', '.join(FLAG_NAMES)}")
         flags.append(tuple(check_choice(src, f"{key}.flags", f, tuple(FLAG_NAMES)) for f in fl))
+        if "bank_pair" in fl and (set(fl) - {"refresh", "bank_pair"} or spec["scope"] != names[-1]):
+            raise ConfigError(src, f"{key}.flags", f"bank_pair is a per-bank refresh's flag: flags [refresh, "
+                              f"bank_pair] at scope {names[-1]}")
         scopes.append(names.index(check_choice(src, f"{key}.scope", spec["scope"], names)))
         cmd_names.append(cname)
     bits = np.array([sum(FLAG_NAMES[f] for f in fl) for fl in flags], np.int64)
@@ -623,21 +626,28 @@ def _parse_commands(src, cmds, names):
     return cmd_names, flags, scopes, sel
 
 
-def _check_per_bank_refresh(src, key, names, sizes, sel, tvals, interval, refab):
-    """Per-bank refresh (``key``: the refresh key that chose it): REFpb to one bank at a time, round
-    robin over the banks of each refresh unit, one command every ``interval`` cycles per unit. Needs a
-    per-bank refresh command and a schedule that reaches every bank within nREFI."""
+def _check_per_bank_refresh(src, key, names, sizes, sel, flags, tvals, interval, refab):
+    """Per-bank refresh (``key``: the refresh key that chose it): REFpb to one bank at a time (a bank
+    pair with flag ``bank_pair``), round robin over the banks of each refresh unit, one command every
+    ``interval`` cycles per unit. Needs a per-bank refresh command and a schedule that reaches every
+    bank within nREFI."""
     if sel[SEL_REFPB] < 0:
         raise ConfigError(src, key, "per-bank refresh needs a per-bank refresh command (REFpb, flags: "
                           f"[refresh]); this standard has none: use manager: all-bank (scope {names[refab]})")
     # banks that share one refresh schedule: all banks of the rank/pseudo-channel (or channel)
     unit = int(np.prod(sizes[_refresh_unit_level(names) + 1:]))
-    if "nREFI" in tvals and interval * unit > tvals["nREFI"]:
+    paired = "bank_pair" in flags[sel[SEL_REFPB]]
+    if paired and unit % 2:
+        raise ConfigError(src, "commands", f"a paired per-bank refresh (flag bank_pair) needs an even number "
+                          f"of banks per refresh unit; this standard has {unit}")
+    commands = unit // 2 if paired else unit
+    what = "a bank pair" if paired else "one bank"
+    if "nREFI" in tvals and interval * commands > tvals["nREFI"]:
         raise ConfigError(src, "refresh.interval",
-                          f"{interval} cycles between per-bank refreshes x {unit} banks = {interval * unit} "
-                          f"> nREFI {tvals['nREFI']}: a bank would go unrefreshed past tREFI (this model "
-                          f"refreshes one bank per REFpb; use an interval <= nREFI // {unit} = "
-                          f"{tvals['nREFI'] // unit})")
+                          f"{interval} cycles between per-bank refreshes x {commands} refreshes to reach all "
+                          f"{unit} banks = {interval * commands} > nREFI {tvals['nREFI']}: a bank would go "
+                          f"unrefreshed past tREFI (REFpb refreshes {what}; use an interval <= nREFI // "
+                          f"{commands} = {tvals['nREFI'] // commands})")
 
 
 def _cmd_list(src, key, value, cmd_names):

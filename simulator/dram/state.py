@@ -17,9 +17,11 @@ F_ALL_BANKS = 64      # targets every bank under its scope node (else one bank)
 F_WCK_SYNC = 128      # WCK-to-CK synchronisation before a column access (LPDDR5 CAS)
 F_DATA = 256          # moves one burst over the channel's data bus (RD/WR/RDA/WRA)
 F_PIM = 512           # a processing-in-memory command (streamed in order, never chosen by the scheduler)
+F_BANK_PAIR = 1024    # a per-bank refresh that also refreshes the bank half its refresh unit's banks away
+#                       (LPDDR5 REFpb in BG and 16-bank mode refreshes banks n and n + 8, JESD209-5)
 FLAG_NAMES = {"opens": F_OPENS, "open_begin": F_OPEN_BEGIN, "closes": F_CLOSES, "read": F_READ,
               "write": F_WRITE, "refresh": F_REFRESH, "all_banks": F_ALL_BANKS, "wck_sync": F_WCK_SYNC,
-              "data": F_DATA, "pim": F_PIM}
+              "data": F_DATA, "pim": F_PIM, "bank_pair": F_BANK_PAIR}
 
 # ---- command selectors (arrays()["sel"]): the command the controller issues for each purpose, -1 if none
 SEL_ACT, SEL_ACT1, SEL_ACT2, SEL_PRE, SEL_PREA, SEL_RD, SEL_WR, SEL_RDA, SEL_WRA, SEL_REFAB, SEL_REFPB, \
