@@ -659,7 +659,7 @@ def _refresh_due(ch, clk, cfg, sizes, flags, sel, chan, pq_vec):
     return True
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True)
 def _refresh_partner(cfg, sizes, v):
     """The paired refresh (``F_BANK_PAIR``) of the bank at address ``v`` (one digit per level) also
     refreshes the bank half its refresh unit's banks away (LPDDR5: banks n and n + 8 of a rank, JESD209-5
@@ -681,12 +681,34 @@ def _refresh_partner(cfg, sizes, v):
     return b, p, first
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True)
 def _set_bank_address(v, b, sizes):
     """Write bank ``b``'s digits (flat index within the channel) into address ``v``, levels 1 and below."""
     for l in range(sizes.shape[0] - 1, 0, -1):
         v[l] = b % sizes[l]
         b //= sizes[l]
+
+
+@njit(cache=True)
+def _pair_head(c, final, pre, cfg, sizes, pv, bank, ch):
+    """The head of a paired refresh (address ``pv``, its next command ``c`` from its own bank): while its bank
+    is closed and the partner's open, the head's address becomes the partner's (the pair is the same either
+    way), so that the partner's precharge goes first. Returns (command, the other bank of the pair)."""
+    b, partner, _first = _refresh_partner(cfg, sizes, pv)
+    if c == final and bank[ch, partner, BK_STATE] != BK_CLOSED:
+        _set_bank_address(pv, partner, sizes)
+        return pre, b
+    return c, partner
+
+
+@njit(cache=True)
+def _pair_timing(ready, hist, base, off, sizes, ncmd, cons_ptr, cons, cmd, av, clk, cfg):
+    """A paired refresh ``cmd`` issued at ``av``: the constraint rows at the partner bank's own levels (those
+    above were applied with the first bank's)."""
+    b, partner, first = _refresh_partner(cfg, sizes, av)
+    _set_bank_address(av, partner, sizes)
+    _update_timing(ready, hist, base, off, sizes, sizes.shape[0], ncmd, cons_ptr, cons, cmd, av, clk, first)
+    _set_bank_address(av, b, sizes)
 
 
 # ---------------------------------------------------------------- choosing a slot's command
@@ -757,19 +779,15 @@ def _priority_head(ch, slot, clk, ev, flags, sel, cfg, cmd_bus, ready, nlev, siz
                    bank, pq_vec, bank_rows):
     """The priority (refresh) buffer's head: its next command (the precharge while a target bank is
     open) if it is ready on this bus and closes no row the active buffer or an activation holds.
-    A paired refresh (``F_BANK_PAIR``, :func:`_refresh_partner`) covers two banks: while its bank is
-    closed and the partner open, the head's address becomes the partner's (the pair is the same either
-    way) so that its precharge goes first; it is ready when both banks are. Returns (command or -1, ev)."""
+    A paired refresh (``F_BANK_PAIR``) precharges either bank first (:func:`_pair_head`) and is ready when
+    both banks are. Returns (command or -1, ev)."""
     pv = pq_vec[ch, 0]
     per_bank = cfg[K_PER_BANK_REFRESH] != 0
     final = sel[SEL_REFPB] if per_bank else sel[SEL_REFAB]
     c = _refresh_preq(final, sel[SEL_PRE] if per_bank else sel[SEL_PREA], pv, nlev, sizes, bank, ch)
     partner = -1
     if per_bank and flags[final] & F_BANK_PAIR:
-        b, partner, _first = _refresh_partner(cfg, sizes, pv)
-        if c == final and bank[ch, partner, BK_STATE] != BK_CLOSED:
-            _set_bank_address(pv, partner, sizes)
-            c, partner = sel[SEL_PRE], b
+        c, partner = _pair_head(c, final, sel[SEL_PRE], cfg, sizes, pv, bank, ch)
     if (cmd_bus[c] != slot or _would_close_active(c, pv, ch, nlev, sizes, flags, bank, chan)
             or _blocks_activating(c, pv, ch, nlev, sizes, flags, bank, chan)
             or (c == final and partner >= 0 and bank[ch, partner, BK_ACT2_OWNER] != 0)):
@@ -1235,12 +1253,8 @@ def _issue(ch, slot, clk, cand, q, pos, cmd, act2, cfg, flags, sel, tm, rq, node
                       banks_per_l1)
     if cand == -2:
         if f & F_BANK_PAIR:
-            # the partner bank's own levels (those above were updated with the first bank)
-            b, partner, first = _refresh_partner(cfg, sizes, av)
-            _set_bank_address(av, partner, sizes)
-            _update_timing(ready, hist, ch * nodes_per_ch, off, sizes, nlev, cmd_count.shape[1], cons_ptr, cons,
-                           cmd, av, clk, first)
-            _set_bank_address(av, b, sizes)
+            _pair_timing(ready, hist, ch * nodes_per_ch, off, sizes, cmd_count.shape[1], cons_ptr, cons, cmd, av,
+                         clk, cfg)
         if f & F_REFRESH:
             stats[ch, S_REFRESHES] += 1
             for j in range(chan[ch, C_N_PRIORITY] - 1):
