@@ -185,6 +185,21 @@ def test_refresh_waits_trp_after_every_precharge(name):
 
 
 # ---------------------------------------------------------------- per-bank refresh
+def _per_bank_refresh_run(std, n, interval):
+    """``n`` random requests (30% writes) under per-bank refresh every ``interval`` cycles: (result, its
+    command log, the REFpb rows). No REFab; one refresh request per interval, all due ones issued, at most
+    one still pending."""
+    rng = np.random.default_rng(3)
+    addrs = (rng.integers(0, 1 << 24, n) * std.tx_bytes).astype(np.uint64)
+    res = run_trace(std, addrs, rng.random(n) < 0.3, log=True)
+    log = res.command_log()
+    assert (log.command == "REFab").sum() == 0
+    refs = log[log.command == "REFpb"]
+    due = res.cycles // interval
+    assert due - 1 <= len(refs) <= due
+    return res, log, refs
+
+
 def test_f3_lpddr5_per_bank_refresh_at_nrefipb_refreshes_bank_pairs(tmp_path):
     """The user's file: lpddr5-6400 with refresh {scope: bank, interval: nREFIpb}. JESD209-5: in BG mode
     a REFpb refreshes a bank pair, banks n and n + 8 of the rank (bank groups g and g + 2, same bank),
@@ -197,15 +212,7 @@ def test_f3_lpddr5_per_bank_refresh_at_nrefipb_refreshes_bank_pairs(tmp_path):
     p.write_text("extends: lpddr5-6400\nrefresh: {scope: bank, interval: nREFIpb}\n")
     std = load_standard(p)
     assert std.refresh_interval == 390
-    rng = np.random.default_rng(3)
-    n = 6000
-    addrs = (rng.integers(0, 1 << 24, n) * std.tx_bytes).astype(np.uint64)
-    res = run_trace(std, addrs, rng.random(n) < 0.3, log=True)
-    log = res.command_log()
-    assert (log.command == "REFab").sum() == 0
-    refs = log[log.command == "REFpb"]
-    due = res.cycles // 390
-    assert due - 1 <= len(refs) <= due
+    res, log, refs = _per_bank_refresh_run(std, 6000, 390)
     # each REFpb names one bank of its pair (the one precharged last); the pair is {(g, b), (g ^ 2, b)}
     pairs = [(int(r.bankgroup) % 2, int(r.bank)) for r in refs.itertuples(index=False)]
     assert len(set(pairs[:8])) == 8 and pairs[8] == pairs[0]
@@ -261,17 +268,7 @@ def test_per_bank_refresh_issues_refpb_round_robin(name, unit_banks):
     LPDDR4X, JESD209-4), so each bank is refreshed every `banks` intervals (<= nREFI); no ACT to a bank
     within nRFCpb after its REFpb."""
     std = _std(name, refresh={"scope": "bank", "interval": f"nREFI // {unit_banks}"})
-    interval = std.timing["nREFI"] // unit_banks
-    rng = np.random.default_rng(3)
-    n = 4000
-    addrs = (rng.integers(0, 1 << 24, n) * std.tx_bytes).astype(np.uint64)
-    res = run_trace(std, addrs, rng.random(n) < 0.3, log=True)
-    log = res.command_log()
-    assert (log.command == "REFab").sum() == 0
-    refs = log[log.command == "REFpb"]
-    # one refresh request per interval: all due ones issued, at most one still pending
-    due = res.cycles // interval
-    assert due - 1 <= len(refs) <= due
+    res, log, refs = _per_bank_refresh_run(std, 4000, std.timing["nREFI"] // unit_banks)
     banks = [tuple(r) for r in refs[[c for c in std.level_names if c != "channel"]].itertuples(index=False)]
     assert len(set(banks[:unit_banks])) == unit_banks and banks[unit_banks] == banks[0]
     nrfcpb = std.timing["nRFCpb"]
