@@ -213,8 +213,9 @@ def test_f3_lpddr5_per_bank_refresh_at_nrefipb_refreshes_bank_pairs(tmp_path):
     std = load_standard(p)
     assert std.refresh_interval == 390
     res, log, refs = _per_bank_refresh_run(std, 6000, 390)
-    # each REFpb names one bank of its pair (the one precharged last); the pair is {(g, b), (g ^ 2, b)}
-    pairs = [(int(r.bankgroup) % 2, int(r.bank)) for r in refs.itertuples(index=False)]
+    # each REFpb names the lower bank of its pair {(g, b), (g + 2, b)}: bank groups 0 and 1
+    assert set(refs.bankgroup) <= {0, 1}
+    pairs = [(int(r.bankgroup), int(r.bank)) for r in refs.itertuples(index=False)]
     assert len(set(pairs[:8])) == 8 and pairs[8] == pairs[0]
     acts = log[log.command == "ACT1"]
     for r in refs.itertuples(index=False):
@@ -237,7 +238,7 @@ def test_per_bank_refresh_interval_too_long_is_a_load_error(tmp_path):
 
 
 @pytest.mark.parametrize("flags,scope", [("[refresh, bank_pair, all_banks]", "rank"), ("[refresh, bank_pair]", "rank"),
-                                         ("[opens, bank_pair]", "bank")])
+                                         ("[opens, bank_pair]", "bank"), ("[bank_pair]", "bank")])
 def test_bank_pair_flag_only_on_a_per_bank_refresh(tmp_path, flags, scope):
     p = tmp_path / "bad.yaml"
     p.write_text(f"extends: lpddr5-6400\ncommands:\n  REFpb: {{scope: {scope}, flags: {flags}}}\n")

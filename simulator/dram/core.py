@@ -693,11 +693,14 @@ def _set_bank_address(v, b, sizes):
 def _pair_head(c, final, pre, cfg, sizes, pv, bank, ch):
     """The head of a paired refresh (address ``pv``, its next command ``c`` from its own bank): while its bank
     is closed and the partner's open, the head's address becomes the partner's (the pair is the same either
-    way), so that the partner's precharge goes first. Returns (command, the other bank of the pair)."""
+    way), so that the partner's precharge goes first; with both closed, the refresh names the pair's lower
+    bank. Returns (command, the other bank of the pair)."""
     b, partner, _first = _refresh_partner(cfg, sizes, pv)
-    if c == final and bank[ch, partner, BK_STATE] != BK_CLOSED:
-        _set_bank_address(pv, partner, sizes)
-        return pre, b
+    if c == final:
+        partner_open = bank[ch, partner, BK_STATE] != BK_CLOSED
+        if partner_open or partner < b:
+            _set_bank_address(pv, partner, sizes)
+            return (pre if partner_open else final), b
     return c, partner
 
 

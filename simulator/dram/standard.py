@@ -606,7 +606,7 @@ def _parse_commands(src, cmds, names):
             raise ConfigError(src, f"{key}.flags", f"must be a non-empty list of distinct flags from "
                               f"{', '.join(FLAG_NAMES)}")
         flags.append(tuple(check_choice(src, f"{key}.flags", f, tuple(FLAG_NAMES)) for f in fl))
-        if "bank_pair" in fl and (set(fl) - {"refresh", "bank_pair"} or spec["scope"] != names[-1]):
+        if "bank_pair" in fl and (set(fl) != {"refresh", "bank_pair"} or spec["scope"] != names[-1]):
             raise ConfigError(src, f"{key}.flags", f"bank_pair is a per-bank refresh's flag: flags [refresh, "
                               f"bank_pair] at scope {names[-1]}")
         scopes.append(names.index(check_choice(src, f"{key}.scope", spec["scope"], names)))
