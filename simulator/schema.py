@@ -152,7 +152,9 @@ SCHEMAS: dict = {
         "read_latency": Field("any", "RD to data: cycles or an expression of timing names", "cycles"),
         "commands": Field("any", "command name -> {scope, flags} (docs/dram_standards.md)"),
         "constraints": Field("any", "rows {level, from, to, latency[, window, sibling]}"),
-        "refresh": Field("any", "{manager (all-bank | per-bank) or scope (level), interval}: cycles between refreshes"),
+        "refresh": Field("any", "{manager (all-bank | per-bank) or scope (level), interval}: cycles between "
+                                "refreshes; per-bank: every bank (pair, flag bank_pair) one refresh per nREFI on "
+                                "average"),
         "controller": Field("any", "split_activate / wck_sync protocol features; scheduler (frfcfs default, "
                                    "frfcfs-ramulator2, frfcfs-cap, fcfs); row_policy (open default, closed, "
                                    "closed-after-4)", required=False),
