@@ -48,6 +48,7 @@ def _cmd_dram(args) -> int:
                     jobs=args.jobs or _usable_cores())
     en = energy_of(res)
     bits = res.transferred_bytes * 8
+    lat = res.avg_read_latency_cycles
     out = {
         "standard": std.name, "channels": std.channels, "mapping": args.mapping,
         "scheduler": scheduler, "row_policy": args.row_policy or std.row_policy,
@@ -61,11 +62,12 @@ def _cmd_dram(args) -> int:
         "served_from_queue_bytes": res.served_from_queue * std.tx_bytes,
         "row_hits": res.row_hits, "row_misses": res.row_misses,
         "row_conflicts": res.row_conflicts, "row_hit_rate": res.row_hit_rate,
-        "avg_read_latency_cycles": res.avg_read_latency_cycles,
-        "avg_read_latency_ns": res.avg_read_latency_cycles * std.tck_ns,
+        # null where undefined: no read reached the DRAM / no data bit crossed the bus
+        "avg_read_latency_cycles": lat,
+        "avg_read_latency_ns": None if lat is None else lat * std.tck_ns,
         "refreshes": res.refreshes, "energy_pj": en.as_dict(),
         "channels_alone_cycles": res.alone_cycles,
-        "energy_pj_per_bit": en.total_pj / bits if bits else 0.0,
+        "energy_pj_per_bit": en.total_pj / bits if bits else None,
         "commands": res.command_counts,
     }
     if res.warnings:
@@ -99,12 +101,15 @@ def _print_dram_table(o):
         ("row buffer", f"{o['row_hits']} hits, {o['row_misses']} misses, {o['row_conflicts']} conflicts"
                        f" (hit rate {o['row_hit_rate']:.3f})"),
         ("read latency", f"{o['avg_read_latency_cycles']:.1f} cycles = {o['avg_read_latency_ns']:.1f} ns (average)"
-                         if o["reads"] else "n/a (no reads)"),
+                         if o["avg_read_latency_cycles"] is not None else
+                         f"n/a ({'every read forwarded from the write queue' if o['reads'] else 'no reads'})"),
         ("refreshes", str(o["refreshes"])),
         *([("channels alone", f"{o['channels_alone_cycles']} of {o['cycles']} cycles replayed one channel per "
                               f"thread (--jobs)")] if o["channels"] > 1 else []),
-        ("energy", f"{o['energy_pj']['total_pj'] / 1e6:.3f} uJ = {o['energy_pj_per_bit']:.2f} pJ/bit moved "
-                   f"(act {o['energy_pj']['activate_pj'] / 1e6:.3f}, rd {o['energy_pj']['read_pj'] / 1e6:.3f}, "
+        ("energy", f"{o['energy_pj']['total_pj'] / 1e6:.3f} uJ = "
+                   + (f"{o['energy_pj_per_bit']:.2f} pJ/bit moved " if o["energy_pj_per_bit"] is not None else
+                      "n/a pJ/bit (no data moved) ")
+                   + f"(act {o['energy_pj']['activate_pj'] / 1e6:.3f}, rd {o['energy_pj']['read_pj'] / 1e6:.3f}, "
                    f"wr {o['energy_pj']['write_pj'] / 1e6:.3f}, ref {o['energy_pj']['refresh_pj'] / 1e6:.3f}, "
                    f"bg {o['energy_pj']['background_pj'] / 1e6:.3f}, io {o['energy_pj']['io_pj'] / 1e6:.3f} uJ)"),
     ]

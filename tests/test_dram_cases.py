@@ -435,3 +435,26 @@ def test_sequential_ddr4_opens_each_row_once_plus_refresh_reopens():
                     controller=ControllerConfig(requests_per_cycle=2, read_queue=64, write_queue=64))
     assert res.refreshes > 0
     assert res.command_counts["ACT"] == 256 + 16 * res.refreshes
+
+
+def test_undefined_averages_are_null_not_zero(tmp_path, capsys):
+    """Ten writes to one line: no read, so no read latency (JSON null, table n/a), never 0.0. Writes to rows
+    0 and 1 of one bank, then a read of the second's line: the first write is activated (it leaves the write
+    queue), the second waits behind it (a row conflict) and the read is forwarded from it, so again no read
+    reaches the DRAM."""
+    only_writes = tmp_path / "w.trace"
+    only_writes.write_text("".join("ST 0x1f40\n" for _ in range(10)))
+    assert main(["dram", str(only_writes), "--standard", "ddr4-3200", "--json"]) == 0
+    o = json.loads(capsys.readouterr().out)
+    assert o["reads"] == 0 and o["avg_read_latency_cycles"] is None and o["avg_read_latency_ns"] is None
+    assert main(["dram", str(only_writes), "--standard", "ddr4-3200"]) == 0
+    assert "n/a (no reads)" in capsys.readouterr().out
+    fwd = tmp_path / "f.trace"
+    std = load_standard("ddr4-3200")
+    a, b = (compose_address([0, 0, 0, 0, row, 0], std) for row in (0, 1))
+    fwd.write_text(f"ST {a:#x}\nST {b:#x}\nLD {b:#x}\n")
+    assert main(["dram", str(fwd), "--standard", "ddr4-3200", "--json"]) == 0
+    o = json.loads(capsys.readouterr().out)
+    assert (o["reads"], o["forwarded_reads"], o["avg_read_latency_cycles"]) == (1, 1, None)
+    assert main(["dram", str(fwd), "--standard", "ddr4-3200"]) == 0
+    assert "n/a (every read forwarded from the write queue)" in capsys.readouterr().out

@@ -118,8 +118,10 @@ class DramResult:
         return out
 
     @property
-    def avg_read_latency_cycles(self) -> float:
-        return self.sum_read_latency_cycles / self.reads_done if self.reads_done else 0.0
+    def avg_read_latency_cycles(self):
+        """Mean cycles from a read's acceptance to its data, over the reads the DRAM served (float); None when
+        it served none (no reads, or every read forwarded from the write queue)."""
+        return self.sum_read_latency_cycles / self.reads_done if self.reads_done else None
 
     @property
     def row_hit_rate(self) -> float:
