@@ -625,6 +625,16 @@ def _skip_cycles(ev, clk, i, next_req, cfg, req_time, req_vec, req_is_write, req
 
 
 @njit(cache=True, inline="always")
+def _refresh_unit_banks(cfg, sizes):
+    """Banks of one per-bank refresh unit (a rank or pseudo-channel, else the channel): those under a node of
+    level ``K_REFRESH_UNIT_LEVEL``."""
+    n = 1
+    for l in range(cfg[K_REFRESH_UNIT_LEVEL] + 1, sizes.shape[0]):
+        n *= sizes[l]
+    return n
+
+
+@njit(cache=True, inline="always")
 def _refresh_due(ch, clk, cfg, sizes, flags, sel, chan, pq_vec):
     """All-bank refresh: one request per refresh node of the scope level when the interval elapses;
     per-bank refresh: one per refresh unit, for its next bank (round robin; a paired refresh,
@@ -637,10 +647,7 @@ def _refresh_due(ch, clk, cfg, sizes, flags, sel, chan, pq_vec):
     n_nodes = 1
     for l in range(1, cfg[K_REFRESH_UNIT_LEVEL if per_bank else K_REFRESH_SCOPE] + 1):
         n_nodes *= sizes[l]
-    banks_per_unit = 1
-    if per_bank:
-        for l in range(cfg[K_REFRESH_UNIT_LEVEL] + 1, sizes.shape[0]):
-            banks_per_unit *= sizes[l]
+    banks_per_unit = _refresh_unit_banks(cfg, sizes) if per_bank else 1
     for k in range(n_nodes):
         m = chan[ch, C_N_PRIORITY]
         if m >= PRIORITY_DEPTH:
@@ -667,9 +674,7 @@ def _refresh_partner(cfg, sizes, v):
     the channel; the first level at which their addresses differ)."""
     nlev = sizes.shape[0]
     b, _hi = _node_range(sizes, v, nlev - 1)
-    unit = 1
-    for l in range(cfg[K_REFRESH_UNIT_LEVEL] + 1, nlev):
-        unit *= sizes[l]
+    unit = _refresh_unit_banks(cfg, sizes)
     p = b - b % unit + (b % unit + unit // 2) % unit
     first = nlev - 1
     x, y = b, p

@@ -629,8 +629,8 @@ def _parse_commands(src, cmds, names):
 def _check_per_bank_refresh(src, key, names, sizes, sel, flags, tvals, interval, refab):
     """Per-bank refresh (``key``: the refresh key that chose it): REFpb to one bank at a time (a bank
     pair with flag ``bank_pair``), round robin over the banks of each refresh unit, one command every
-    ``interval`` cycles per unit. Needs a per-bank refresh command and a schedule that reaches every
-    bank within nREFI."""
+    ``interval`` cycles per unit. Needs a per-bank refresh command and a schedule that gives every bank
+    one refresh per nREFI on average."""
     if sel[SEL_REFPB] < 0:
         raise ConfigError(src, key, "per-bank refresh needs a per-bank refresh command (REFpb, flags: "
                           f"[refresh]); this standard has none: use manager: all-bank (scope {names[refab]})")
